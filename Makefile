@@ -1,0 +1,53 @@
+# Samverkansverkstaden: the two set-up commands are `make start` and `make test`.
+# Both create .venv on first use (Python 3.11+ and the package registries are all they need).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export JUPYTER_PLATFORM_DIRS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+HOST ?= 127.0.0.1
+PORT ?= 8866
+
+.PHONY: start lab test check bench browser clean
+
+# Install (or refresh, when pyproject.toml changed) the kit and its test tools.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m samverkan.speedups
+	@touch $(STAMP)
+
+## make start: install, then start the exercise apps in Voila on http://$(HOST):$(PORT)/
+start: $(STAMP)
+	$(BIN)/samverkan serve --host $(HOST) --port $(PORT)
+
+## make lab: install, then open the lessons in JupyterLab for self-study
+lab: $(STAMP)
+	$(BIN)/samverkan lab --host $(HOST)
+
+## make test: install, then run the whole test suite (content check, unit, notebooks, Voila)
+test: $(STAMP) browser
+	$(BIN)/samverkan check
+	$(BIN)/python -m pytest
+
+## make check: validate all content files
+check: $(STAMP)
+	$(BIN)/samverkan check
+
+## make bench: run the benchmarks under bench/ and print the figures
+bench: $(STAMP)
+	$(BIN)/python bench/startup.py
+
+# Debian's chromium for the browser tests (never a browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Installera Debians chromium först: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache out

@@ -1,0 +1,57 @@
+"""Voila apps: a lesson's exercises on their own, as used at a workshop table.
+
+Parameters come from the page address, for example
+``/voila/render/02-principer.ipynb?audience=fortroendevald&level=lattlast``.
+Unknown or hostile values fall back to the defaults with a visible note;
+they never raise on the page.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs
+
+from .schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
+
+
+def query_params(query: str | None = None) -> dict[str, str]:
+    """The page's query parameters (Voila puts them in ``QUERY_STRING``)."""
+    raw = os.environ.get("QUERY_STRING", "") if query is None else query
+    parsed = parse_qs(raw[:2000], keep_blank_values=False)
+    return {k: v[0] for k, v in parsed.items() if v}
+
+
+def lesson_app(lesson_id: str, query: str | None = None):
+    """A widget with the lesson's exercises for the audience and level in the address."""
+    import ipywidgets as widgets
+
+    from .lesson import LessonView, open_lesson
+    from .render import escape
+
+    params = query_params(query)
+    notes = []
+    audience = params.get("audience")
+    if audience is not None and audience not in AUDIENCES:
+        notes.append(f"Okänd målgrupp {audience[:40]!r} i adressen; alla övningar visas.")
+        audience = None
+    level = params.get("level", "standard")
+    if level not in LEVELS:
+        notes.append(f"Okänd nivå {level[:40]!r} i adressen; standardtext visas.")
+        level = "standard"
+    view: LessonView = open_lesson(lesson_id, audience=audience or "tjansteperson", level=level)
+    ids = [e for s in view.lesson.sections for e in s.exercises]
+    if audience is None:
+        # A mixed room: every exercise, every question.
+        from .widgets import exercise_widget
+
+        items = [exercise_widget(view.kit.exercises[e], level=level, sources=view.sources) for e in ids]
+        who = "alla"
+    else:
+        items = view.exercises()
+        who = AUDIENCE_LABELS[audience]
+    header = widgets.HTML(
+        f'<p class="sv-progress">Övningar för {escape(who)} · '
+        f'{"lättläst" if level == "lattlast" else "standardtext"} · {len(items)} övningar</p>'
+        + "".join(f'<p role="alert">{escape(n)}</p>' for n in notes)
+    )
+    return widgets.VBox([header, *items])

@@ -1,0 +1,145 @@
+"""The ``samverkan`` command.
+
+    samverkan check [PATH ...]   validate content (default: the whole kit)
+    samverkan serve              start the Voila apps (the workshop server grows here)
+    samverkan lab                open the notebooks in JupyterLab (self-study)
+    samverkan notebooks          regenerate lesson notebooks and apps from lektion.yaml
+
+Errors are printed in Swedish, one per line, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import SamverkanError
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from . import loader, paths
+
+    root = paths.kit_root()
+    files = None
+    if args.paths:
+        files = []
+        for p in args.paths:
+            p = Path(p)
+            if p.is_dir():
+                files.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
+            elif p.exists():
+                files.append(p)
+            else:
+                print(f"{p}: filen eller mappen finns inte", file=sys.stderr)
+                return 2
+    kit = loader.load_kit(root, files)
+    checked = len(files) if files is not None else len(kit.files)
+    for problem in kit.problems:
+        print(problem)
+    if kit.problems:
+        n = len(kit.problems)
+        print(f"\n{n} problem i innehållet ({checked} filer kontrollerade).", file=sys.stderr)
+        return 1
+    print(f"Allt innehåll är giltigt: {checked} filer, {len(kit.lessons)} lektioner, "
+          f"{len(kit.exercises)} övningar, {len(kit.sources)} källor.")
+    return 0
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from . import loader, notebooks, paths
+
+    kit = loader.load_kit(paths.kit_root())
+    if kit.problems:
+        for problem in kit.problems:
+            print(problem)
+        print("\nRätta innehållet först; inga anteckningsböcker skrevs.", file=sys.stderr)
+        return 1
+    written = notebooks.write_all()
+    for path in written:
+        print(f"skrev {path}")
+    if not written:
+        print("Alla anteckningsböcker är redan aktuella.")
+    return 0
+
+
+def _jupyter_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    return env
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from . import paths
+
+    apps = paths.voila_apps_dir()
+    cmd = [
+        sys.executable, "-m", "voila", str(apps),
+        f"--Voila.ip={args.host}", f"--port={args.port}", "--no-browser",
+        "--show_tracebacks=False", "--strip_sources=True",
+        "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
+        "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|css)']",
+    ]
+    print(f"Startar Voila på http://{args.host}:{args.port}/ (avsluta med Ctrl+C)", flush=True)
+    return _run(cmd, apps)
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from . import paths
+
+    nbdir = paths.notebooks_dir()
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={args.host}", f"--ServerApp.port={args.port}",
+           f"--ServerApp.root_dir={nbdir}", "--no-browser"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    print(f"Startar JupyterLab med lektionerna i {nbdir} (avsluta med Ctrl+C)", flush=True)
+    return _run(cmd, nbdir)
+
+
+def _run(cmd: list[str], cwd: Path) -> int:
+    import subprocess
+
+    try:
+        return subprocess.call(cmd, cwd=cwd, env=_jupyter_env())
+    except KeyboardInterrupt:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="samverkan",
+        description="Samverkansverkstaden: utbildningskit om samverkan med civilsamhället.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="KOMMANDO")
+    check = sub.add_parser("check", help="kontrollera övningar, lektioner och källor")
+    check.add_argument("paths", nargs="*", metavar="SÖKVÄG", help="filer eller mappar (standard: hela kitet)")
+    check.set_defaults(func=_cmd_check)
+    nbs = sub.add_parser("notebooks", help="skriv om lektionernas anteckningsböcker och appar från lektion.yaml")
+    nbs.set_defaults(func=_cmd_notebooks)
+    for name, func, port, text in (
+        ("serve", _cmd_serve, 8866, "starta övningsapparna i Voila"),
+        ("lab", _cmd_lab, 8888, "öppna lektionerna i JupyterLab för självstudier"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default="127.0.0.1", help="adress att lyssna på (standard 127.0.0.1)")
+        p.add_argument("--port", type=int, default=port, help=f"port (standard {port})")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except SamverkanError as exc:
+        print(f"Fel: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

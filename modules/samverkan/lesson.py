@@ -1,0 +1,162 @@
+"""What a lesson notebook calls: one line per cell.
+
+    L = open_lesson("02-principer", audience=audience, level=level)
+    L.show_intro()
+    L.show_section("principerna")
+    L.exercise("principer-quiz")
+    L.show_end()
+
+``audience`` changes examples and the discussion prompt; ``level`` switches
+every learner text to its easy-to-read (lättläst) variant. Prose lives in
+``exercises/<id>/lektion.yaml`` rather than in Markdown cells because a
+Markdown cell cannot follow the ``level`` parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from . import loader
+from .errors import ContentError, ParameterError
+from .render import markdown_text
+from .schema import AUDIENCE_LABELS, AUDIENCES, LEVELS, Lesson, Source, Text
+
+DISCLAIMER = (
+    "*Kitet är en utbildning, inte juridisk rådgivning. Bedöm alltid det enskilda fallet "
+    "med stöd av er upphandlings- eller juristfunktion.*"
+)
+
+
+def check_lesson_params(audience: Any, level: Any) -> None:
+    if audience not in AUDIENCES:
+        raise ParameterError(
+            f"Okänd målgrupp {audience!r}. Skriv audience = \"fortroendevald\" (förtroendevalda) "
+            f"eller audience = \"tjansteperson\" (tjänstepersoner)."
+        )
+    if level not in LEVELS:
+        raise ParameterError(
+            f"Okänd nivå {level!r}. Skriv level = \"standard\" eller level = \"lattlast\" (lättläst)."
+        )
+
+
+def _display(markdown: str) -> None:
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown))
+
+
+@dataclass
+class LessonView:
+    lesson: Lesson
+    kit: loader.Kit
+    audience: str
+    level: str
+
+    # -- text helpers -----------------------------------------------------
+    @property
+    def sources(self) -> dict[str, Source]:
+        return self.kit.sources
+
+    def md(self, text: Text | str | None) -> str:
+        return markdown_text(text, self.level, self.sources)
+
+    def _list(self, texts: Iterable[Text], numbered: bool = False) -> str:
+        return "\n".join(f"{i}. {self.md(t)}" if numbered else f"- {self.md(t)}" for i, t in enumerate(texts, 1))
+
+    # -- the frame ----------------------------------------------------------
+    def intro_markdown(self) -> str:
+        L = self.lesson
+        who = AUDIENCE_LABELS[self.audience]
+        level = "lättläst" if self.level == "lattlast" else "standard"
+        rows = "\n".join(f"| {self.md(s.title)} | {s.minutes} min |" for s in L.sections)
+        if L.discussion_minutes:
+            rows += f"\n| Diskussion | {L.discussion_minutes} min |"
+        return (
+            f"*Version för {who}, {level} text.*\n\n"
+            f"## Varför det här är viktigt för dig\n\n{self.md(L.why)}\n\n"
+            f"## Frågor vi besvarar\n\n{self._list(L.questions)}\n\n"
+            f"## Efter lektionen kan du\n\n{self._list(L.objectives)}\n\n"
+            f"## Tid\n\nLektionen tar ungefär **{L.minutes} minuter**.\n\n"
+            f"| Del | Tid |\n|---|---|\n{rows}\n"
+        )
+
+    def section_markdown(self, section_id: str) -> str:
+        try:
+            s = self.lesson.section(section_id)
+        except KeyError:
+            known = ", ".join(x.id for x in self.lesson.sections)
+            raise ParameterError(f"Avsnittet {section_id!r} finns inte i lektionen. Avsnitt: {known}.") from None
+        out = f"## {self.md(s.title)}\n\n*Ungefär {s.minutes} minuter.*\n\n{self.md(s.body)}\n"
+        example = s.examples.get(self.audience)
+        if example is not None:
+            out += f"\n> **Exempel för {AUDIENCE_LABELS[self.audience]}:** {self.md(example)}\n"
+        return out
+
+    def discussion_markdown(self) -> str:
+        prompt = self.lesson.discussion.get(self.audience)
+        other = [a for a in AUDIENCES if a != self.audience][0]
+        out = f"## Diskutera\n\n**För {AUDIENCE_LABELS[self.audience]}:** {self.md(prompt)}\n"
+        if other in self.lesson.discussion:
+            out += f"\n*Vinkeln för {AUDIENCE_LABELS[other]}:* {self.md(self.lesson.discussion[other])}\n"
+        return out
+
+    def end_markdown(self) -> str:
+        L = self.lesson
+        return (
+            f"## Det viktigaste\n\n{self._list(L.key_points)}\n\n"
+            f"## Att fundera vidare på\n\n{self._list(L.reflection, numbered=True)}\n\n"
+            f"{self.sources_markdown()}\n\n{DISCLAIMER}\n"
+        )
+
+    def sources_markdown(self) -> str:
+        lines = []
+        for sid in sorted(self.lesson.cited_sources(), key=lambda s: (self.sources[s].short.lower(), s)):
+            src = self.sources[sid]
+            link = f" <{src.url}>" if src.url else ""
+            lines.append(f"- **{src.short}**: {src.reference}.{link}")
+        return "## Källor\n\n" + "\n".join(lines)
+
+    # -- what notebook cells call -------------------------------------------
+    def show_intro(self) -> None:
+        _display(self.intro_markdown())
+
+    def show_section(self, section_id: str) -> None:
+        _display(self.section_markdown(section_id))
+
+    def show_discussion(self) -> None:
+        _display(self.discussion_markdown())
+
+    def show_end(self) -> None:
+        _display(self.end_markdown())
+
+    def exercise(self, exercise_id: str, **kwargs: Any):
+        """The widget for one exercise, in this lesson's audience and level."""
+        from .widgets import exercise_widget
+
+        ex = self.kit.exercises.get(exercise_id)
+        if ex is None:
+            raise ParameterError(f"Övningen {exercise_id!r} finns inte. Kör 'samverkan check' för att se vad som saknas.")
+        return exercise_widget(ex, level=self.level, audience=self.audience, sources=self.sources, **kwargs)
+
+    def exercises(self) -> list:
+        """All of the lesson's exercises for this audience, in lesson order (for a Voila app)."""
+        ids = [e for s in self.lesson.sections for e in s.exercises]
+        return [self.exercise(e) for e in ids if self.audience in self.kit.exercises[e].audience]
+
+
+def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "standard") -> LessonView:
+    """Load and check a lesson; any content problem stops here with Swedish messages."""
+    check_lesson_params(audience, level)
+    kit = loader.load_kit()
+    if lesson_id not in kit.lessons:
+        broken = [p for p in kit.problems if f"/{lesson_id}/" in f"/{p.file}"]
+        if broken:
+            raise ContentError(broken)
+        known = ", ".join(sorted(kit.lessons)) or "inga"
+        raise ParameterError(f"Lektionen {lesson_id!r} finns inte. Lektioner: {known}.")
+    lesson = kit.lessons[lesson_id]
+    own = [p for p in kit.problems if f"/{lesson_id}/" in f"/{p.file}" or p.file.endswith("kallor.yaml")]
+    if own:
+        raise ContentError(own)
+    return LessonView(lesson, kit, audience, level)

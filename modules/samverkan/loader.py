@@ -1,0 +1,762 @@
+"""Validate content files into typed records, with Swedish messages.
+
+Three kinds of file, told apart by their top-level key:
+
+* ``exercises:`` an exercise file (quiz, matching, scenario, free_text);
+* ``lesson:``    a lesson's frame and texts (``exercises/<id>/lektion.yaml``);
+* ``sources:``   the sources registry (``data/kallor.yaml``).
+
+Every problem is collected, not just the first, and each names the file,
+the line and the field. A broken file never stops the others from loading:
+:func:`load_kit` returns what loaded plus the list of problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import paths
+from .errors import ContentError, Problem, display_path
+from .schema import (
+    AUDIENCE_LABELS,
+    AUDIENCES,
+    RATINGS,
+    SUPPORTED_SCHEMA_VERSIONS,
+    Category,
+    Choice,
+    Exercise,
+    ExerciseFile,
+    FreeText,
+    Lesson,
+    Matching,
+    MatchItem,
+    Question,
+    Quiz,
+    Scenario,
+    ScenarioChoice,
+    Section,
+    Source,
+    Step,
+    Text,
+)
+from .yamlsource import SourceDoc, YamlSyntaxError, format_path, parse_yaml
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CITATION_RE = re.compile(r"\[@([^\]\s]+)\]")
+MAX_TEXT_LENGTH = 20_000
+MAX_FILE_BYTES = 2_000_000
+
+_TYPE_NAMES = {
+    str: "en text",
+    int: "ett heltal",
+    bool: "true eller false",
+    list: "en lista (rader som börjar med -)",
+    dict: "en samling fält (nyckel: värde)",
+}
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "tomt"
+    if isinstance(value, bool):
+        return "true/false"
+    for t, name in _TYPE_NAMES.items():
+        if type(value) is t:
+            return name
+    if isinstance(value, float):
+        return "ett decimaltal"
+    return type(value).__name__
+
+
+class _Ctx:
+    """Collects the problems of one file while its records are built."""
+
+    def __init__(self, label: str, doc: SourceDoc):
+        self.label = label
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.citations: list[tuple[str, tuple]] = []  # (source id, path) to resolve kit-wide
+        self.exercise_refs: list[tuple[str, tuple]] = []  # (exercise id, path) named by lessons
+
+    def problem(self, path: tuple, message: str) -> None:
+        self.problems.append(Problem(self.label, self.doc.line(path), format_path(path), message))
+
+    # -- primitive checks ------------------------------------------------
+    def mapping(self, value: Any, path: tuple, required: Iterable[str], optional: Iterable[str]) -> dict | None:
+        if not isinstance(value, dict):
+            self.problem(path, f"ska vara {_TYPE_NAMES[dict]}, men är {_type_name(value)}")
+            return None
+        required, optional = list(required), list(optional)
+        allowed = required + optional
+        for key in required:
+            if key not in value:
+                self.problem(path, f"fältet '{key}' saknas")
+        for key in value:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                tip = f" Menade du '{hint[0]}'?" if hint else f" Tillåtna fält: {', '.join(allowed)}."
+                self.problem(path + (key,), f"okänt fält '{key}'.{tip}")
+        return value
+
+    def string(self, value: Any, path: tuple, *, max_length: int = MAX_TEXT_LENGTH) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, str):
+            extra = " (sätt värdet inom citattecken)" if isinstance(value, (bool, int, float)) else ""
+            self.problem(path, f"ska vara en text, men är {_type_name(value)}{extra}")
+            return None
+        if not value.strip():
+            self.problem(path, "texten är tom")
+            return None
+        if len(value) > max_length:
+            self.problem(path, f"texten är för lång ({len(value)} tecken, högst {max_length})")
+            return None
+        return value
+
+    def text(self, value: Any, path: tuple) -> Text | None:
+        if isinstance(value, dict):
+            m = self.mapping(value, path, ["standard"], ["lattlast"])
+            if m is None or "standard" not in m:
+                return None
+            standard = self.string(m["standard"], path + ("standard",))
+            lattlast = self.string(m["lattlast"], path + ("lattlast",)) if "lattlast" in m else None
+            if standard is None:
+                return None
+            self._citations(standard, path + ("standard",))
+            if lattlast:
+                self._citations(lattlast, path + ("lattlast",))
+            return Text(standard, lattlast)
+        s = self.string(value, path)
+        if s is None:
+            return None
+        self._citations(s, path)
+        return Text(s)
+
+    def _citations(self, s: str, path: tuple) -> None:
+        for source_id in CITATION_RE.findall(s):
+            self.citations.append((source_id, path))
+
+    def optional_text(self, m: dict, key: str, path: tuple) -> Text | None:
+        return self.text(m[key], path + (key,)) if key in m else None
+
+    def boolean(self, value: Any, path: tuple) -> bool | None:
+        if not isinstance(value, bool):
+            self.problem(path, f"ska vara true eller false, men är {_type_name(value)}")
+            return None
+        return value
+
+    def integer(self, value: Any, path: tuple, lo: int, hi: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(path, f"ska vara ett heltal, men är {_type_name(value)}")
+            return None
+        if not lo <= value <= hi:
+            self.problem(path, f"ska vara mellan {lo} och {hi}, men är {value}")
+            return None
+        return value
+
+    def list_of(self, value: Any, path: tuple, min_len: int = 1) -> list | None:
+        if not isinstance(value, list):
+            self.problem(path, f"ska vara {_TYPE_NAMES[list]}, men är {_type_name(value)}")
+            return None
+        if len(value) < min_len:
+            self.problem(path, f"listan måste ha minst {min_len} element")
+            return None
+        return value
+
+    def ident(self, value: Any, path: tuple) -> str | None:
+        s = self.string(value, path, max_length=80)
+        if s is None:
+            return None
+        if not ID_RE.match(s):
+            self.problem(path, f"id '{s}' får bara innehålla små bokstäver a–z, siffror och bindestreck (inga å, ä, ö eller mellanslag)")
+            return None
+        return s
+
+    def audience(self, m: dict, path: tuple) -> frozenset[str]:
+        if "audience" not in m:
+            return frozenset(AUDIENCES)
+        value = m["audience"]
+        items = self.list_of(value, path + ("audience",))
+        if items is None:
+            return frozenset(AUDIENCES)
+        out = set()
+        for i, a in enumerate(items):
+            if a not in AUDIENCES:
+                hint = difflib.get_close_matches(str(a), AUDIENCES, n=1)
+                tip = f" Menade du '{hint[0]}'?" if hint else ""
+                self.problem(path + ("audience", i), f"okänd målgrupp '{a}'. Tillåtna: {', '.join(AUDIENCES)}.{tip}")
+            else:
+                out.add(a)
+        return frozenset(out) or frozenset(AUDIENCES)
+
+    def unique_ids(self, ids: list[tuple[str | None, tuple]], what: str) -> None:
+        seen: dict[str, tuple] = {}
+        for ident, path in ids:
+            if ident is None:
+                continue
+            if ident in seen:
+                first = self.doc.line(seen[ident])
+                self.problem(path, f"{what} '{ident}' finns redan (rad {first}); varje id måste vara unikt")
+            else:
+                seen[ident] = path
+
+
+# -- exercise files ------------------------------------------------------
+
+_COMMON = ["id", "kind", "title", "audience"]
+
+
+def _choice(ctx: _Ctx, value: Any, path: tuple) -> Choice | None:
+    m = ctx.mapping(value, path, ["text"], ["correct", "feedback"])
+    if m is None:
+        return None
+    text = ctx.text(m["text"], path + ("text",)) if "text" in m else None
+    correct = ctx.boolean(m["correct"], path + ("correct",)) if "correct" in m else False
+    feedback = ctx.optional_text(m, "feedback", path)
+    if text is None or correct is None:
+        return None
+    return Choice(text, correct, feedback)
+
+
+def _question(ctx: _Ctx, value: Any, path: tuple) -> Question | None:
+    m = ctx.mapping(value, path, ["id", "kind", "prompt", "choices"], ["explanation", "audience"])
+    if m is None:
+        return None
+    qid = ctx.ident(m["id"], path + ("id",)) if "id" in m else None
+    kind = m.get("kind")
+    if "kind" in m and kind not in ("single_choice", "multiple_choice"):
+        ctx.problem(path + ("kind",), f"okänd frågetyp '{kind}'. Tillåtna: single_choice, multiple_choice")
+        kind = None
+    prompt = ctx.text(m["prompt"], path + ("prompt",)) if "prompt" in m else None
+    choices: list[Choice] = []
+    raw = ctx.list_of(m["choices"], path + ("choices",), min_len=2) if "choices" in m else None
+    if raw is not None:
+        for i, c in enumerate(raw):
+            choice = _choice(ctx, c, path + ("choices", i))
+            if choice is not None:
+                choices.append(choice)
+        if len(choices) == len(raw):
+            n_correct = sum(c.correct for c in choices)
+            if n_correct == 0:
+                ctx.problem(path + ("choices",), "minst ett svar måste ha correct: true")
+            elif kind == "single_choice" and n_correct > 1:
+                ctx.problem(path + ("choices",), f"en single_choice-fråga ska ha exakt ett rätt svar, men {n_correct} har correct: true (använd kind: multiple_choice för flera rätt)")
+    explanation = ctx.optional_text(m, "explanation", path)
+    audience = ctx.audience(m, path)
+    if None in (qid, kind, prompt) or raw is None or len(choices) != len(raw):
+        return None
+    return Question(qid, kind, prompt, tuple(choices), explanation, audience, ctx.doc.line(path))
+
+
+def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
+    ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro"])
+    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    intro = ctx.optional_text(m, "intro", path)
+    raw = ctx.list_of(m["questions"], path + ("questions",)) if "questions" in m else None
+    questions = []
+    if raw is not None:
+        for i, q in enumerate(raw):
+            question = _question(ctx, q, path + ("questions", i))
+            if question is not None:
+                questions.append(question)
+    audience = ctx.audience(m, path)
+    if ident is None or title is None or raw is None or len(questions) != len(raw):
+        return None
+    return Quiz(ident, title, tuple(questions), intro, audience, line=ctx.doc.line(path))
+
+
+def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | None:
+    ctx.mapping(m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience"])
+    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    prompt = ctx.text(m["prompt"], path + ("prompt",)) if "prompt" in m else None
+    categories: list[Category] = []
+    raw_c = ctx.list_of(m["categories"], path + ("categories",), min_len=2) if "categories" in m else None
+    for i, c in enumerate(raw_c or []):
+        p = path + ("categories", i)
+        cm = ctx.mapping(c, p, ["id", "label"], [])
+        if cm is None:
+            continue
+        cid = ctx.ident(cm["id"], p + ("id",)) if "id" in cm else None
+        label = ctx.text(cm["label"], p + ("label",)) if "label" in cm else None
+        if cid and label:
+            categories.append(Category(cid, label))
+    ctx.unique_ids([(c.id, path + ("categories", i, "id")) for i, c in enumerate(categories)], "kategorin")
+    known = {c.id for c in categories}
+    items: list[MatchItem] = []
+    raw_i = ctx.list_of(m["items"], path + ("items",), min_len=2) if "items" in m else None
+    for i, it in enumerate(raw_i or []):
+        p = path + ("items", i)
+        im = ctx.mapping(it, p, ["text", "category"], ["id", "feedback"])
+        if im is None:
+            continue
+        iid = ctx.ident(im["id"], p + ("id",)) if "id" in im else (f"{ident}-{i + 1}" if ident else None)
+        text = ctx.text(im["text"], p + ("text",)) if "text" in im else None
+        category = im.get("category")
+        if "category" in im and raw_c is not None and category not in known:
+            hint = difflib.get_close_matches(str(category), sorted(known), n=1)
+            tip = f" Menade du '{hint[0]}'?" if hint else f" Kategorier: {', '.join(sorted(known))}."
+            ctx.problem(p + ("category",), f"kategorin '{category}' finns inte i categories.{tip}")
+            category = None
+        feedback = ctx.optional_text(im, "feedback", p)
+        if iid and text and category:
+            items.append(MatchItem(iid, text, category, feedback))
+    ctx.unique_ids([(it.id, path + ("items", i)) for i, it in enumerate(items)], "påståendet")
+    audience = ctx.audience(m, path)
+    complete = raw_c is not None and raw_i is not None and len(categories) == len(raw_c) and len(items) == len(raw_i)
+    if ident is None or title is None or prompt is None or not complete:
+        return None
+    return Matching(ident, title, prompt, tuple(categories), tuple(items), audience, line=ctx.doc.line(path))
+
+
+def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | None:
+    ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro"])
+    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    intro = ctx.optional_text(m, "intro", path)
+    start = ctx.ident(m["start"], path + ("start",)) if "start" in m else None
+    raw = ctx.list_of(m["steps"], path + ("steps",), min_len=2) if "steps" in m else None
+    steps: list[Step] = []
+    next_refs: list[tuple[str, tuple]] = []
+    for i, s in enumerate(raw or []):
+        p = path + ("steps", i)
+        sm = ctx.mapping(s, p, ["id"], ["situation", "choices", "outcome", "explanation", "rating"])
+        if sm is None:
+            continue
+        sid = ctx.ident(sm["id"], p + ("id",)) if "id" in sm else None
+        if "outcome" in sm:
+            for key in ("situation", "choices"):
+                if key in sm:
+                    ctx.problem(p + (key,), f"ett slutsteg (med outcome) kan inte ha '{key}'; dela upp i två steg")
+            outcome = ctx.text(sm["outcome"], p + ("outcome",))
+            explanation = ctx.text(sm["explanation"], p + ("explanation",)) if "explanation" in sm else None
+            if "explanation" not in sm:
+                ctx.problem(p, "ett slutsteg (med outcome) måste ha 'explanation' som förklarar utfallet")
+            rating = sm.get("rating")
+            if rating is not None and rating not in RATINGS:
+                ctx.problem(p + ("rating",), f"okänt betyg '{rating}'. Tillåtna: {', '.join(RATINGS)}")
+                rating = None
+            if sid and outcome and explanation:
+                steps.append(Step(sid, outcome=outcome, explanation=explanation, rating=rating))
+            continue
+        for key in ("explanation", "rating"):
+            if key in sm:
+                ctx.problem(p + (key,), f"'{key}' hör bara till slutsteg (steg med outcome)")
+        if "situation" not in sm or "choices" not in sm:
+            ctx.problem(p, "ett steg måste ha antingen 'situation' och 'choices', eller 'outcome' (slutsteg)")
+            continue
+        situation = ctx.text(sm["situation"], p + ("situation",))
+        raw_choices = ctx.list_of(sm["choices"], p + ("choices",))
+        choices: list[ScenarioChoice] = []
+        for j, c in enumerate(raw_choices or []):
+            cp = p + ("choices", j)
+            cm = ctx.mapping(c, cp, ["text", "consequence", "next"], [])
+            if cm is None:
+                continue
+            text = ctx.text(cm["text"], cp + ("text",)) if "text" in cm else None
+            consequence = ctx.text(cm["consequence"], cp + ("consequence",)) if "consequence" in cm else None
+            nxt = ctx.ident(cm["next"], cp + ("next",)) if "next" in cm else None
+            if nxt:
+                next_refs.append((nxt, cp + ("next",)))
+            if text and consequence and nxt:
+                choices.append(ScenarioChoice(text, consequence, nxt))
+        if sid and situation and raw_choices is not None and len(choices) == len(raw_choices):
+            steps.append(Step(sid, situation=situation, choices=tuple(choices)))
+    ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, path + ("steps", i, "id")) for i, s in enumerate(raw or [])], "steget")
+    declared = {s.get("id") for s in (raw or []) if isinstance(s, dict)}
+    for nxt, p in next_refs:
+        if nxt not in declared:
+            hint = difflib.get_close_matches(nxt, sorted(x for x in declared if isinstance(x, str)), n=1)
+            tip = f" Menade du '{hint[0]}'?" if hint else ""
+            ctx.problem(p, f"next pekar på steget '{nxt}', som inte finns.{tip}")
+    if start and raw is not None and start not in declared:
+        ctx.problem(path + ("start",), f"start pekar på steget '{start}', som inte finns")
+    audience = ctx.audience(m, path)
+    complete = raw is not None and len(steps) == len(raw)
+    if complete and start in declared and not any(s.is_outcome for s in steps):
+        ctx.problem(path + ("steps",), "scenariot har inget slutsteg (ett steg med outcome)")
+        complete = False
+    if complete and start in declared and all(n in declared for n, _ in next_refs):
+        _check_graph(ctx, path, start, steps, raw)
+    if ident is None or title is None or start is None or not complete or ctx_has_errors_at(ctx, path):
+        return None
+    return Scenario(ident, title, start, tuple(steps), intro, audience, line=ctx.doc.line(path))
+
+
+def ctx_has_errors_at(ctx: _Ctx, path: tuple) -> bool:
+    prefix = format_path(path)
+    return any(p.field == prefix or p.field.startswith(prefix + ".") or p.field.startswith(prefix + "[") for p in ctx.problems)
+
+
+def _check_graph(ctx: _Ctx, path: tuple, start: str, steps: list[Step], raw: list) -> None:
+    by_id = {s.id: s for s in steps}
+    index = {s.get("id"): i for i, s in enumerate(raw) if isinstance(s, dict)}
+    reachable, todo = set(), [start]
+    while todo:
+        sid = todo.pop()
+        if sid in reachable:
+            continue
+        reachable.add(sid)
+        todo.extend(c.next for c in by_id[sid].choices)
+    for s in steps:
+        if s.id not in reachable:
+            ctx.problem(path + ("steps", index[s.id]), f"steget '{s.id}' nås aldrig från start; inget val har next: {s.id}")
+    # From every reachable step, some ending must be reachable (no closed loops).
+    ends = {s.id for s in steps if s.is_outcome}
+    can_end = set(ends)
+    changed = True
+    while changed:
+        changed = False
+        for s in steps:
+            if s.id not in can_end and any(c.next in can_end for c in s.choices):
+                can_end.add(s.id)
+                changed = True
+    for s in steps:
+        if s.id in reachable and s.id not in can_end:
+            ctx.problem(path + ("steps", index[s.id]), f"från steget '{s.id}' går det inte att nå något slutsteg (valen bildar en slinga)")
+
+
+def _free_text(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> FreeText | None:
+    ctx.mapping(m, path, ["id", "kind", "title", "prompt"], ["audience", "guidance", "max_length"])
+    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    prompt = ctx.text(m["prompt"], path + ("prompt",)) if "prompt" in m else None
+    guidance = ctx.optional_text(m, "guidance", path)
+    max_length = ctx.integer(m["max_length"], path + ("max_length",), 10, 2000) if "max_length" in m else 1000
+    audience = ctx.audience(m, path)
+    if ident is None or title is None or prompt is None or max_length is None:
+        return None
+    return FreeText(ident, title, prompt, guidance, max_length, audience, line=ctx.doc.line(path))
+
+
+_KINDS: dict[str, Callable[[_Ctx, dict, tuple, str | None], Exercise | None]] = {
+    "quiz": _quiz,
+    "matching": _matching,
+    "scenario": _scenario,
+    "free_text": _free_text,
+}
+
+
+def _exercise(ctx: _Ctx, value: Any, path: tuple) -> Exercise | None:
+    if not isinstance(value, dict):
+        ctx.problem(path, f"en övning ska vara {_TYPE_NAMES[dict]}, men är {_type_name(value)}")
+        return None
+    ident = ctx.ident(value["id"], path + ("id",)) if "id" in value else None
+    if "kind" not in value:
+        ctx.problem(path, f"fältet 'kind' saknas. Tillåtna: {', '.join(_KINDS)}")
+        return None
+    kind = value["kind"]
+    builder = _KINDS.get(kind) if isinstance(kind, str) else None
+    if builder is None:
+        hint = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
+        tip = f" Menade du '{hint[0]}'?" if hint else ""
+        ctx.problem(path + ("kind",), f"okänd övningstyp '{kind}'. Tillåtna: {', '.join(_KINDS)}.{tip}")
+        return None
+    if "id" not in value:
+        ctx.problem(path, "fältet 'id' saknas")
+    return builder(ctx, value, path, ident)
+
+
+def _exercise_file(ctx: _Ctx, top: dict) -> ExerciseFile | None:
+    ctx.mapping(top, (), ["schema_version", "exercises"], [])
+    raw = ctx.list_of(top["exercises"], ("exercises",)) if "exercises" in top else None
+    exercises = []
+    for i, e in enumerate(raw or []):
+        ex = _exercise(ctx, e, ("exercises", i))
+        if ex is not None:
+            exercises.append(ex)
+    ids: list[tuple[str | None, tuple]] = []
+    for i, e in enumerate(raw or []):
+        if isinstance(e, dict):
+            ids.append((e.get("id") if isinstance(e.get("id"), str) else None, ("exercises", i, "id")))
+            for j, q in enumerate(e.get("questions") or [] if isinstance(e.get("questions"), list) else []):
+                if isinstance(q, dict) and isinstance(q.get("id"), str):
+                    ids.append((q["id"], ("exercises", i, "questions", j, "id")))
+    ctx.unique_ids(ids, "id")
+    return ExerciseFile(ctx.label, top.get("schema_version", 1), tuple(exercises))
+
+
+# -- lessons ---------------------------------------------------------------
+
+
+def _texts(ctx: _Ctx, m: dict, key: str, path: tuple) -> tuple[Text, ...]:
+    raw = ctx.list_of(m[key], path + (key,)) if key in m else None
+    out = []
+    for i, t in enumerate(raw or []):
+        text = ctx.text(t, path + (key, i))
+        if text is not None:
+            out.append(text)
+    return tuple(out)
+
+
+def _per_audience(ctx: _Ctx, value: Any, path: tuple, required: bool) -> dict[str, Text]:
+    m = ctx.mapping(value, path, AUDIENCES if required else [], [] if required else AUDIENCES)
+    out = {}
+    for a in AUDIENCES:
+        if m is not None and a in m:
+            t = ctx.text(m[a], path + (a,))
+            if t is not None:
+                out[a] = t
+    return out
+
+
+def _source_ids(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
+    raw = ctx.list_of(m["sources"], path + ("sources",)) if "sources" in m else []
+    out = []
+    for i, s in enumerate(raw or []):
+        sid = ctx.ident(s, path + ("sources", i))
+        if sid:
+            ctx.citations.append((sid, path + ("sources", i)))
+            out.append(sid)
+    return tuple(out)
+
+
+def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
+    ctx.mapping(top, (), ["schema_version", "lesson"], [])
+    path = ("lesson",)
+    m = ctx.mapping(top.get("lesson"), path,
+                    ["id", "title", "why", "questions", "objectives", "sections", "discussion",
+                     "discussion_minutes", "key_points", "reflection", "sources"], [])
+    if m is None:
+        return None
+    lid = ctx.ident(m["id"], path + ("id",)) if "id" in m else None
+    if lid and folder_id and lid != folder_id:
+        ctx.problem(path + ("id",), f"lektionens id '{lid}' måste vara samma som mappens namn '{folder_id}'")
+    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    why = ctx.text(m["why"], path + ("why",)) if "why" in m else None
+    questions = _texts(ctx, m, "questions", path)
+    objectives = _texts(ctx, m, "objectives", path)
+    key_points = _texts(ctx, m, "key_points", path)
+    reflection = _texts(ctx, m, "reflection", path)
+    discussion = _per_audience(ctx, m["discussion"], path + ("discussion",), True) if "discussion" in m else {}
+    discussion_minutes = ctx.integer(m["discussion_minutes"], path + ("discussion_minutes",), 0, 240) if "discussion_minutes" in m else None
+    sections = []
+    raw = ctx.list_of(m["sections"], path + ("sections",)) if "sections" in m else None
+    for i, s in enumerate(raw or []):
+        p = path + ("sections", i)
+        sm = ctx.mapping(s, p, ["id", "title", "minutes", "body"], ["examples", "exercises", "sources"])
+        if sm is None:
+            continue
+        sid = ctx.ident(sm["id"], p + ("id",)) if "id" in sm else None
+        stitle = ctx.text(sm["title"], p + ("title",)) if "title" in sm else None
+        minutes = ctx.integer(sm["minutes"], p + ("minutes",), 1, 240) if "minutes" in sm else None
+        body = ctx.text(sm["body"], p + ("body",)) if "body" in sm else None
+        examples = _per_audience(ctx, sm["examples"], p + ("examples",), False) if "examples" in sm else {}
+        ex_ids = []
+        for j, e in enumerate((ctx.list_of(sm["exercises"], p + ("exercises",)) or []) if "exercises" in sm else []):
+            eid = ctx.ident(e, p + ("exercises", j))
+            if eid:
+                ex_ids.append(eid)
+                ctx.exercise_refs.append((eid, p + ("exercises", j)))
+        srcs = _source_ids(ctx, sm, p)
+        if sid and stitle and minutes and body:
+            sections.append(Section(sid, stitle, minutes, body, examples, tuple(ex_ids), srcs))
+    ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, path + ("sections", i, "id")) for i, s in enumerate(raw or [])], "avsnittet")
+    sources = _source_ids(ctx, m, path)
+    if ctx.problems:
+        return None
+    return Lesson(lid, title, why, questions, objectives, tuple(sections), discussion, discussion_minutes,
+                  key_points, reflection, sources, ctx.label)
+
+
+# -- sources registry ----------------------------------------------------
+
+
+def _sources_file(ctx: _Ctx, top: dict) -> dict[str, Source]:
+    ctx.mapping(top, (), ["schema_version", "sources"], [])
+    raw = ctx.list_of(top["sources"], ("sources",)) if "sources" in top else None
+    out: dict[str, Source] = {}
+    for i, s in enumerate(raw or []):
+        p = ("sources", i)
+        sm = ctx.mapping(s, p, ["id", "title", "year", "reference", "short"], ["url", "note"])
+        if sm is None:
+            continue
+        sid = ctx.ident(sm["id"], p + ("id",)) if "id" in sm else None
+        title = ctx.string(sm["title"], p + ("title",)) if "title" in sm else None
+        year = ctx.integer(sm["year"], p + ("year",), 1800, 2100) if "year" in sm else None
+        reference = ctx.string(sm["reference"], p + ("reference",)) if "reference" in sm else None
+        short = ctx.string(sm["short"], p + ("short",), max_length=80) if "short" in sm else None
+        url = ctx.string(sm["url"], p + ("url",)) if "url" in sm else None
+        if url and not url.startswith(("https://", "http://")):
+            ctx.problem(p + ("url",), "en länk ska börja med https:// eller http://")
+        note = ctx.string(sm["note"], p + ("note",)) if "note" in sm else None
+        if sid and title and year and reference and short:
+            out[sid] = Source(sid, title, year, reference, short, url, note)
+    ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, ("sources", i, "id")) for i, s in enumerate(raw or [])], "källan")
+    return out
+
+
+# -- files and the whole kit -----------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """What one file gave: one of the three, plus references to check kit-wide."""
+
+    label: str
+    exercise_file: ExerciseFile | None = None
+    lesson: Lesson | None = None
+    sources: dict[str, Source] | None = None
+    citations: list[tuple[str, int | None, str]] = field(default_factory=list)
+    exercise_refs: list[tuple[str, int | None, str]] = field(default_factory=list)
+    ids: list[tuple[str, int | None, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
+    """Validate one content file. Problems are returned, never raised."""
+    path = Path(path)
+    label = display_path(path, root)
+    result = Loaded(label)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        result.problems.append(Problem(label, None, "", f"filen kan inte läsas ({exc.strerror or exc})"))
+        return result
+    if len(raw) > MAX_FILE_BYTES:
+        result.problems.append(Problem(label, None, "", f"filen är för stor ({len(raw)} byte, högst {MAX_FILE_BYTES})"))
+        return result
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        result.problems.append(Problem(label, line, "", "filen är inte sparad som UTF-8; spara om den med teckenkodning UTF-8"))
+        return result
+    try:
+        doc = parse_yaml(text)
+    except YamlSyntaxError as exc:
+        result.problems.append(Problem(label, exc.line, "", str(exc)))
+        return result
+    ctx = _Ctx(label, doc)
+    for dup_path, line in doc.duplicate_keys:
+        ctx.problems.append(Problem(label, line, format_path(dup_path), f"nyckeln '{dup_path[-1]}' står två gånger; den senare skulle tyst ersätta den första"))
+    top = doc.data
+    if not isinstance(top, dict):
+        ctx.problem((), "filen ska börja med 'schema_version: 1' och sedan 'exercises:', 'lesson:' eller 'sources:'")
+        result.problems = ctx.problems
+        return result
+    if "schema_version" not in top:
+        ctx.problem((), "fältet 'schema_version' saknas (skriv schema_version: 1 överst i filen)")
+    elif top["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS or isinstance(top["schema_version"], bool):
+        ctx.problem(("schema_version",), f"schema_version {top['schema_version']!r} stöds inte; kitet läser version {', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}")
+    if "exercises" in top:
+        result.exercise_file = _exercise_file(ctx, top)
+        if result.exercise_file:
+            for ex in result.exercise_file.exercises:
+                result.ids.append((ex.id, ex.line, "övningen"))
+                for q in getattr(ex, "questions", ()):
+                    result.ids.append((q.id, q.line, "frågan"))
+    elif "lesson" in top:
+        folder = path.parent.name if path.name == "lektion.yaml" else None
+        result.lesson = _lesson_file(ctx, top, folder)
+    elif "sources" in top:
+        result.sources = _sources_file(ctx, top)
+    else:
+        keys = ", ".join(str(k) for k in top) or "inga"
+        ctx.problem((), f"okänd filtyp: filen ska ha 'exercises:', 'lesson:' eller 'sources:' på översta nivån (hittade: {keys})")
+    result.citations = [(sid, doc.line(p), format_path(p)) for sid, p in ctx.citations]
+    result.exercise_refs = [(eid, doc.line(p), format_path(p)) for eid, p in ctx.exercise_refs]
+    result.problems = ctx.problems
+    return result
+
+
+@dataclass
+class Kit:
+    """All content of the kit that validated, plus every problem found."""
+
+    exercises: dict[str, Exercise] = field(default_factory=dict)
+    lessons: dict[str, Lesson] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    exercise_folder: dict[str, str] = field(default_factory=dict)  # exercise id -> exercises/<folder>
+
+    def lesson_exercises(self, lesson_id: str) -> list[Exercise]:
+        """The exercises stored in ``exercises/<lesson_id>/``, in file order."""
+        return [e for eid, e in self.exercises.items() if self.exercise_folder.get(eid) == lesson_id]
+
+
+def content_files(root: Path) -> list[Path]:
+    """The content files of a kit: data/kallor.yaml and every YAML file under exercises/."""
+    files = []
+    registry = root / "data" / "kallor.yaml"
+    if registry.exists():
+        files.append(registry)
+    exercises = root / "exercises"
+    if exercises.is_dir():
+        files.extend(sorted(p for p in exercises.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+    return files
+
+
+def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> Kit:
+    """Load all content; broken files are reported, the rest still load.
+
+    With ``files``, only those are checked, but references (sources,
+    exercise ids) are still resolved against the whole kit at ``root``.
+    """
+    root = Path(root) if root is not None else paths.kit_root()
+    selected = [Path(f) for f in files] if files is not None else None
+    all_files = content_files(root)
+    if selected is not None:
+        for f in selected:
+            if f.resolve() not in {a.resolve() for a in all_files}:
+                all_files.append(f)
+    kit = Kit()
+    loaded = [load_file(f, root=root) for f in all_files]
+    id_owner: dict[str, tuple[str, int | None]] = {}
+    for f, res in zip(all_files, loaded):
+        kit.files.append(res.label)
+        kit.problems.extend(res.problems)
+        if res.sources is not None:
+            kit.sources.update(res.sources)
+        if res.lesson is not None:
+            kit.lessons[res.lesson.id] = res.lesson
+        for ident, line, what in res.ids:
+            if ident in id_owner and id_owner[ident][0] != res.label:
+                other, other_line = id_owner[ident]
+                kit.problems.append(Problem(res.label, line, "id", f"id '{ident}' används redan i {other}, rad {other_line}; varje id måste vara unikt i hela kitet"))
+            id_owner.setdefault(ident, (res.label, line))
+        if res.exercise_file is not None:
+            folder = f.parent.name if f.parent.parent.name == "exercises" else None
+            for ex in res.exercise_file.exercises:
+                if ex.id in kit.exercises:
+                    continue
+                kit.exercises[ex.id] = ex
+                if folder:
+                    kit.exercise_folder[ex.id] = folder
+    has_registry = (root / "data" / "kallor.yaml").exists()
+    for res in loaded:
+        for sid, line, fld in res.citations:
+            if has_registry and sid not in kit.sources:
+                hint = difflib.get_close_matches(sid, sorted(kit.sources), n=1)
+                tip = f" Menade du '{hint[0]}'?" if hint else ""
+                kit.problems.append(Problem(res.label, line, fld, f"källan '{sid}' finns inte i data/kallor.yaml.{tip}"))
+        for eid, line, fld in res.exercise_refs:
+            if eid not in id_owner:
+                kit.problems.append(Problem(res.label, line, fld, f"övningen '{eid}' finns inte i någon övningsfil"))
+    if selected is not None:
+        wanted = {display_path(f, root) for f in selected}
+        kit.problems = [p for p in kit.problems if p.file in wanted]
+    kit.problems.sort(key=lambda p: (p.file, p.line or 0, p.field))
+    return kit
+
+
+def cited_sources(root: Path | None = None) -> dict[str, list[str]]:
+    """Which files cite each source id (for the 'unused source' check)."""
+    root = Path(root) if root is not None else paths.kit_root()
+    out: dict[str, list[str]] = {}
+    for f in content_files(root):
+        res = load_file(f, root=root)
+        for sid, _, _ in res.citations:
+            out.setdefault(sid, []).append(res.label)
+    return out
+
+
+def load_exercise_file(path: Path | str) -> ExerciseFile:
+    """Load one exercise file or raise :class:`ContentError` with all its problems."""
+    res = load_file(path)
+    if res.problems:
+        raise ContentError(res.problems)
+    if res.exercise_file is None:
+        raise ContentError([Problem(res.label, None, "", "filen är ingen övningsfil (saknar 'exercises:')")])
+    return res.exercise_file
+

@@ -1,0 +1,98 @@
+"""Generate the thin lesson notebooks and Voila apps from ``lektion.yaml``.
+
+The notebooks hold no prose of their own (it lives in the content files and
+follows the ``level`` parameter); they hold the frame: title, parameters,
+one cell per section and per exercise. Generating them keeps every lesson's
+frame identical. After adding a section or exercise to a lesson, run
+``samverkan notebooks`` and commit the result; a test fails when a committed
+notebook is out of date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from . import loader, paths
+from .schema import Lesson
+
+KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def _cell_id(prefix: str, n: int) -> str:
+    return f"{prefix}-{n:02d}"
+
+
+def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell(
+            f"# {lesson.title.standard}\n\n"
+            "Kör cellerna uppifrån och ned med **Skift + Enter**. I cellen `parameters` väljer du "
+            "målgrupp (`\"fortroendevald\"` eller `\"tjansteperson\"`) och nivå "
+            "(`\"standard\"` eller `\"lattlast\"` för lättläst text)."
+        ),
+        new_code_cell(
+            'audience = "tjansteperson"  # eller "fortroendevald"\n'
+            'level = "standard"  # eller "lattlast"',
+            metadata={"tags": ["parameters"]},
+        ),
+        new_code_cell(
+            "from samverkan import open_lesson\n\n"
+            f'L = open_lesson("{lesson.id}", audience=audience, level=level)\n'
+            "L.show_intro()"
+        ),
+    ]
+    for section in lesson.sections:
+        cells.append(new_code_cell(f'L.show_section("{section.id}")'))
+        for ex in section.exercises:
+            cells.append(new_markdown_cell("### Övning\n\nSvara i rutan nedan. Du får återkoppling på varje svar."))
+            cells.append(new_code_cell(f'L.exercise("{ex}")'))
+    cells.append(new_code_cell("L.show_discussion()"))
+    cells.append(new_code_cell("L.show_end()"))
+    return _finish(cells)
+
+
+def app_notebook(lesson: Lesson) -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell(
+            f"# {lesson.title.standard}: övningar\n\n"
+            "Gör övningarna en i taget och läs återkopplingen efter varje svar. "
+            "Ni kan arbeta ensamma eller två och två vid bordet."
+        ),
+        new_code_cell(f'from samverkan.app import lesson_app\n\nlesson_app("{lesson.id}")'),
+        new_markdown_cell(
+            "**Diskutera sedan vid bordet:** Vilket svar överraskade er mest, "
+            "och vad betyder det för hur ni arbetar med föreningar?"
+        ),
+    ]
+    return _finish(cells)
+
+
+def _finish(cells: list) -> nbformat.NotebookNode:
+    for n, cell in enumerate(cells):
+        cell["id"] = _cell_id("cell", n)
+    nb = new_notebook(cells=cells, metadata={"kernelspec": KERNEL, "language_info": {"name": "python"}})
+    return nb
+
+
+def expected_files(root: Path | None = None) -> dict[Path, str]:
+    """Every generated notebook and its text, keyed by path."""
+    root = root or paths.kit_root()
+    kit = loader.load_kit(root)
+    out = {}
+    for lesson in kit.lessons.values():
+        out[root / "notebooks" / f"{lesson.id}.ipynb"] = nbformat.writes(lesson_notebook(lesson)) + "\n"
+        out[root / "voila_apps" / f"{lesson.id}.ipynb"] = nbformat.writes(app_notebook(lesson)) + "\n"
+    return out
+
+
+def write_all(root: Path | None = None) -> list[Path]:
+    written = []
+    for path, text in expected_files(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written

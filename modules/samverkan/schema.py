@@ -1,0 +1,224 @@
+"""Typed, frozen records for learning content (schema version 1).
+
+Content files are YAML (keys in English, values in Swedish); ``loader.py``
+validates them into these records. The trainer-facing description of every
+field is ``exercises/README.md``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+AUDIENCES = ("fortroendevald", "tjansteperson")
+AUDIENCE_LABELS = {"fortroendevald": "förtroendevalda", "tjansteperson": "tjänstepersoner"}
+LEVELS = ("standard", "lattlast")
+LEVEL_LABELS = {"standard": "standard", "lattlast": "lättläst"}
+RATINGS = ("bra", "delvis", "svag")
+RATING_LABELS = {"bra": "Bra utfall", "delvis": "Delvis bra utfall", "svag": "Svagt utfall"}
+
+Audience = Literal["fortroendevald", "tjansteperson"]
+Level = Literal["standard", "lattlast"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text a learner reads, with an optional easy-to-read variant."""
+
+    standard: str
+    lattlast: str | None = None
+
+    def get(self, level: str = "standard") -> str:
+        if level == "lattlast" and self.lattlast:
+            return self.lattlast
+        return self.standard
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: Text
+    correct: bool = False
+    feedback: Text | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A single- or multiple-choice question inside a quiz."""
+
+    id: str
+    kind: Literal["single_choice", "multiple_choice"]
+    prompt: Text
+    choices: tuple[Choice, ...]
+    explanation: Text | None = None
+    audience: frozenset[str] = frozenset(AUDIENCES)
+    line: int | None = None
+
+    @property
+    def correct_indices(self) -> frozenset[int]:
+        return frozenset(i for i, c in enumerate(self.choices) if c.correct)
+
+
+@dataclass(frozen=True)
+class Quiz:
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    intro: Text | None = None
+    audience: frozenset[str] = frozenset(AUDIENCES)
+    kind: str = field(default="quiz", init=False)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    id: str
+    text: Text
+    category: str
+    feedback: Text | None = None
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Match each item to one category (for example an activity to one of the five roles)."""
+
+    id: str
+    title: Text
+    prompt: Text
+    categories: tuple[Category, ...]
+    items: tuple[MatchItem, ...]
+    audience: frozenset[str] = frozenset(AUDIENCES)
+    kind: str = field(default="matching", init=False)
+    line: int | None = None
+
+    def category(self, category_id: str) -> Category:
+        for c in self.categories:
+            if c.id == category_id:
+                return c
+        raise KeyError(category_id)
+
+
+@dataclass(frozen=True)
+class ScenarioChoice:
+    text: Text
+    consequence: Text
+    next: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """A situation with choices, or (when ``outcome`` is set) an ending."""
+
+    id: str
+    situation: Text | None = None
+    choices: tuple[ScenarioChoice, ...] = ()
+    outcome: Text | None = None
+    explanation: Text | None = None
+    rating: str | None = None
+
+    @property
+    def is_outcome(self) -> bool:
+        return self.outcome is not None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: Text
+    start: str
+    steps: tuple[Step, ...]
+    intro: Text | None = None
+    audience: frozenset[str] = frozenset(AUDIENCES)
+    kind: str = field(default="scenario", init=False)
+    line: int | None = None
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+
+@dataclass(frozen=True)
+class FreeText:
+    id: str
+    title: Text
+    prompt: Text
+    guidance: Text | None = None
+    max_length: int = 1000
+    audience: frozenset[str] = frozenset(AUDIENCES)
+    kind: str = field(default="free_text", init=False)
+    line: int | None = None
+
+
+Exercise = Quiz | Matching | Scenario | FreeText
+
+
+@dataclass(frozen=True)
+class ExerciseFile:
+    path: str
+    schema_version: int
+    exercises: tuple[Exercise, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    minutes: int
+    body: Text
+    examples: dict[str, Text] = field(default_factory=dict)
+    exercises: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: Text
+    why: Text
+    questions: tuple[Text, ...]
+    objectives: tuple[Text, ...]
+    sections: tuple[Section, ...]
+    discussion: dict[str, Text]
+    discussion_minutes: int
+    key_points: tuple[Text, ...]
+    reflection: tuple[Text, ...]
+    sources: tuple[str, ...]
+    path: str = ""
+
+    @property
+    def minutes(self) -> int:
+        return sum(s.minutes for s in self.sections) + self.discussion_minutes
+
+    def section(self, section_id: str) -> Section:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def cited_sources(self) -> set[str]:
+        """Every source id the lesson cites, in its list or in a section."""
+        cited = set(self.sources)
+        for s in self.sections:
+            cited.update(s.sources)
+        return cited
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    year: int
+    reference: str
+    short: str
+    url: str | None = None
+    note: str | None = None

@@ -1,0 +1,137 @@
+"""What every exercise widget shares.
+
+* Named parts, built by the class; the class never calls ``display()``.
+* Every callback goes through :meth:`ExerciseWidget._guard`: an error becomes a
+  friendly Swedish message in ``.status`` instead of a traceback on the page
+  (Voila shows callback tracebacks even with ``show_tracebacks=False``).
+* ``on_answer`` lets a host (the workshop app) record answers; a failing
+  host callback is reported in ``.status`` and never breaks the exercise.
+* Feedback never relies on colour alone: it always starts with a word
+  ("Rätt", "Inte rätt") and a symbol.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import ipywidgets as widgets
+
+from ..errors import ParameterError, SamverkanError
+from ..render import escape, to_html
+from ..schema import AUDIENCES, LEVELS, Source, Text
+
+log = logging.getLogger("samverkan.widgets")
+
+GENERIC_ERROR = "Något gick fel i övningen. Försök igen, eller ladda om sidan om felet finns kvar."
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """One answer, as a host would store it: no personal data, only what was chosen."""
+
+    exercise_id: str
+    item_id: str  # question id, matching item set, scenario step, free-text id
+    kind: str
+    value: Any
+    correct: bool | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def verdict_html(correct: bool, body: str = "", *, partly: bool = False) -> str:
+    if correct:
+        head = '<span class="sv-verdict sv-right">✓ Rätt!</span>'
+    elif partly:
+        head = '<span class="sv-verdict sv-partly">◐ Delvis rätt.</span>'
+    else:
+        head = '<span class="sv-verdict sv-wrong">✗ Inte rätt.</span>'
+    return f'<div class="sv-feedback" role="status">{head} {body}</div>'
+
+
+def status_html(message: str) -> str:
+    return f'<div class="sv-status" role="alert"><strong>Obs!</strong> {escape(message)}</div>'
+
+
+STYLE = """
+<style>
+.sv-feedback, .sv-status { margin: .4em 0; line-height: 1.5; }
+.sv-verdict { font-weight: bold; }
+.sv-right { color: #1b5e20; }
+.sv-wrong { color: #b71c1c; }
+.sv-partly { color: #8a4b00; }
+.sv-status { color: #7a1f00; }
+.sv-progress { color: #333; font-size: 95%; }
+.sv-box { border-left: 4px solid #1f4e79; padding-left: .8em; margin: .5em 0 1em 0; }
+</style>
+"""
+
+
+def check_params(level: str, audience: str | None) -> None:
+    if level not in LEVELS:
+        raise ParameterError(f"Okänd nivå {level!r}. Välj 'standard' eller 'lattlast'.")
+    if audience is not None and audience not in AUDIENCES:
+        raise ParameterError(f"Okänd målgrupp {audience!r}. Välj 'fortroendevald' eller 'tjansteperson'.")
+
+
+class ExerciseWidget(widgets.VBox):
+    """Base class: level, audience, sources, the status line and the answer hook."""
+
+    def __init__(
+        self,
+        *,
+        level: str = "standard",
+        audience: str | None = None,
+        sources: Mapping[str, Source] | None = None,
+        on_answer: Callable[[AnswerEvent], None] | None = None,
+        **kwargs: Any,
+    ):
+        check_params(level, audience)
+        super().__init__(**kwargs)
+        self.level = level
+        self.audience = audience
+        self.sources = sources or {}
+        self.on_answer = on_answer
+        self.status = widgets.HTML(value="")
+        self.add_class("sv-exercise")
+
+    # -- helpers for subclasses -------------------------------------------
+    def html(self, text: Text | str | None) -> str:
+        return to_html(text, self.level, self.sources)
+
+    def _emit(self, event: AnswerEvent) -> None:
+        if self.on_answer is None:
+            return
+        try:
+            self.on_answer(event)
+        except SamverkanError as exc:
+            self.status.value = status_html(str(exc))
+        except Exception:  # noqa: BLE001 - a host failure must not break the exercise
+            log.exception("on_answer failed for %s", event.exercise_id)
+            self.status.value = status_html("Svaret kunde inte sparas. Försök igen om en stund.")
+
+    @staticmethod
+    def _guard(method: Callable) -> Callable:
+        """Wrap a callback so that errors become a Swedish message in ``.status``."""
+
+        @functools.wraps(method)
+        def wrapper(self: "ExerciseWidget", *args: Any, **kwargs: Any) -> Any:
+            try:
+                self.status.value = ""
+                return method(self, *args, **kwargs)
+            except SamverkanError as exc:
+                self.status.value = status_html(str(exc))
+            except Exception:  # noqa: BLE001 - never show a traceback to a learner
+                log.exception("callback %s failed", method.__name__)
+                self.status.value = status_html(GENERIC_ERROR)
+            return None
+
+        return wrapper
+
+
+guard = ExerciseWidget._guard
+
+
+def heading(text: str, level: int = 3) -> str:
+    return f"<h{level}>{escape(text)}</h{level}>"

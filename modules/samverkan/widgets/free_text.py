@@ -1,0 +1,56 @@
+"""Free-text widget: a reflection answer, size-limited, with guidance after sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import ParameterError
+from ..render import escape, plain
+from ..schema import FreeText
+from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
+
+
+class FreeTextWidget(ExerciseWidget):
+    """Named parts: ``.answer`` (Textarea), ``.submit_button``, ``.counter``, ``.guidance``."""
+
+    def __init__(self, exercise: FreeText, *, saved_note: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.exercise = exercise
+        self.title = widgets.HTML(STYLE + heading(plain(exercise.title, self.level)))
+        self.prompt = widgets.HTML(self.html(exercise.prompt))
+        self.answer = widgets.Textarea(
+            value="", placeholder="Skriv ditt svar här. Skriv inga namn eller personuppgifter.",
+            description="Ditt svar:", style={"description_width": "initial"},
+            layout=widgets.Layout(width="100%", height="7em"),
+        )
+        self.counter = widgets.HTML()
+        self.submit_button = widgets.Button(description="Skicka svar", button_style="primary", icon="paper-plane",
+                                            tooltip="Skicka ditt svar")
+        self.guidance = widgets.HTML()
+        self.saved_note = saved_note or "Ditt svar sparas inte; det finns bara på den här sidan."
+        self.answer.observe(self._on_type, names="value")
+        self.submit_button.on_click(self._on_submit)
+        self._on_type()
+        self.children = [self.title, self.prompt, self.answer, self.counter, self.submit_button,
+                         self.status, self.guidance]
+
+    @guard
+    def _on_type(self, _change: Any = None) -> None:
+        n, limit = len(self.answer.value), self.exercise.max_length
+        over = " – för långt, korta texten" if n > limit else ""
+        self.counter.value = f'<p class="sv-progress">{n} av högst {limit} tecken{over}</p>'
+
+    @guard
+    def _on_submit(self, _button: Any = None) -> None:
+        text = self.answer.value.strip()
+        if not text:
+            raise ParameterError("Skriv något innan du skickar.")
+        if len(text) > self.exercise.max_length:
+            raise ParameterError(f"Svaret är för långt ({len(text)} tecken). Högst {self.exercise.max_length} tecken.")
+        self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "free_text", text))
+        body = f"<p><strong>Tack!</strong> {escape(self.saved_note)}</p>"
+        if self.exercise.guidance is not None:
+            body += f"<p><strong>Att tänka på:</strong></p>{self.html(self.exercise.guidance)}"
+        self.guidance.value = f'<div class="sv-box" role="status">{body}</div>'

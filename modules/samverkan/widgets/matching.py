@@ -1,0 +1,82 @@
+"""Matching widget: put each statement in the right category (for example a role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import ParameterError
+from ..grading import MatchingScore, grade_matching
+from ..render import plain
+from ..schema import Matching
+from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html
+
+PLACEHOLDER = "Välj …"
+
+
+class MatchingWidget(ExerciseWidget):
+    """Named parts: ``.dropdowns`` (one per item), ``.check_button``, ``.item_feedback``, ``.score``."""
+
+    def __init__(self, exercise: Matching, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.exercise = exercise
+        self.result: MatchingScore | None = None
+        options = [(PLACEHOLDER, None)] + [(plain(c.label, self.level), c.id) for c in exercise.categories]
+        self.title = widgets.HTML(STYLE + heading(plain(exercise.title, self.level)))
+        self.prompt = widgets.HTML(self.html(exercise.prompt))
+        self.dropdowns: list[widgets.Dropdown] = []
+        self.item_feedback: list[widgets.HTML] = []
+        rows = []
+        for n, item in enumerate(exercise.items, start=1):
+            text = widgets.HTML(f"<p><strong>{n}.</strong> {plain(item.text, self.level)}</p>")
+            dropdown = widgets.Dropdown(
+                options=options, value=None, description=f"Påstående {n}:",
+                tooltip=plain(item.text, self.level), style={"description_width": "initial"},
+                layout=widgets.Layout(width="max-content"),
+            )
+            feedback = widgets.HTML()
+            self.dropdowns.append(dropdown)
+            self.item_feedback.append(feedback)
+            rows.append(widgets.VBox([text, dropdown, feedback], layout=widgets.Layout(margin="0 0 .6em 0")))
+        self.items_box = widgets.VBox(rows)
+        self.check_button = widgets.Button(description="Rätta", button_style="primary", icon="check",
+                                           tooltip="Rätta alla dina val")
+        self.reset_button = widgets.Button(description="Börja om", icon="refresh", tooltip="Töm alla val och börja om")
+        self.score = widgets.HTML()
+        self.check_button.on_click(self._on_check)
+        self.reset_button.on_click(self._on_reset)
+        self.children = [self.title, self.prompt, self.items_box,
+                         widgets.HBox([self.check_button, self.reset_button]), self.status, self.score]
+
+    def assignments(self) -> dict[str, str | None]:
+        return {item.id: dd.value for item, dd in zip(self.exercise.items, self.dropdowns)}
+
+    @guard
+    def _on_check(self, _button: Any = None) -> None:
+        answers = self.assignments()
+        if all(v is None for v in answers.values()):
+            raise ParameterError("Gör minst ett val innan du rättar.")
+        result = grade_matching(self.exercise, answers)
+        self.result = result
+        for item, res, fb in zip(self.exercise.items, result.results, self.item_feedback):
+            if res.chosen is None:
+                fb.value = '<div class="sv-feedback" role="status">Inget val ännu.</div>'
+                continue
+            right = plain(self.exercise.category(item.category).label, self.level)
+            body = "" if res.correct else f"Rätt svar: <strong>{right}</strong>."
+            body += self.html(item.feedback) if item.feedback else ""
+            fb.value = verdict_html(res.correct, body)
+        self.score.value = (f'<p class="sv-progress">Rätt: {result.score} av {result.total}'
+                            f" (besvarade: {result.answered})</p>")
+        self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "matching",
+                               {k: v for k, v in answers.items() if v is not None},
+                               result.score == result.total, {"score": result.score, "total": result.total}))
+
+    @guard
+    def _on_reset(self, _button: Any = None) -> None:
+        for dd, fb in zip(self.dropdowns, self.item_feedback):
+            dd.value = None
+            fb.value = ""
+        self.score.value = ""
+        self.result = None

@@ -1,0 +1,101 @@
+"""Scenario widget: a situation, choices with consequences, and an ending that explains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import ParameterError
+from ..grading import ScenarioRun
+from ..render import plain
+from ..schema import RATING_LABELS, Scenario
+from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
+
+
+class ScenarioWidget(ExerciseWidget):
+    """Named parts: ``.situation``, ``.choices``, ``.choose_button``, ``.consequence``,
+    ``.continue_button``, ``.back_button``, ``.restart_button``, ``.outcome``.
+    """
+
+    def __init__(self, scenario: Scenario, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.run = ScenarioRun(scenario)
+        self.title = widgets.HTML(STYLE + heading(plain(scenario.title, self.level)))
+        self.intro = widgets.HTML(self.html(scenario.intro))
+        self.progress = widgets.HTML()
+        self.situation = widgets.HTML()
+        self.choices = widgets.RadioButtons(options=[], index=None, layout=widgets.Layout(width="auto"))
+        self.choose_button = widgets.Button(description="Välj", button_style="primary", icon="check",
+                                            tooltip="Välj det markerade alternativet")
+        self.consequence = widgets.HTML()
+        self.continue_button = widgets.Button(description="Fortsätt", icon="arrow-right", tooltip="Gå vidare i scenariot")
+        self.back_button = widgets.Button(description="Ångra senaste valet", icon="undo", tooltip="Gå tillbaka ett steg")
+        self.restart_button = widgets.Button(description="Börja om", icon="refresh", tooltip="Börja om scenariot från början")
+        self.outcome = widgets.HTML()
+        self.choose_button.on_click(self._on_choose)
+        self.continue_button.on_click(self._on_continue)
+        self.back_button.on_click(self._on_back)
+        self.restart_button.on_click(self._on_restart)
+        self.body = widgets.VBox()
+        self.children = [self.title, self.intro, self.progress, self.body, self.status,
+                         widgets.HBox([self.back_button, self.restart_button])]
+        self._render_step()
+
+    def _render_step(self) -> None:
+        step = self.run.step
+        done = len(self.run.path)
+        self.back_button.disabled = done == 0
+        if step.is_outcome:
+            self.progress.value = f'<p class="sv-progress">Slut på scenariot efter {done} val.</p>'
+            rating = RATING_LABELS.get(step.rating or "", "Utfall")
+            self.outcome.value = (
+                f'<div class="sv-box" role="status"><p><strong>{rating}:</strong></p>'
+                f"{self.html(step.outcome)}{self.html(step.explanation)}{self._path_summary()}</div>"
+            )
+            self.body.children = [self.outcome]
+            return
+        self.progress.value = f'<p class="sv-progress">Val {done + 1}</p>'
+        self.situation.value = self.html(step.situation)
+        self.choices.options = [plain(c.text, self.level) for c in step.choices]
+        self.choices.index = None
+        self.consequence.value = ""
+        self.body.children = [self.situation, self.choices, self.choose_button]
+
+    def _path_summary(self) -> str:
+        if not self.run.path:
+            return ""
+        items = []
+        for step_id, index in self.run.path:
+            choice = self.scenario.step(step_id).choices[index]
+            items.append(f"<li>{plain(choice.text, self.level)}</li>")
+        return "<p>Dina val:</p><ol>" + "".join(items) + "</ol>"
+
+    @guard
+    def _on_choose(self, _button: Any = None) -> None:
+        if self.choices.index is None:
+            raise ParameterError("Välj ett alternativ först.")
+        step_id = self.run.current
+        index = self.choices.index
+        consequence = self.run.choose(index)
+        self.consequence.value = f'<div class="sv-box" role="status">{self.html(consequence)}</div>'
+        self.body.children = [self.situation, self.consequence, self.continue_button]
+        self.back_button.disabled = False
+        nxt = self.run.step
+        self._emit(AnswerEvent(self.scenario.id, step_id, "scenario", index, None,
+                               {"outcome": nxt.id, "rating": nxt.rating} if nxt.is_outcome else {}))
+
+    @guard
+    def _on_continue(self, _button: Any = None) -> None:
+        self._render_step()
+
+    @guard
+    def _on_back(self, _button: Any = None) -> None:
+        self.run.back()
+        self._render_step()
+
+    @guard
+    def _on_restart(self, _button: Any = None) -> None:
+        self.run.restart()
+        self._render_step()

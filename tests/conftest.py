@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests that change content work on a temporary copy of the kit."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from samverkan.schema import Choice, Question, Quiz, Text
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def kit_copy(tmp_path, monkeypatch) -> Path:
+    """A temporary copy of the kit's content; SAMVERKAN_HOME points at it."""
+    for folder in ("exercises", "data", "notebooks", "voila_apps"):
+        if (ROOT / folder).exists():
+            shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.setenv("SAMVERKAN_HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def make_quiz():
+    """A one-question quiz whose choice number ``correct`` (or several) is right."""
+
+    def make(correct: int | tuple[int, ...] = 0, n: int = 3, kind: str | None = None) -> Quiz:
+        right = {correct} if isinstance(correct, int) else set(correct)
+        kind = kind or ("single_choice" if len(right) == 1 else "multiple_choice")
+        choices = tuple(
+            Choice(Text(f"Svar {i}"), i in right, Text(f"Återkoppling {i}", f"Lätt återkoppling {i}"))
+            for i in range(n)
+        )
+        question = Question("fraga-1", kind, Text("Vilket svar är rätt?"), choices, Text("Förklaring."))
+        return Quiz("quiz-1", Text("Testquiz"), (question,))
+
+    return make
