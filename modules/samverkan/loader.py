@@ -138,8 +138,13 @@ class _Ctx:
         for source_id in CITATION_RE.findall(s):
             self.citations.append((source_id, path))
 
+    def opt(self, m: dict, key: str, path: tuple, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``check(m[key], path.key, ...)`` when the key is present, else None (missing keys are
+        reported once, by :meth:`mapping`)."""
+        return check(m[key], path + (key,), *args, **kwargs) if key in m else None
+
     def optional_text(self, m: dict, key: str, path: tuple) -> Text | None:
-        return self.text(m[key], path + (key,)) if key in m else None
+        return self.opt(m, key, path, self.text)
 
     def boolean(self, value: Any, path: tuple) -> bool | None:
         if not isinstance(value, bool):
@@ -212,7 +217,7 @@ def _choice(ctx: _Ctx, value: Any, path: tuple) -> Choice | None:
     m = ctx.mapping(value, path, ["text"], ["correct", "feedback"])
     if m is None:
         return None
-    text = ctx.text(m["text"], path + ("text",)) if "text" in m else None
+    text = ctx.opt(m, "text", path, ctx.text)
     correct = ctx.boolean(m["correct"], path + ("correct",)) if "correct" in m else False
     feedback = ctx.optional_text(m, "feedback", path)
     if text is None or correct is None:
@@ -224,14 +229,14 @@ def _question(ctx: _Ctx, value: Any, path: tuple) -> Question | None:
     m = ctx.mapping(value, path, ["id", "kind", "prompt", "choices"], ["explanation", "audience"])
     if m is None:
         return None
-    qid = ctx.ident(m["id"], path + ("id",)) if "id" in m else None
+    qid = ctx.opt(m, "id", path, ctx.ident)
     kind = m.get("kind")
     if "kind" in m and kind not in ("single_choice", "multiple_choice"):
         ctx.problem(path + ("kind",), f"okänd frågetyp '{kind}'. Tillåtna: single_choice, multiple_choice")
         kind = None
-    prompt = ctx.text(m["prompt"], path + ("prompt",)) if "prompt" in m else None
+    prompt = ctx.opt(m, "prompt", path, ctx.text)
     choices: list[Choice] = []
-    raw = ctx.list_of(m["choices"], path + ("choices",), min_len=2) if "choices" in m else None
+    raw = ctx.opt(m, "choices", path, ctx.list_of, min_len=2)
     if raw is not None:
         for i, c in enumerate(raw):
             choice = _choice(ctx, c, path + ("choices", i))
@@ -252,9 +257,9 @@ def _question(ctx: _Ctx, value: Any, path: tuple) -> Question | None:
 
 def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
     ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro"])
-    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
-    raw = ctx.list_of(m["questions"], path + ("questions",)) if "questions" in m else None
+    raw = ctx.opt(m, "questions", path, ctx.list_of)
     questions = []
     if raw is not None:
         for i, q in enumerate(raw):
@@ -269,30 +274,30 @@ def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
 
 def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | None:
     ctx.mapping(m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience"])
-    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
-    prompt = ctx.text(m["prompt"], path + ("prompt",)) if "prompt" in m else None
+    title = ctx.opt(m, "title", path, ctx.text)
+    prompt = ctx.opt(m, "prompt", path, ctx.text)
     categories: list[Category] = []
-    raw_c = ctx.list_of(m["categories"], path + ("categories",), min_len=2) if "categories" in m else None
+    raw_c = ctx.opt(m, "categories", path, ctx.list_of, min_len=2)
     for i, c in enumerate(raw_c or []):
         p = path + ("categories", i)
         cm = ctx.mapping(c, p, ["id", "label"], [])
         if cm is None:
             continue
-        cid = ctx.ident(cm["id"], p + ("id",)) if "id" in cm else None
-        label = ctx.text(cm["label"], p + ("label",)) if "label" in cm else None
+        cid = ctx.opt(cm, "id", p, ctx.ident)
+        label = ctx.opt(cm, "label", p, ctx.text)
         if cid and label:
             categories.append(Category(cid, label))
     ctx.unique_ids([(c.id, path + ("categories", i, "id")) for i, c in enumerate(categories)], "kategorin")
     known = {c.id for c in categories}
     items: list[MatchItem] = []
-    raw_i = ctx.list_of(m["items"], path + ("items",), min_len=2) if "items" in m else None
+    raw_i = ctx.opt(m, "items", path, ctx.list_of, min_len=2)
     for i, it in enumerate(raw_i or []):
         p = path + ("items", i)
         im = ctx.mapping(it, p, ["text", "category"], ["id", "feedback"])
         if im is None:
             continue
         iid = ctx.ident(im["id"], p + ("id",)) if "id" in im else (f"{ident}-{i + 1}" if ident else None)
-        text = ctx.text(im["text"], p + ("text",)) if "text" in im else None
+        text = ctx.opt(im, "text", p, ctx.text)
         category = im.get("category")
         if "category" in im and raw_c is not None and category not in known:
             hint = difflib.get_close_matches(str(category), sorted(known), n=1)
@@ -312,10 +317,10 @@ def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | 
 
 def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | None:
     ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro"])
-    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
+    title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
-    start = ctx.ident(m["start"], path + ("start",)) if "start" in m else None
-    raw = ctx.list_of(m["steps"], path + ("steps",), min_len=2) if "steps" in m else None
+    start = ctx.opt(m, "start", path, ctx.ident)
+    raw = ctx.opt(m, "steps", path, ctx.list_of, min_len=2)
     steps: list[Step] = []
     next_refs: list[tuple[str, tuple]] = []
     for i, s in enumerate(raw or []):
@@ -323,13 +328,13 @@ def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | 
         sm = ctx.mapping(s, p, ["id"], ["situation", "choices", "outcome", "explanation", "rating"])
         if sm is None:
             continue
-        sid = ctx.ident(sm["id"], p + ("id",)) if "id" in sm else None
+        sid = ctx.opt(sm, "id", p, ctx.ident)
         if "outcome" in sm:
             for key in ("situation", "choices"):
                 if key in sm:
                     ctx.problem(p + (key,), f"ett slutsteg (med outcome) kan inte ha '{key}'; dela upp i två steg")
             outcome = ctx.text(sm["outcome"], p + ("outcome",))
-            explanation = ctx.text(sm["explanation"], p + ("explanation",)) if "explanation" in sm else None
+            explanation = ctx.opt(sm, "explanation", p, ctx.text)
             if "explanation" not in sm:
                 ctx.problem(p, "ett slutsteg (med outcome) måste ha 'explanation' som förklarar utfallet")
             rating = sm.get("rating")
@@ -353,9 +358,9 @@ def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | 
             cm = ctx.mapping(c, cp, ["text", "consequence", "next"], [])
             if cm is None:
                 continue
-            text = ctx.text(cm["text"], cp + ("text",)) if "text" in cm else None
-            consequence = ctx.text(cm["consequence"], cp + ("consequence",)) if "consequence" in cm else None
-            nxt = ctx.ident(cm["next"], cp + ("next",)) if "next" in cm else None
+            text = ctx.opt(cm, "text", cp, ctx.text)
+            consequence = ctx.opt(cm, "consequence", cp, ctx.text)
+            nxt = ctx.opt(cm, "next", cp, ctx.ident)
             if nxt:
                 next_refs.append((nxt, cp + ("next",)))
             if text and consequence and nxt:
@@ -418,8 +423,8 @@ def _check_graph(ctx: _Ctx, path: tuple, start: str, steps: list[Step], raw: lis
 
 def _free_text(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> FreeText | None:
     ctx.mapping(m, path, ["id", "kind", "title", "prompt"], ["audience", "guidance", "max_length"])
-    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
-    prompt = ctx.text(m["prompt"], path + ("prompt",)) if "prompt" in m else None
+    title = ctx.opt(m, "title", path, ctx.text)
+    prompt = ctx.opt(m, "prompt", path, ctx.text)
     guidance = ctx.optional_text(m, "guidance", path)
     max_length = ctx.integer(m["max_length"], path + ("max_length",), 10, 2000) if "max_length" in m else 1000
     audience = ctx.audience(m, path)
@@ -440,7 +445,7 @@ def _exercise(ctx: _Ctx, value: Any, path: tuple) -> Exercise | None:
     if not isinstance(value, dict):
         ctx.problem(path, f"en övning ska vara {_TYPE_NAMES[dict]}, men är {_type_name(value)}")
         return None
-    ident = ctx.ident(value["id"], path + ("id",)) if "id" in value else None
+    ident = ctx.opt(value, "id", path, ctx.ident)
     if "kind" not in value:
         ctx.problem(path, f"fältet 'kind' saknas. Tillåtna: {', '.join(_KINDS)}")
         return None
@@ -518,28 +523,28 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
                      "discussion_minutes", "key_points", "reflection", "sources"], [])
     if m is None:
         return None
-    lid = ctx.ident(m["id"], path + ("id",)) if "id" in m else None
+    lid = ctx.opt(m, "id", path, ctx.ident)
     if lid and folder_id and lid != folder_id:
         ctx.problem(path + ("id",), f"lektionens id '{lid}' måste vara samma som mappens namn '{folder_id}'")
-    title = ctx.text(m["title"], path + ("title",)) if "title" in m else None
-    why = ctx.text(m["why"], path + ("why",)) if "why" in m else None
+    title = ctx.opt(m, "title", path, ctx.text)
+    why = ctx.opt(m, "why", path, ctx.text)
     questions = _texts(ctx, m, "questions", path)
     objectives = _texts(ctx, m, "objectives", path)
     key_points = _texts(ctx, m, "key_points", path)
     reflection = _texts(ctx, m, "reflection", path)
     discussion = _per_audience(ctx, m["discussion"], path + ("discussion",), True) if "discussion" in m else {}
-    discussion_minutes = ctx.integer(m["discussion_minutes"], path + ("discussion_minutes",), 0, 240) if "discussion_minutes" in m else None
+    discussion_minutes = ctx.opt(m, "discussion_minutes", path, ctx.integer, 0, 240)
     sections = []
-    raw = ctx.list_of(m["sections"], path + ("sections",)) if "sections" in m else None
+    raw = ctx.opt(m, "sections", path, ctx.list_of)
     for i, s in enumerate(raw or []):
         p = path + ("sections", i)
         sm = ctx.mapping(s, p, ["id", "title", "minutes", "body"], ["examples", "exercises", "sources"])
         if sm is None:
             continue
-        sid = ctx.ident(sm["id"], p + ("id",)) if "id" in sm else None
-        stitle = ctx.text(sm["title"], p + ("title",)) if "title" in sm else None
-        minutes = ctx.integer(sm["minutes"], p + ("minutes",), 1, 240) if "minutes" in sm else None
-        body = ctx.text(sm["body"], p + ("body",)) if "body" in sm else None
+        sid = ctx.opt(sm, "id", p, ctx.ident)
+        stitle = ctx.opt(sm, "title", p, ctx.text)
+        minutes = ctx.opt(sm, "minutes", p, ctx.integer, 1, 240)
+        body = ctx.opt(sm, "body", p, ctx.text)
         examples = _per_audience(ctx, sm["examples"], p + ("examples",), False) if "examples" in sm else {}
         ex_ids = []
         for j, e in enumerate((ctx.list_of(sm["exercises"], p + ("exercises",)) or []) if "exercises" in sm else []):
@@ -570,15 +575,15 @@ def _sources_file(ctx: _Ctx, top: dict) -> dict[str, Source]:
         sm = ctx.mapping(s, p, ["id", "title", "year", "reference", "short"], ["url", "note"])
         if sm is None:
             continue
-        sid = ctx.ident(sm["id"], p + ("id",)) if "id" in sm else None
-        title = ctx.string(sm["title"], p + ("title",)) if "title" in sm else None
-        year = ctx.integer(sm["year"], p + ("year",), 1800, 2100) if "year" in sm else None
-        reference = ctx.string(sm["reference"], p + ("reference",)) if "reference" in sm else None
-        short = ctx.string(sm["short"], p + ("short",), max_length=80) if "short" in sm else None
-        url = ctx.string(sm["url"], p + ("url",)) if "url" in sm else None
+        sid = ctx.opt(sm, "id", p, ctx.ident)
+        title = ctx.opt(sm, "title", p, ctx.string)
+        year = ctx.opt(sm, "year", p, ctx.integer, 1800, 2100)
+        reference = ctx.opt(sm, "reference", p, ctx.string)
+        short = ctx.opt(sm, "short", p, ctx.string, max_length=80)
+        url = ctx.opt(sm, "url", p, ctx.string)
         if url and not url.startswith(("https://", "http://")):
             ctx.problem(p + ("url",), "en länk ska börja med https:// eller http://")
-        note = ctx.string(sm["note"], p + ("note",)) if "note" in sm else None
+        note = ctx.opt(sm, "note", p, ctx.string)
         if sid and title and year and reference and short:
             out[sid] = Source(sid, title, year, reference, short, url, note)
     ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, ("sources", i, "id")) for i, s in enumerate(raw or [])], "källan")

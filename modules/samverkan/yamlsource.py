@@ -58,6 +58,8 @@ _PROBLEM_SV = {
     "found unexpected end of stream": "filen tar slut mitt i ett värde; saknas ett avslutande citattecken?",
     "found undefined alias": "en alias-referens (*namn) pekar på ett ankare som inte finns",
     "expected <block end>, but found '-'": "ett listelement (-) har fel indrag",
+    "expected ',' or ']'": "en lista inom [ ] är felskriven; sätt texter som innehåller ? , : eller ] inom citattecken",
+    "expected ',' or '}'": "en samling inom { } är felskriven; sätt texter som innehåller ? , : eller } inom citattecken",
     "did not find expected key": "en nyckel förväntades här; kontrollera indraget",
     "did not find expected '-' indicator": "ett listelement (-) förväntades här; kontrollera indraget",
 }
