@@ -7,7 +7,7 @@ import pytest
 from samverkan import loader
 from samverkan.readability import lattlast_passages, lix, sentences, words
 
-LIX_LIMIT = 40
+from samverkan.readability import LIX_LIMIT
 
 
 @pytest.fixture(scope="module")

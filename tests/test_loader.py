@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -82,8 +83,13 @@ def test_duplicate_id_across_files_is_found(kit_copy):
         encoding="utf-8",
     )
     kit = loader.load_kit(kit_copy)
-    (problem,) = [p for p in kit.problems if p.file.endswith("kopia.yaml")]
-    assert problem.line == 3 and f"id '{existing}' används redan i exercises/02-principer/" in problem.message
+    (copy,) = [p for p in kit.problems if p.file.endswith("kopia.yaml")]
+    assert copy.line == 3 and f"id '{existing}'" in copy.message and "ovningar.yaml, rad" in copy.message
+    (original,) = [p for p in kit.problems if p.file.endswith("ovningar.yaml")]
+    assert f"id '{existing}'" in original.message and "kopia.yaml, rad 3" in original.message
+    # Checking either file alone still shows the clash.
+    only = loader.load_kit(kit_copy, [kit_copy / "exercises" / "02-principer" / "ovningar.yaml"])
+    assert [p.file for p in only.problems] == ["exercises/02-principer/ovningar.yaml"]
 
 
 def test_lesson_referring_to_missing_exercise(kit_copy):
@@ -92,7 +98,9 @@ def test_lesson_referring_to_missing_exercise(kit_copy):
     text = path.read_text(encoding="utf-8")
     first = loader.load_kit(kit_copy).lessons["02-principer"].sections
     eid = next(e for s in first for e in s.exercises)
-    path.write_text(text.replace(f"- {eid}\n", "- finns-inte\n", 1), encoding="utf-8")
+    changed = re.sub(rf"(exercises:.*?)\b{re.escape(eid)}\b", r"\1finns-inte", text, count=1)
+    assert changed != text
+    path.write_text(changed, encoding="utf-8")
     kit = loader.load_kit(kit_copy)
     assert any("övningen 'finns-inte' finns inte" in p.message and p.file.endswith("lektion.yaml") for p in kit.problems)
 

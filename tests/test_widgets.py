@@ -164,12 +164,12 @@ def test_scenario_choose_without_selection_and_back(kit):
 
 
 def test_free_text_limits_length_and_shows_guidance():
-    ex = FreeText("fritext", Text("Reflektion"), Text("Vad tar du med dig?"), Text("Tänk på dialog."), max_length=20)
+    ex = FreeText("fritext", Text("Reflektion"), Text("Vad tar du med dig?"), Text("Tänk på dialog."), max_length=30)
     events = []
     w = FreeTextWidget(ex, on_answer=events.append)
     w.submit_button.click()
     assert "Skriv något" in w.status.value
-    w.answer.value = "x" * 25
+    w.answer.value = "x" * 35
     assert "för långt" in w.counter.value
     w.submit_button.click()
     assert "för långt" in w.status.value and events == []
@@ -181,8 +181,8 @@ def test_free_text_limits_length_and_shows_guidance():
 
 def test_content_html_is_escaped(make_quiz):
     """Is HTML in content shown as text, not run as markup?"""
-    ex = FreeText("x", Text("<img src=x onerror=alert(1)>"), Text("<script>alert(1)</script> **fet**"))
+    ex = FreeText("x", Text("<img src=x onerror=alert(1)>"), Text("<script>alert(1)</script>\n\nText med **fet** <b onclick=x>stil</b>"))
     w = exercise_widget(ex)
     assert "<script>" not in w.prompt.value and "&lt;script&gt;" in w.prompt.value
-    assert "<strong>fet</strong>" in w.prompt.value
+    assert "<strong>fet</strong>" in w.prompt.value and "<b " not in w.prompt.value
     assert "<img" not in w.title.value

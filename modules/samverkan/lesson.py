@@ -59,7 +59,8 @@ class LessonView:
         return self.kit.sources
 
     def md(self, text: Text | str | None) -> str:
-        return markdown_text(text, self.level, self.sources)
+        """Content text as Markdown; '<' is escaped so HTML in a content file shows as text."""
+        return markdown_text(text, self.level, self.sources).replace("<", "&lt;")
 
     def _list(self, texts: Iterable[Text], numbered: bool = False) -> str:
         return "\n".join(f"{i}. {self.md(t)}" if numbered else f"- {self.md(t)}" for i, t in enumerate(texts, 1))
@@ -137,6 +138,11 @@ class LessonView:
         ex = self.kit.exercises.get(exercise_id)
         if ex is None:
             raise ParameterError(f"Övningen {exercise_id!r} finns inte. Kör 'samverkan check' för att se vad som saknas.")
+        if self.audience not in ex.audience:
+            import ipywidgets as widgets
+
+            others = " och ".join(AUDIENCE_LABELS[a] for a in AUDIENCES if a in ex.audience)
+            return widgets.HTML(f"<p><em>Den här övningen är skriven för {others}. Du kan hoppa över den.</em></p>")
         return exercise_widget(ex, level=self.level, audience=self.audience, sources=self.sources, **kwargs)
 
     def exercises(self) -> list:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import paths
+from . import paths, readability
 from .errors import ContentError, Problem, display_path
 from .schema import (
     AUDIENCE_LABELS,
@@ -127,12 +127,24 @@ class _Ctx:
             self._citations(standard, path + ("standard",))
             if lattlast:
                 self._citations(lattlast, path + ("lattlast",))
+                self._readability(lattlast, path + ("lattlast",), "lättläst-texten")
+            else:
+                self._readability(standard, path, "texten saknar lattlast och visas även i lättläst nivå; den")
             return Text(standard, lattlast)
         s = self.string(value, path)
         if s is None:
             return None
         self._citations(s, path)
+        self._readability(s, path, "texten saknar lattlast och visas även i lättläst nivå; den")
         return Text(s)
+
+    def _readability(self, text: str, path: tuple, what: str) -> None:
+        if len(readability.words(text)) < readability.MIN_WORDS:
+            return
+        value = readability.lix(text)
+        if value > readability.LIX_LIMIT:
+            self.problem(path, f"{what} har LIX {value:.0f} (högst {readability.LIX_LIMIT}); "
+                               "skriv kortare meningar och använd kortare, vanliga ord")
 
     def _citations(self, s: str, path: tuple) -> None:
         for source_id in CITATION_RE.findall(s):
@@ -462,7 +474,7 @@ def _exercise(ctx: _Ctx, value: Any, path: tuple) -> Exercise | None:
 
 
 def _exercise_file(ctx: _Ctx, top: dict) -> ExerciseFile | None:
-    ctx.mapping(top, (), ["schema_version", "exercises"], [])
+    ctx.mapping(top, (), ["exercises"], ["schema_version"])
     raw = ctx.list_of(top["exercises"], ("exercises",)) if "exercises" in top else None
     exercises = []
     for i, e in enumerate(raw or []):
@@ -516,7 +528,7 @@ def _source_ids(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
 
 
 def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
-    ctx.mapping(top, (), ["schema_version", "lesson"], [])
+    ctx.mapping(top, (), ["lesson"], ["schema_version"])
     path = ("lesson",)
     m = ctx.mapping(top.get("lesson"), path,
                     ["id", "title", "why", "questions", "objectives", "sections", "discussion",
@@ -567,12 +579,12 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
 
 
 def _sources_file(ctx: _Ctx, top: dict) -> dict[str, Source]:
-    ctx.mapping(top, (), ["schema_version", "sources"], [])
+    ctx.mapping(top, (), ["sources"], ["schema_version"])
     raw = ctx.list_of(top["sources"], ("sources",)) if "sources" in top else None
     out: dict[str, Source] = {}
     for i, s in enumerate(raw or []):
         p = ("sources", i)
-        sm = ctx.mapping(s, p, ["id", "title", "year", "reference", "short"], ["url", "note"])
+        sm = ctx.mapping(s, p, ["id", "title", "reference", "short"], ["year", "url", "note"])
         if sm is None:
             continue
         sid = ctx.opt(sm, "id", p, ctx.ident)
@@ -584,7 +596,7 @@ def _sources_file(ctx: _Ctx, top: dict) -> dict[str, Source]:
         if url and not url.startswith(("https://", "http://")):
             ctx.problem(p + ("url",), "en länk ska börja med https:// eller http://")
         note = ctx.opt(sm, "note", p, ctx.string)
-        if sid and title and year and reference and short:
+        if sid and title and reference and short and (year is not None or "year" not in sm):
             out[sid] = Source(sid, title, year, reference, short, url, note)
     ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, ("sources", i, "id")) for i, s in enumerate(raw or [])], "källan")
     return out
@@ -719,6 +731,7 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
             if ident in id_owner and id_owner[ident][0] != res.label:
                 other, other_line = id_owner[ident]
                 kit.problems.append(Problem(res.label, line, "id", f"id '{ident}' används redan i {other}, rad {other_line}; varje id måste vara unikt i hela kitet"))
+                kit.problems.append(Problem(other, other_line, "id", f"id '{ident}' används också i {res.label}, rad {line}; varje id måste vara unikt i hela kitet"))
             id_owner.setdefault(ident, (res.label, line))
         if res.exercise_file is not None:
             folder = f.parent.name if f.parent.parent.name == "exercises" else None

@@ -43,6 +43,7 @@ def lix(text: str) -> float:
 
 
 MIN_WORDS = 10  # shorter passages (labels, one-line choices) give no meaningful LIX
+LIX_LIMIT = 40  # lättläst: LIX at most 40 ("lätt")
 
 
 def iter_texts(record, path: str = ""):

@@ -217,7 +217,7 @@ class Lesson:
 class Source:
     id: str
     title: str
-    year: int
+    year: int | None  # None for undated material (web pages, drafts): never a guessed year
     reference: str
     short: str
     url: str | None = None
