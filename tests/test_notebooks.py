@@ -48,6 +48,9 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
     other = open_lesson(lesson_id, audience=audience, level="standard" if level == "lattlast" else "lattlast")
     if view.lesson.why.lattlast:
         assert other.md(view.lesson.why).split("\n")[0] not in shown
+    sources_part = shown[shown.rindex("## Källor"):]
+    for sid in view.lesson.cited_sources() | view.kit.sources_cited_in(lesson_id):
+        assert f"**{view.sources[sid].short}**" in sources_part, f"källan {sid} saknas i källistan"
     n_widgets = sum(
         "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])
     )

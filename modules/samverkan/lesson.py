@@ -20,24 +20,12 @@ from typing import Any, Iterable
 from . import loader
 from .errors import ContentError, ParameterError
 from .render import markdown_text
-from .schema import AUDIENCE_LABELS, AUDIENCES, LEVELS, Lesson, Source, Text
+from .schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
 
 DISCLAIMER = (
     "*Kitet är en utbildning, inte juridisk rådgivning. Bedöm alltid det enskilda fallet "
     "med stöd av er upphandlings- eller juristfunktion.*"
 )
-
-
-def check_lesson_params(audience: Any, level: Any) -> None:
-    if audience not in AUDIENCES:
-        raise ParameterError(
-            f"Okänd målgrupp {audience!r}. Skriv audience = \"fortroendevald\" (förtroendevalda) "
-            f"eller audience = \"tjansteperson\" (tjänstepersoner)."
-        )
-    if level not in LEVELS:
-        raise ParameterError(
-            f"Okänd nivå {level!r}. Skriv level = \"standard\" eller level = \"lattlast\" (lättläst)."
-        )
 
 
 def _display(markdown: str) -> None:
@@ -112,7 +100,8 @@ class LessonView:
 
     def sources_markdown(self) -> str:
         lines = []
-        for sid in sorted(self.lesson.cited_sources(), key=lambda s: (self.sources[s].short.lower(), s)):
+        cited = self.lesson.cited_sources() | self.kit.sources_cited_in(self.lesson.id)
+        for sid in sorted(cited, key=lambda s: (self.sources[s].short.lower(), s)):
             src = self.sources[sid]
             link = f" <{src.url}>" if src.url else ""
             lines.append(f"- **{src.short}**: {src.reference}.{link}")
@@ -153,7 +142,7 @@ class LessonView:
 
 def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "standard") -> LessonView:
     """Load and check a lesson; any content problem stops here with Swedish messages."""
-    check_lesson_params(audience, level)
+    check_params(audience, level)
     kit = loader.load_kit()
     if lesson_id not in kit.lessons:
         broken = [p for p in kit.problems if f"/{lesson_id}/" in f"/{p.file}"]

@@ -395,12 +395,12 @@ def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | 
         complete = False
     if complete and start in declared and all(n in declared for n, _ in next_refs):
         _check_graph(ctx, path, start, steps, raw)
-    if ident is None or title is None or start is None or not complete or ctx_has_errors_at(ctx, path):
+    if ident is None or title is None or start is None or not complete or _has_problems_under(ctx, path):
         return None
     return Scenario(ident, title, start, tuple(steps), intro, audience, line=ctx.doc.line(path))
 
 
-def ctx_has_errors_at(ctx: _Ctx, path: tuple) -> bool:
+def _has_problems_under(ctx: _Ctx, path: tuple) -> bool:
     prefix = format_path(path)
     return any(p.field == prefix or p.field.startswith(prefix + ".") or p.field.startswith(prefix + "[") for p in ctx.problems)
 
@@ -686,10 +686,11 @@ class Kit:
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     exercise_folder: dict[str, str] = field(default_factory=dict)  # exercise id -> exercises/<folder>
+    citations: dict[str, set[str]] = field(default_factory=dict)  # source id -> files that cite it
 
-    def lesson_exercises(self, lesson_id: str) -> list[Exercise]:
-        """The exercises stored in ``exercises/<lesson_id>/``, in file order."""
-        return [e for eid, e in self.exercises.items() if self.exercise_folder.get(eid) == lesson_id]
+    def sources_cited_in(self, folder: str) -> set[str]:
+        """Source ids cited anywhere in ``exercises/<folder>/`` (lists and inline [@id] markers)."""
+        return {sid for sid, files in self.citations.items() if any(f"/{folder}/" in f"/{f}" for f in files)}
 
 
 def content_files(root: Path) -> list[Path]:
@@ -744,6 +745,7 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
     has_registry = (root / "data" / "kallor.yaml").exists()
     for res in loaded:
         for sid, line, fld in res.citations:
+            kit.citations.setdefault(sid, set()).add(res.label)
             if has_registry and sid not in kit.sources:
                 hint = difflib.get_close_matches(sid, sorted(kit.sources), n=1)
                 tip = f" Menade du '{hint[0]}'?" if hint else ""
@@ -760,13 +762,7 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
 
 def cited_sources(root: Path | None = None) -> dict[str, list[str]]:
     """Which files cite each source id (for the 'unused source' check)."""
-    root = Path(root) if root is not None else paths.kit_root()
-    out: dict[str, list[str]] = {}
-    for f in content_files(root):
-        res = load_file(f, root=root)
-        for sid, _, _ in res.citations:
-            out.setdefault(sid, []).append(res.label)
-    return out
+    return {sid: sorted(files) for sid, files in load_kit(root).citations.items()}
 
 
 def load_exercise_file(path: Path | str) -> ExerciseFile:

@@ -8,7 +8,9 @@ field is ``exercises/README.md``; keep the two in step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from .errors import ParameterError
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = (1,)
@@ -19,6 +21,19 @@ LEVELS = ("standard", "lattlast")
 LEVEL_LABELS = {"standard": "standard", "lattlast": "lättläst"}
 RATINGS = ("bra", "delvis", "svag")
 RATING_LABELS = {"bra": "Bra utfall", "delvis": "Delvis bra utfall", "svag": "Svagt utfall"}
+
+def check_params(audience: Any, level: Any, *, audience_required: bool = True) -> None:
+    """Refuse an unknown audience or level with a Swedish message (notebooks, widgets, apps)."""
+    if audience is None and not audience_required:
+        pass
+    elif audience not in AUDIENCES:
+        raise ParameterError(
+            f"Okänd målgrupp {audience!r}. Skriv audience = \"fortroendevald\" (förtroendevalda) "
+            f"eller audience = \"tjansteperson\" (tjänstepersoner)."
+        )
+    if level not in LEVELS:
+        raise ParameterError(f"Okänd nivå {level!r}. Skriv level = \"standard\" eller level = \"lattlast\" (lättläst).")
+
 
 Audience = Literal["fortroendevald", "tjansteperson"]
 Level = Literal["standard", "lattlast"]

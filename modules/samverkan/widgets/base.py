@@ -21,7 +21,7 @@ import ipywidgets as widgets
 
 from ..errors import ParameterError, SamverkanError
 from ..render import escape, to_html
-from ..schema import AUDIENCES, LEVELS, Source, Text
+from ..schema import Source, Text, check_params
 
 log = logging.getLogger("samverkan.widgets")
 
@@ -68,13 +68,6 @@ STYLE = """
 """
 
 
-def check_params(level: str, audience: str | None) -> None:
-    if level not in LEVELS:
-        raise ParameterError(f"Okänd nivå {level!r}. Välj 'standard' eller 'lattlast'.")
-    if audience is not None and audience not in AUDIENCES:
-        raise ParameterError(f"Okänd målgrupp {audience!r}. Välj 'fortroendevald' eller 'tjansteperson'.")
-
-
 class ExerciseWidget(widgets.VBox):
     """Base class: level, audience, sources, the status line and the answer hook."""
 
@@ -87,7 +80,7 @@ class ExerciseWidget(widgets.VBox):
         on_answer: Callable[[AnswerEvent], None] | None = None,
         **kwargs: Any,
     ):
-        check_params(level, audience)
+        check_params(audience, level, audience_required=False)
         super().__init__(**kwargs)
         self.level = level
         self.audience = audience
