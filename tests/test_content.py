@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from samverkan import loader
-from samverkan.readability import lattlast_passages, lix, sentences, words
-
-from samverkan.readability import LIX_LIMIT
+from samverkan.readability import LIX_LIMIT, lattlast_passages, lix, sentences, words
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +20,7 @@ def test_every_content_file_validates(kit):
 
 def test_every_cited_source_exists_and_every_registered_source_is_used(kit):
     """Does every lesson cite only registered sources, and is no registered source unused?"""
-    cited = loader.cited_sources()
+    cited = kit.citations
     unknown = set(cited) - set(kit.sources)
     unused = set(kit.sources) - set(cited)
     assert not unknown, f"citerade men oregistrerade källor: {sorted(unknown)}"

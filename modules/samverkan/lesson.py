@@ -145,13 +145,13 @@ def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "s
     check_params(audience, level)
     kit = loader.load_kit()
     if lesson_id not in kit.lessons:
-        broken = [p for p in kit.problems if f"/{lesson_id}/" in f"/{p.file}"]
+        broken = kit.problems_in(lesson_id)
         if broken:
             raise ContentError(broken)
         known = ", ".join(sorted(kit.lessons)) or "inga"
         raise ParameterError(f"Lektionen {lesson_id!r} finns inte. Lektioner: {known}.")
     lesson = kit.lessons[lesson_id]
-    own = [p for p in kit.problems if f"/{lesson_id}/" in f"/{p.file}" or p.file.endswith("kallor.yaml")]
+    own = kit.problems_in(lesson_id) + [p for p in kit.problems if p.file.endswith("kallor.yaml")]
     if own:
         raise ContentError(own)
     return LessonView(lesson, kit, audience, level)

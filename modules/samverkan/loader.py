@@ -690,7 +690,16 @@ class Kit:
 
     def sources_cited_in(self, folder: str) -> set[str]:
         """Source ids cited anywhere in ``exercises/<folder>/`` (lists and inline [@id] markers)."""
-        return {sid for sid, files in self.citations.items() if any(f"/{folder}/" in f"/{f}" for f in files)}
+        return {sid for sid, files in self.citations.items() if any(in_folder(f, folder) for f in files)}
+
+    def problems_in(self, folder: str) -> list[Problem]:
+        """The problems of the files in ``exercises/<folder>/``."""
+        return [p for p in self.problems if in_folder(p.file, folder)]
+
+
+def in_folder(label: str, folder: str) -> bool:
+    """Whether a file label such as ``exercises/02-principer/x.yaml`` lies in ``folder``."""
+    return f"/{folder}/" in f"/{label}"
 
 
 def content_files(root: Path) -> list[Path]:
@@ -758,11 +767,6 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
         kit.problems = [p for p in kit.problems if p.file in wanted]
     kit.problems.sort(key=lambda p: (p.file, p.line or 0, p.field))
     return kit
-
-
-def cited_sources(root: Path | None = None) -> dict[str, list[str]]:
-    """Which files cite each source id (for the 'unused source' check)."""
-    return {sid: sorted(files) for sid, files in load_kit(root).citations.items()}
 
 
 def load_exercise_file(path: Path | str) -> ExerciseFile:

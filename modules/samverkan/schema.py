@@ -22,11 +22,13 @@ LEVEL_LABELS = {"standard": "standard", "lattlast": "lättläst"}
 RATINGS = ("bra", "delvis", "svag")
 RATING_LABELS = {"bra": "Bra utfall", "delvis": "Delvis bra utfall", "svag": "Svagt utfall"}
 
+
 def check_params(audience: Any, level: Any, *, audience_required: bool = True) -> None:
-    """Refuse an unknown audience or level with a Swedish message (notebooks, widgets, apps)."""
-    if audience is None and not audience_required:
-        pass
-    elif audience not in AUDIENCES:
+    """Refuse an unknown audience or level with a Swedish message (notebooks, widgets, apps).
+
+    With ``audience_required=False``, ``None`` means "every audience" (a mixed room).
+    """
+    if (audience is not None or audience_required) and audience not in AUDIENCES:
         raise ParameterError(
             f"Okänd målgrupp {audience!r}. Skriv audience = \"fortroendevald\" (förtroendevalda) "
             f"eller audience = \"tjansteperson\" (tjänstepersoner)."
