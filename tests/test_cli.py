@@ -27,13 +27,13 @@ def test_check_passes_on_the_shipped_kit():
 
 
 def test_check_fails_with_one_line_per_problem(kit_copy):
-    shutil.copy(FIXTURES / "broken" / "unknown_field.yaml", kit_copy / "exercises" / "02-principer" / "trasig.yaml")
+    shutil.copy(FIXTURES / "broken" / "unknown_field.yaml", kit_copy / "exercises" / "03-principer" / "trasig.yaml")
     result = run("check", home=kit_copy)
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert lines == [
-        "exercises/02-principer/trasig.yaml, rad 3 (exercises[0]): fältet 'prompt' saknas",
-        "exercises/02-principer/trasig.yaml, rad 6 (exercises[0].promt): okänt fält 'promt'. Menade du 'prompt'?",
+        "exercises/03-principer/trasig.yaml, rad 3 (exercises[0]): fältet 'prompt' saknas",
+        "exercises/03-principer/trasig.yaml, rad 6 (exercises[0].promt): okänt fält 'promt'. Menade du 'prompt'?",
     ]
     assert "2 problem i innehållet" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr

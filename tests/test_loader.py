@@ -68,9 +68,9 @@ def test_one_broken_file_does_not_stop_the_others(kit_copy):
     """With a broken file in the kit, do all the other exercises still load?"""
     before = loader.load_kit(kit_copy)
     assert not before.problems, before.problems
-    shutil.copy(BROKEN / "yaml_syntax.yaml", kit_copy / "exercises" / "02-principer" / "trasig.yaml")
+    shutil.copy(BROKEN / "yaml_syntax.yaml", kit_copy / "exercises" / "03-principer" / "trasig.yaml")
     after = loader.load_kit(kit_copy)
-    assert [p.file for p in after.problems] == ["exercises/02-principer/trasig.yaml"]
+    assert [p.file for p in after.problems] == ["exercises/03-principer/trasig.yaml"]
     assert set(after.exercises) == set(before.exercises)
     assert set(after.lessons) == set(before.lessons)
 
@@ -78,7 +78,7 @@ def test_one_broken_file_does_not_stop_the_others(kit_copy):
 def test_duplicate_id_across_files_is_found(kit_copy):
     """Is an id reused in another file reported with both places?"""
     existing = next(iter(loader.load_kit(kit_copy).exercises))
-    (kit_copy / "exercises" / "02-principer" / "kopia.yaml").write_text(
+    (kit_copy / "exercises" / "03-principer" / "kopia.yaml").write_text(
         f"schema_version: 1\nexercises:\n  - id: {existing}\n    kind: free_text\n    title: Kopia\n    prompt: Hej?\n",
         encoding="utf-8",
     )
@@ -88,15 +88,15 @@ def test_duplicate_id_across_files_is_found(kit_copy):
     (original,) = [p for p in kit.problems if p.file.endswith("ovningar.yaml")]
     assert f"id '{existing}'" in original.message and "kopia.yaml, rad 3" in original.message
     # Checking either file alone still shows the clash.
-    only = loader.load_kit(kit_copy, [kit_copy / "exercises" / "02-principer" / "ovningar.yaml"])
-    assert [p.file for p in only.problems] == ["exercises/02-principer/ovningar.yaml"]
+    only = loader.load_kit(kit_copy, [kit_copy / "exercises" / "03-principer" / "ovningar.yaml"])
+    assert [p.file for p in only.problems] == ["exercises/03-principer/ovningar.yaml"]
 
 
 def test_lesson_referring_to_missing_exercise(kit_copy):
     """Does a lesson that lists an exercise id that does not exist get a message?"""
-    path = kit_copy / "exercises" / "02-principer" / "lektion.yaml"
+    path = kit_copy / "exercises" / "03-principer" / "lektion.yaml"
     text = path.read_text(encoding="utf-8")
-    first = loader.load_kit(kit_copy).lessons["02-principer"].sections
+    first = loader.load_kit(kit_copy).lessons["03-principer"].sections
     eid = next(e for s in first for e in s.exercises)
     changed = re.sub(rf"(exercises:.*?)\b{re.escape(eid)}\b", r"\1finns-inte", text, count=1)
     assert changed != text

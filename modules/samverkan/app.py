@@ -1,7 +1,7 @@
 """Voila apps: a lesson's exercises on their own, as used at a workshop table.
 
 Parameters come from the page address, for example
-``/voila/render/02-principer.ipynb?audience=fortroendevald&level=lattlast``.
+``/voila/render/03-principer.ipynb?audience=fortroendevald&level=lattlast``.
 Unknown or hostile values fall back to the defaults with a visible note;
 they never raise on the page.
 """

@@ -4,7 +4,7 @@ The messages are Swedish because trainers and facilitators read them. Each
 error type carries enough structure (file, line, field) for tools and tests,
 and renders to one line a trainer can act on::
 
-    exercises/02-principer/ovningar.yaml, rad 9 (exercises[0].choices): minst ett svar måste ha correct: true
+    exercises/03-principer/ovningar.yaml, rad 9 (exercises[0].choices): minst ett svar måste ha correct: true
 
 Hierarchy::
 

@@ -1,6 +1,6 @@
 """What a lesson notebook calls: one line per cell.
 
-    L = open_lesson("02-principer", audience=audience, level=level)
+    L = open_lesson("03-principer", audience=audience, level=level)
     L.show_intro()
     L.show_section("principerna")
     L.exercise("principer-quiz")

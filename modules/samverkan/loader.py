@@ -164,6 +164,10 @@ class _Ctx:
             return None
         return value
 
+    def flag(self, m: dict, key: str, path: tuple) -> bool:
+        """An optional true/false field; a wrong value is reported and read as false."""
+        return bool(self.boolean(m[key], path + (key,))) if key in m else False
+
     def integer(self, value: Any, path: tuple, lo: int, hi: int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(path, f"ska vara ett heltal, men är {_type_name(value)}")
@@ -268,7 +272,7 @@ def _question(ctx: _Ctx, value: Any, path: tuple) -> Question | None:
 
 
 def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro"])
+    ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro", "legal"])
     title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
     raw = ctx.opt(m, "questions", path, ctx.list_of)
@@ -281,11 +285,11 @@ def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
     audience = ctx.audience(m, path)
     if ident is None or title is None or raw is None or len(questions) != len(raw):
         return None
-    return Quiz(ident, title, tuple(questions), intro, audience, line=ctx.doc.line(path))
+    return Quiz(ident, title, tuple(questions), intro, audience, ctx.flag(m, "legal", path), line=ctx.doc.line(path))
 
 
 def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience"])
+    ctx.mapping(m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience", "legal"])
     title = ctx.opt(m, "title", path, ctx.text)
     prompt = ctx.opt(m, "prompt", path, ctx.text)
     categories: list[Category] = []
@@ -324,11 +328,12 @@ def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | 
     complete = raw_c is not None and raw_i is not None and len(categories) == len(raw_c) and len(items) == len(raw_i)
     if ident is None or title is None or prompt is None or not complete:
         return None
-    return Matching(ident, title, prompt, tuple(categories), tuple(items), audience, line=ctx.doc.line(path))
+    return Matching(ident, title, prompt, tuple(categories), tuple(items), audience, ctx.flag(m, "legal", path),
+                    line=ctx.doc.line(path))
 
 
 def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro"])
+    ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro", "legal"])
     title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
     start = ctx.opt(m, "start", path, ctx.ident)
@@ -397,7 +402,8 @@ def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | 
         _check_graph(ctx, path, start, steps, raw)
     if ident is None or title is None or start is None or not complete or _has_problems_under(ctx, path):
         return None
-    return Scenario(ident, title, start, tuple(steps), intro, audience, line=ctx.doc.line(path))
+    return Scenario(ident, title, start, tuple(steps), intro, audience, ctx.flag(m, "legal", path),
+                    line=ctx.doc.line(path))
 
 
 def _has_problems_under(ctx: _Ctx, path: tuple) -> bool:
@@ -698,7 +704,7 @@ class Kit:
 
 
 def in_folder(label: str, folder: str) -> bool:
-    """Whether a file label such as ``exercises/02-principer/x.yaml`` lies in ``folder``."""
+    """Whether a file label such as ``exercises/03-principer/x.yaml`` lies in ``folder``."""
     return f"/{folder}/" in f"/{label}"
 
 

@@ -85,6 +85,7 @@ class Quiz:
     questions: tuple[Question, ...]
     intro: Text | None = None
     audience: frozenset[str] = frozenset(AUDIENCES)
+    legal: bool = False  # gives verdicts about law: feedback carries the 'not legal advice' note
     kind: str = field(default="quiz", init=False)
     line: int | None = None
 
@@ -113,6 +114,7 @@ class Matching:
     categories: tuple[Category, ...]
     items: tuple[MatchItem, ...]
     audience: frozenset[str] = frozenset(AUDIENCES)
+    legal: bool = False  # gives verdicts about law: feedback carries the 'not legal advice' note
     kind: str = field(default="matching", init=False)
     line: int | None = None
 
@@ -154,6 +156,7 @@ class Scenario:
     steps: tuple[Step, ...]
     intro: Text | None = None
     audience: frozenset[str] = frozenset(AUDIENCES)
+    legal: bool = False  # gives verdicts about law: feedback carries the 'not legal advice' note
     kind: str = field(default="scenario", init=False)
     line: int | None = None
 

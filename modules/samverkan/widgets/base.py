@@ -50,6 +50,12 @@ def verdict_html(correct: bool, body: str = "", *, partly: bool = False) -> str:
     return f'<div class="sv-feedback" role="status">{head} {body}</div>'
 
 
+LEGAL_NOTE = (
+    '<p class="sv-legal"><em>Utbildning, inte juridisk rådgivning: bedöm alltid det enskilda fallet '
+    "med stöd av er upphandlings- eller juristfunktion.</em></p>"
+)
+
+
 def status_html(message: str) -> str:
     return f'<div class="sv-status" role="alert"><strong>Obs!</strong> {escape(message)}</div>'
 
@@ -63,6 +69,7 @@ STYLE = """
 .sv-partly { color: #8a4b00; }
 .sv-status { color: #7a1f00; }
 .sv-progress { color: #333; font-size: 95%; }
+.sv-legal { color: #333; font-size: 90%; }
 .sv-box { border-left: 4px solid #1f4e79; padding-left: .8em; margin: .5em 0 1em 0; }
 </style>
 """
@@ -92,6 +99,10 @@ class ExerciseWidget(widgets.VBox):
     # -- helpers for subclasses -------------------------------------------
     def html(self, text: Text | str | None) -> str:
         return to_html(text, self.level, self.sources)
+
+    def legal_note(self, exercise: Any) -> str:
+        """The 'not legal advice' note under a verdict, for exercises marked ``legal: true``."""
+        return LEGAL_NOTE if getattr(exercise, "legal", False) else ""
 
     def _emit(self, event: AnswerEvent) -> None:
         if self.on_answer is None:

@@ -68,7 +68,7 @@ class MatchingWidget(ExerciseWidget):
             body += self.html(item.feedback) if item.feedback else ""
             fb.value = verdict_html(res.correct, body)
         self.score.value = (f'<p class="sv-progress">Rätt: {result.score} av {result.total}'
-                            f" (besvarade: {result.answered})</p>")
+                            f" (besvarade: {result.answered})</p>{self.legal_note(self.exercise)}")
         self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "matching",
                                {k: v for k, v in answers.items() if v is not None},
                                result.score == result.total, {"score": result.score, "total": result.total}))

@@ -127,6 +127,7 @@ class QuizWidget(ExerciseWidget):
             parts.append(f"<p>Du har missat {fb.missed} rätt svar.</p>")
         if fb.explanation is not None:
             parts.append(self.html(fb.explanation))
+        parts.append(self.legal_note(self.quiz))
         partly = q.kind == "multiple_choice" and not fb.correct and any(q.choices[i].correct for i in fb.chosen)
         return verdict_html(fb.correct, "".join(parts), partly=partly)
 

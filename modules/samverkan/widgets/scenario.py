@@ -52,7 +52,8 @@ class ScenarioWidget(ExerciseWidget):
             rating = RATING_LABELS.get(step.rating or "", "Utfall")
             self.outcome.value = (
                 f'<div class="sv-box" role="status"><p><strong>{rating}:</strong></p>'
-                f"{self.html(step.outcome)}{self.html(step.explanation)}{self._path_summary()}</div>"
+                f"{self.html(step.outcome)}{self.html(step.explanation)}{self.legal_note(self.scenario)}"
+                f"{self._path_summary()}</div>"
             )
             self.body.children = [self.outcome]
             return
