@@ -4,6 +4,8 @@
     samverkan serve              start the Voila apps (the workshop server grows here)
     samverkan lab                open the notebooks in JupyterLab (self-study)
     samverkan notebooks          regenerate lesson notebooks and apps from lektion.yaml
+    samverkan samverkansform ANSWERS.yaml [--json] [--html FILE] [--lattlast]
+                                 which form of collaboration fits (Samverkansformväljaren)
 
 Errors are printed in Swedish, one per line, never as a traceback.
 """
@@ -97,6 +99,29 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return _run(cmd, nbdir)
 
 
+def _cmd_samverkansform(args: argparse.Namespace) -> int:
+    from . import samverkansform as sf
+
+    model, periods, sources, _cases = sf.load()
+    answers = sf.load_answers(args.answers, model)
+    level = "lattlast" if args.lattlast else "standard"
+    outcome = sf.decide(answers, model, periods, sources, level=level)
+    if args.html:
+        from .widgets.samverkansform import SamverkansformWidget
+
+        w = SamverkansformWidget(model, periods, level=level, sources=sources)
+        w.answers = dict(answers.values)
+        w.show_result()
+        Path(args.html).write_text(w.summary_document(), encoding="utf-8")
+    if args.json:
+        print(outcome.to_json())
+    else:
+        print(sf.outcome_text(outcome, model))
+    if args.html:
+        print(f"Sammanfattningen är sparad i {args.html}.", file=sys.stderr)
+    return 0
+
+
 def _run(cmd: list[str], cwd: Path) -> int:
     import subprocess
 
@@ -117,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check)
     nbs = sub.add_parser("notebooks", help="skriv om lektionernas anteckningsböcker och appar från lektion.yaml")
     nbs.set_defaults(func=_cmd_notebooks)
+    form = sub.add_parser("samverkansform", help="föreslå samverkansform utifrån en svarsfil (YAML)",
+                          description="Samverkansformväljaren. Utbildningsstöd, inte juridisk rådgivning. "
+                                      "Svarsnycklarna beskrivs i README.md.")
+    form.add_argument("answers", metavar="SVARSFIL", help="YAML-fil med svaren, till exempel sanctions: no")
+    form.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+    form.add_argument("--html", metavar="FIL", help="spara en sammanfattning som HTML-fil")
+    form.add_argument("--lattlast", action="store_true", help="lättläst text")
+    form.set_defaults(func=_cmd_samverkansform)
     for name, func, port, text in (
         ("serve", _cmd_serve, 8866, "starta övningsapparna i Voila"),
         ("lab", _cmd_lab, 8888, "öppna lektionerna i JupyterLab för självstudier"),

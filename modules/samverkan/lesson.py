@@ -112,7 +112,48 @@ class LessonView:
         _display(self.intro_markdown())
 
     def show_section(self, section_id: str) -> None:
+        from IPython.display import display
+
         _display(self.section_markdown(section_id))
+        for block in self.blocks(section_id):
+            display(block)
+
+    def blocks(self, section_id: str) -> list:
+        """What the section's ``show:`` list asks for: tables, charts, the glossary, the tool."""
+        from IPython.display import HTML, Markdown
+
+        from . import paths
+        from .schema import FIGURE_PREFIX
+
+        out = []
+        for name in self.lesson.section(section_id).show:
+            if name.startswith(FIGURE_PREFIX):
+                from .figures import figure_html
+
+                fig = self.kit.data["figures"][name[len(FIGURE_PREFIX):]]
+                out.append(HTML(figure_html(fig, paths.data_dir(), self.sources)))
+            elif name == "troskelvarden":
+                from .datafiles import thresholds_markdown
+
+                out.append(Markdown(thresholds_markdown(self._data("thresholds"), self.sources)))
+            elif name == "ordlista":
+                from .widgets.glossary import GlossaryWidget
+
+                out.append(GlossaryWidget(self._data("terms"), level=self.level, sources=self.sources))
+            elif name == "samverkansformvaljaren":
+                from .widgets.samverkansform import SamverkansformWidget
+
+                out.append(SamverkansformWidget(self._data("decision"), self._data("thresholds"),
+                                                level=self.level, sources=self.sources))
+        return out
+
+    def _data(self, kind: str):
+        if kind not in self.kit.data:
+            from .errors import Problem
+
+            files = {"thresholds": "troskelvarden.yaml", "terms": "ordlista.yaml", "decision": "samverkansform.yaml"}
+            raise ContentError([Problem(f"data/{files[kind]}", None, "", "filen saknas eller har fel; kör 'samverkan check'")])
+        return self.kit.data[kind]
 
     def show_discussion(self) -> None:
         _display(self.discussion_markdown())
@@ -151,7 +192,7 @@ def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "s
         known = ", ".join(sorted(kit.lessons)) or "inga"
         raise ParameterError(f"Lektionen {lesson_id!r} finns inte. Lektioner: {known}.")
     lesson = kit.lessons[lesson_id]
-    own = kit.problems_in(lesson_id) + [p for p in kit.problems if p.file.endswith("kallor.yaml")]
+    own = kit.problems_in(lesson_id) + [p for p in kit.problems if p.file.startswith("data/")]
     if own:
         raise ContentError(own)
     return LessonView(lesson, kit, audience, level)

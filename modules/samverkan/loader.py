@@ -13,6 +13,7 @@ the line and the field. A broken file never stops the others from loading:
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from .errors import ContentError, Problem, display_path
 from .schema import (
     AUDIENCE_LABELS,
     AUDIENCES,
+    BLOCKS,
+    FIGURE_PREFIX,
     RATINGS,
     SUPPORTED_SCHEMA_VERSIONS,
     Category,
@@ -72,6 +75,13 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
+def _indices(s: str, sub: str) -> Iterable[int]:
+    i = s.find(sub)
+    while i != -1:
+        yield i
+        i = s.find(sub, i + 1)
+
+
 class _Ctx:
     """Collects the problems of one file while its records are built."""
 
@@ -81,6 +91,7 @@ class _Ctx:
         self.problems: list[Problem] = []
         self.citations: list[tuple[str, tuple]] = []  # (source id, path) to resolve kit-wide
         self.exercise_refs: list[tuple[str, tuple]] = []  # (exercise id, path) named by lessons
+        self.figure_refs: list[tuple[str, tuple]] = []  # (figure id, path) in show: blocks
 
     def problem(self, path: tuple, message: str) -> None:
         self.problems.append(Problem(self.label, self.doc.line(path), format_path(path), message))
@@ -149,6 +160,10 @@ class _Ctx:
     def _citations(self, s: str, path: tuple) -> None:
         for source_id in CITATION_RE.findall(s):
             self.citations.append((source_id, path))
+        for i in _indices(s, "[@"):
+            if not CITATION_RE.match(s, i):
+                broken = s[i:i + 40].split("\n")[0]
+                self.problem(path, f"trasig källhänvisning '{broken}…': skriv [@källid] utan mellanslag och med ] på slutet")
 
     def opt(self, m: dict, key: str, path: tuple, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``check(m[key], path.key, ...)`` when the key is present, else None (missing keys are
@@ -533,6 +548,42 @@ def _source_ids(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _blocks(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
+    """``show:``: named generated blocks; figures are checked against data/figurer.yaml later."""
+    out = []
+    for i, b in enumerate((ctx.list_of(m["show"], path + ("show",)) or []) if "show" in m else []):
+        p = path + ("show", i)
+        if not isinstance(b, str):
+            ctx.problem(p, f"ska vara ett namn, men är {_type_name(b)}")
+        elif b.startswith(FIGURE_PREFIX):
+            if ctx.ident(b[len(FIGURE_PREFIX):], p):
+                ctx.figure_refs.append((b[len(FIGURE_PREFIX):], p))
+                out.append(b)
+        elif b in BLOCKS:
+            out.append(b)
+        else:
+            hint = difflib.get_close_matches(b, list(BLOCKS), n=1)
+            tip = f" Menade du '{hint[0]}'?" if hint else ""
+            known = ", ".join(list(BLOCKS) + [FIGURE_PREFIX + "<id>"])
+            ctx.problem(p, f"okänt block '{b}'. Tillåtna: {known}.{tip}")
+    return tuple(out)
+
+
+def _code(ctx: _Ctx, m: dict, path: tuple) -> str | None:
+    """``code:``: Python for an editable cell; a syntax error is reported at its own line."""
+    if "code" not in m:
+        return None
+    code = ctx.string(m["code"], path + ("code",), max_length=4000)
+    if code is None:
+        return None
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        ctx.problem(path + ("code",), f"Python-koden har ett syntaxfel på kodens rad {exc.lineno}: {exc.msg}")
+        return None
+    return code
+
+
 def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
     ctx.mapping(top, (), ["lesson"], ["schema_version"])
     path = ("lesson",)
@@ -556,7 +607,7 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
     raw = ctx.opt(m, "sections", path, ctx.list_of)
     for i, s in enumerate(raw or []):
         p = path + ("sections", i)
-        sm = ctx.mapping(s, p, ["id", "title", "minutes", "body"], ["examples", "exercises", "sources"])
+        sm = ctx.mapping(s, p, ["id", "title", "minutes", "body"], ["examples", "exercises", "sources", "show", "code"])
         if sm is None:
             continue
         sid = ctx.opt(sm, "id", p, ctx.ident)
@@ -571,8 +622,10 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
                 ex_ids.append(eid)
                 ctx.exercise_refs.append((eid, p + ("exercises", j)))
         srcs = _source_ids(ctx, sm, p)
+        show = _blocks(ctx, sm, p)
+        code = _code(ctx, sm, p)
         if sid and stitle and minutes and body:
-            sections.append(Section(sid, stitle, minutes, body, examples, tuple(ex_ids), srcs))
+            sections.append(Section(sid, stitle, minutes, body, examples, tuple(ex_ids), srcs, show, code))
     ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, path + ("sections", i, "id")) for i, s in enumerate(raw or [])], "avsnittet")
     sources = _source_ids(ctx, m, path)
     if ctx.problems:
@@ -621,8 +674,10 @@ class Loaded:
     sources: dict[str, Source] | None = None
     citations: list[tuple[str, int | None, str]] = field(default_factory=list)
     exercise_refs: list[tuple[str, int | None, str]] = field(default_factory=list)
+    figure_refs: list[tuple[str, int | None, str]] = field(default_factory=list)
     ids: list[tuple[str, int | None, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    data: tuple[str, Any] | None = None  # (kind, value) for the data files of DATA_KINDS
 
 
 def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
@@ -673,11 +728,17 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
         result.lesson = _lesson_file(ctx, top, folder)
     elif "sources" in top:
         result.sources = _sources_file(ctx, top)
+    elif kind := next((k for k in DATA_KINDS if k in top), None):
+        value = DATA_KINDS[kind](ctx, top)
+        if value is not None and not ctx.problems:
+            result.data = (kind, value)
     else:
         keys = ", ".join(str(k) for k in top) or "inga"
-        ctx.problem((), f"okänd filtyp: filen ska ha 'exercises:', 'lesson:' eller 'sources:' på översta nivån (hittade: {keys})")
+        known = ", ".join(f"'{k}:'" for k in ["exercises", "lesson", "sources", *DATA_KINDS])
+        ctx.problem((), f"okänd filtyp: filen ska ha ett av {known} på översta nivån (hittade: {keys})")
     result.citations = [(sid, doc.line(p), format_path(p)) for sid, p in ctx.citations]
     result.exercise_refs = [(eid, doc.line(p), format_path(p)) for eid, p in ctx.exercise_refs]
+    result.figure_refs = [(fid, doc.line(p), format_path(p)) for fid, p in ctx.figure_refs]
     result.problems = ctx.problems
     return result
 
@@ -693,6 +754,8 @@ class Kit:
     files: list[str] = field(default_factory=list)
     exercise_folder: dict[str, str] = field(default_factory=dict)  # exercise id -> exercises/<folder>
     citations: dict[str, set[str]] = field(default_factory=dict)  # source id -> files that cite it
+    data: dict[str, Any] = field(default_factory=dict)  # kind ("terms", "figures", …) -> its value
+    data_files: dict[str, str] = field(default_factory=dict)  # kind -> the file it came from
 
     def sources_cited_in(self, folder: str) -> set[str]:
         """Source ids cited anywhere in ``exercises/<folder>/`` (lists and inline [@id] markers)."""
@@ -709,11 +772,11 @@ def in_folder(label: str, folder: str) -> bool:
 
 
 def content_files(root: Path) -> list[Path]:
-    """The content files of a kit: data/kallor.yaml and every YAML file under exercises/."""
+    """The content files of a kit: every YAML file in data/ and under exercises/."""
     files = []
-    registry = root / "data" / "kallor.yaml"
-    if registry.exists():
-        files.append(registry)
+    data = root / "data"
+    if data.is_dir():
+        files.extend(sorted(p for p in data.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
     exercises = root / "exercises"
     if exercises.is_dir():
         files.extend(sorted(p for p in exercises.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
@@ -743,6 +806,12 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
             kit.sources.update(res.sources)
         if res.lesson is not None:
             kit.lessons[res.lesson.id] = res.lesson
+        if res.data is not None:
+            kind, value = res.data
+            if kind in kit.data_files:
+                kit.problems.append(Problem(res.label, None, "", f"det finns redan en fil med '{kind}:' ({kit.data_files[kind]}); kitet läser bara en"))
+            else:
+                kit.data[kind], kit.data_files[kind] = value, res.label
         for ident, line, what in res.ids:
             if ident in id_owner and id_owner[ident][0] != res.label:
                 other, other_line = id_owner[ident]
@@ -768,11 +837,27 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
         for eid, line, fld in res.exercise_refs:
             if eid not in id_owner:
                 kit.problems.append(Problem(res.label, line, fld, f"övningen '{eid}' finns inte i någon övningsfil"))
+        figures = kit.data.get("figures", {})
+        for fid, line, fld in res.figure_refs:
+            if fid not in figures:
+                hint = difflib.get_close_matches(fid, sorted(figures), n=1)
+                tip = f" Menade du '{FIGURE_PREFIX}{hint[0]}'?" if hint else ""
+                kit.problems.append(Problem(res.label, line, fld, f"figuren '{fid}' finns inte i data/figurer.yaml.{tip}"))
+    for kind, check in KIT_CHECKS.items():
+        if kind in kit.data:
+            kit.problems.extend(check(kit, root))
     if selected is not None:
         wanted = {display_path(f, root) for f in selected}
         kit.problems = [p for p in kit.problems if p.file in wanted]
     kit.problems.sort(key=lambda p: (p.file, p.line or 0, p.field))
     return kit
+
+
+# Data files beyond exercises, lessons and sources register here (see datafiles.py and
+# samverkansform.py): top-level key -> parser(ctx, top) returning the file's value or None.
+DATA_KINDS: dict[str, Callable[[_Ctx, dict], Any]] = {}
+# Kit-wide checks per kind, run after everything loaded: (kit, root) -> problems.
+KIT_CHECKS: dict[str, Callable[[Kit, Path], list[Problem]]] = {}
 
 
 def load_exercise_file(path: Path | str) -> ExerciseFile:
@@ -784,3 +869,5 @@ def load_exercise_file(path: Path | str) -> ExerciseFile:
         raise ContentError([Problem(res.label, None, "", "filen är ingen övningsfil (saknar 'exercises:')")])
     return res.exercise_file
 
+
+from . import datafiles, samverkansform  # noqa: E402,F401 - register their file kinds

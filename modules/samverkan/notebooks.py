@@ -46,6 +46,9 @@ def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
     ]
     for section in lesson.sections:
         cells.append(new_code_cell(f'L.show_section("{section.id}")'))
+        if section.code:
+            cells.append(new_markdown_cell("### Prova själv\n\nKör cellen nedan. Ändra sedan koden och kör igen."))
+            cells.append(new_code_cell(section.code.rstrip()))
         for ex in section.exercises:
             cells.append(new_markdown_cell("### Övning\n\nSvara i rutan nedan. Du får återkoppling på varje svar."))
             cells.append(new_code_cell(f'L.exercise("{ex}")'))

@@ -198,6 +198,17 @@ class Section:
     examples: dict[str, Text] = field(default_factory=dict)
     exercises: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    show: tuple[str, ...] = ()  # generated blocks after the body: BLOCKS or "figur:<id>"
+    code: str | None = None  # Python for a code cell the learner may edit (self-study notebook)
+
+
+# Generated blocks a section can show after its text (``show:`` in lektion.yaml).
+BLOCKS = {
+    "troskelvarden": "tabellen över direktupphandlingsgränser och tröskelvärden (data/troskelvarden.yaml)",
+    "samverkansformvaljaren": "Samverkansformväljaren, frågeverktyget för val av samverkansform",
+    "ordlista": "den sökbara ordlistan (data/ordlista.yaml)",
+}
+FIGURE_PREFIX = "figur:"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""The glossary (ordlista) as a searchable widget."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import ipywidgets as widgets
+
+from ..datafiles import Term, search_terms, swedish_key
+from ..render import escape
+from ..schema import Source
+from .base import STYLE, ExerciseWidget, guard, heading
+
+MAX_SHOWN = 80
+
+
+class GlossaryWidget(ExerciseWidget):
+    """Named parts: ``.query`` (Text, searches as you type), ``.count`` (status), ``.results``."""
+
+    def __init__(self, terms: Mapping[str, Term], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.terms = dict(terms)
+        self.title = widgets.HTML(STYLE + heading("Ordlista"))
+        self.query = widgets.Text(value="", placeholder="till exempel IOP eller bidrag",
+                                  description="Sök i ordlistan:", style={"description_width": "initial"},
+                                  continuous_update=True, layout=widgets.Layout(width="28em"))
+        self.count = widgets.HTML()
+        self.results = widgets.HTML()
+        self.query.observe(self._on_search, names="value")
+        self.children = [self.title, self.query, self.count, self.status, self.results]
+        self._on_search()
+
+    def matches(self, query: str) -> list[Term]:
+        if not query.strip():
+            return sorted(self.terms.values(), key=lambda t: swedish_key(t.term))
+        return search_terms(self.terms, query[:200], self.level)
+
+    @guard
+    def _on_search(self, _change: Any = None) -> None:
+        hits = self.matches(self.query.value)
+        q = self.query.value.strip()
+        if not hits:
+            self.count.value = f'<p class="sv-progress" role="status">Inga termer matchar ”{escape(q[:80])}”.</p>'
+            self.results.value = ""
+            return
+        shown = hits[:MAX_SHOWN]
+        what = f"som matchar ”{escape(q[:80])}”" if q else "i ordlistan"
+        self.count.value = f'<p class="sv-progress" role="status">{len(hits)} termer {what}.</p>'
+        items = []
+        for t in shown:
+            see = ""
+            if t.see_also:
+                names = ", ".join(escape(self.terms[s].term) for s in t.see_also if s in self.terms)
+                see = f"<p><em>Se också:</em> {names}</p>" if names else ""
+            items.append(f'<dt id="term-{t.id}"><strong>{escape(t.term)}</strong></dt>'
+                         f"<dd>{self.html(t.definition)}{see}</dd>")
+        self.results.value = f'<dl class="sv-glossary">{"".join(items)}</dl>'
+
+
+def glossary_widget(level: str = "standard", sources: Mapping[str, Source] | None = None, **kwargs: Any) -> GlossaryWidget:
+    """The kit's glossary (data/ordlista.yaml); content problems raise ContentError."""
+    from .. import loader
+    from ..errors import ContentError, Problem
+
+    kit = loader.load_kit()
+    own = [p for p in kit.problems if p.file.endswith(("ordlista.yaml", "kallor.yaml"))]
+    if own:
+        raise ContentError(own)
+    if "terms" not in kit.data:
+        raise ContentError([Problem("data/ordlista.yaml", None, "", "ordlistan saknas")])
+    return GlossaryWidget(kit.data["terms"], level=level, sources=sources or kit.sources, **kwargs)
