@@ -54,7 +54,26 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
     n_widgets = sum(
         "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])
     )
-    assert n_widgets == sum(len(s.exercises) for s in view.lesson.sections)
+    tools = sum(b in ("ordlista", "samverkansformvaljaren") for s in view.lesson.sections for b in s.show)
+    assert n_widgets == sum(len(s.exercises) for s in view.lesson.sections) + tools
+    for s in view.lesson.sections:
+        for b in s.show:
+            if b.startswith("figur:"):
+                assert any('<figure class="sv-figure"' in o.get("data", {}).get("text/html", "")
+                           for c in nb.cells for o in c.get("outputs", [])), "a chart is missing"
+            if b == "troskelvarden":
+                assert "data/troskelvarden.yaml" in shown
+
+
+@pytest.mark.parametrize("name", sorted(notebooks.TOOLS))
+@pytest.mark.parametrize("level", ["standard", "lattlast"])
+def test_tool_notebooks_run_under_papermill(tmp_path, name, level):
+    nb = pm.execute_notebook(
+        str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"), parameters={"level": level},
+        kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False,
+    )
+    views = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1
 
 
 def test_wrong_parameter_stops_with_swedish_message(tmp_path):

@@ -55,3 +55,35 @@ def lesson_app(lesson_id: str, query: str | None = None):
         + "".join(f'<p role="alert">{escape(n)}</p>' for n in notes)
     )
     return widgets.VBox([header, *items])
+
+
+def tool(name: str, level: str = "standard"):
+    """A kit tool for a notebook: ``samverkansformvaljaren`` or ``ordlista``."""
+    from .errors import ParameterError
+    from .schema import check_params
+
+    check_params(None, level, audience_required=False)
+    if name == "samverkansformvaljaren":
+        from .widgets.samverkansform import samverkansform_widget
+
+        return samverkansform_widget(level=level)
+    if name == "ordlista":
+        from .widgets.glossary import glossary_widget
+
+        return glossary_widget(level=level)
+    raise ParameterError(f"Okänt verktyg {name!r}. Verktyg: samverkansformvaljaren, ordlista.")
+
+
+def tool_app(name: str, query: str | None = None):
+    """The tool as a Voila app; ``?level=lattlast`` in the address gives easy-to-read text."""
+    import ipywidgets as widgets
+
+    from .render import escape
+
+    level = query_params(query).get("level", "standard")
+    note = ""
+    if level not in LEVELS:
+        note = f'<p role="alert">{escape(f"Okänd nivå {level[:40]!r} i adressen; standardtext visas.")}</p>'
+        level = "standard"
+    w = tool(name, level=level)
+    return widgets.VBox([widgets.HTML(note), w]) if note else w

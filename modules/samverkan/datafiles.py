@@ -284,14 +284,11 @@ loader.KIT_CHECKS["figures"] = _check_figures
 def _fmt_amount(a: Amount | None) -> str:
     if a is None or (a.sek is None and a.eur is None):
         return "–"
-    parts = []
-    if a.sek is not None:
-        parts.append(f"{a.sek:,} kr".replace(",", " "))
-    if a.eur is not None:
-        parts.append(f"{a.eur:,} euro".replace(",", " "))
+    eur = f"{a.eur:,} euro".replace(",", " ") if a.eur is not None else None
     if a.sek is None:
-        parts.append("(kronor saknas)")
-    return " / ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
+        return f"{eur} (kronor saknas)"
+    sek = f"{a.sek:,} kr".replace(",", " ")
+    return f"{sek} / {eur}" if eur else sek
 
 
 def thresholds_markdown(periods: list[Period], sources: dict, today: dt.date | None = None) -> str:

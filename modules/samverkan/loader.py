@@ -682,6 +682,7 @@ class Loaded:
 
 def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
     """Validate one content file. Problems are returned, never raised."""
+    _register_kinds()
     path = Path(path)
     label = display_path(path, root)
     result = Loaded(label)
@@ -789,6 +790,7 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
     With ``files``, only those are checked, but references (sources,
     exercise ids) are still resolved against the whole kit at ``root``.
     """
+    _register_kinds()
     root = Path(root) if root is not None else paths.kit_root()
     selected = [Path(f) for f in files] if files is not None else None
     all_files = content_files(root)
@@ -870,4 +872,7 @@ def load_exercise_file(path: Path | str) -> ExerciseFile:
     return res.exercise_file
 
 
-from . import datafiles, samverkansform  # noqa: E402,F401 - register their file kinds
+
+def _register_kinds() -> None:
+    """Import the modules that register the data kinds (lazily: they import this module)."""
+    from . import datafiles, samverkansform  # noqa: F401

@@ -73,6 +73,38 @@ def app_notebook(lesson: Lesson) -> nbformat.NotebookNode:
     return _finish(cells)
 
 
+TOOLS = {
+    "samverkansformvaljaren": (
+        "Samverkansformväljaren",
+        "Svara på frågorna om en samverkan ni planerar. Verktyget föreslår bidrag, IOP, upphandling eller "
+        "valfrihetssystem och visar skälen, varningssignalerna och källorna. *Vet inte* är alltid ett "
+        "giltigt svar. Verktyget är ett utbildningsstöd, inte juridisk rådgivning.",
+    ),
+    "ordlista": (
+        "Ordlista",
+        "Sök bland kursens ord och begrepp. Skriv ett ord i sökrutan; listan visar de termer som matchar.",
+    ),
+}
+
+
+def tool_notebook(name: str) -> nbformat.NotebookNode:
+    title, intro = TOOLS[name]
+    return _finish([
+        new_markdown_cell(f"# {title}\n\n{intro}\n\nKör cellerna uppifrån och ned med **Skift + Enter**. "
+                          "Sätt `level = \"lattlast\"` för lättläst text."),
+        new_code_cell('level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
+        new_code_cell(f'from samverkan.app import tool\n\ntool("{name}", level=level)'),
+    ])
+
+
+def tool_app(name: str) -> nbformat.NotebookNode:
+    title, intro = TOOLS[name]
+    return _finish([
+        new_markdown_cell(f"# {title}\n\n{intro}"),
+        new_code_cell(f'from samverkan.app import tool_app\n\ntool_app("{name}")'),
+    ])
+
+
 def _finish(cells: list) -> nbformat.NotebookNode:
     for n, cell in enumerate(cells):
         cell["id"] = _cell_id("cell", n)
@@ -88,6 +120,9 @@ def expected_files(root: Path | None = None) -> dict[Path, str]:
     for lesson in kit.lessons.values():
         out[root / "notebooks" / f"{lesson.id}.ipynb"] = nbformat.writes(lesson_notebook(lesson)) + "\n"
         out[root / "voila_apps" / f"{lesson.id}.ipynb"] = nbformat.writes(app_notebook(lesson)) + "\n"
+    for name in TOOLS:
+        out[root / "notebooks" / f"{name}.ipynb"] = nbformat.writes(tool_notebook(name)) + "\n"
+        out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(tool_app(name)) + "\n"
     return out
 
 
