@@ -53,8 +53,9 @@ def test_glossary_see_also_to_a_missing_term_is_reported(kit_copy):
 
 
 def test_swedish_sort_order_puts_a_ring_a_umlaut_o_umlaut_last():
-    words = ["ömsesidig", "avtal", "ändamål", "zon", "åtagande"]
-    assert sorted(words, key=datafiles.swedish_key) == ["avtal", "zon", "åtagande", "ändamål", "ömsesidig"]
+    words = ["ömsesidig", "avtal", "ändamål", "zon", "åtagande", "idéburen", "ideell", "social ekonomi", "socialt företag"]
+    assert sorted(words, key=datafiles.swedish_key) == [
+        "avtal", "idéburen", "ideell", "social ekonomi", "socialt företag", "zon", "åtagande", "ändamål", "ömsesidig"]
 
 
 # -- figures ----------------------------------------------------------------------

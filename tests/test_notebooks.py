@@ -102,7 +102,7 @@ def voila():
 
 
 @pytest.mark.parametrize("folder", ["notebooks", "voila_apps"])
-@pytest.mark.parametrize("lesson_id", LESSONS)
+@pytest.mark.parametrize("lesson_id", LESSONS + sorted(notebooks.TOOLS))
 def test_renders_in_voila(voila, folder, lesson_id):
     """Does Voila execute the notebook and send widgets, with no error on the page?"""
     with urllib.request.urlopen(f"{voila}/voila/render/{folder}/{lesson_id}.ipynb", timeout=120) as resp:
@@ -155,4 +155,37 @@ def test_quiz_works_in_a_real_browser(voila, browser):
     page.keyboard.press("Enter")
     expect(quiz.locator(".sv-feedback").first).to_contain_text("rätt", ignore_case=True, timeout=10_000)
     expect(quiz.get_by_text("besvarade: 1")).to_be_visible()
+    page.close()
+
+
+def test_samverkansformvaljaren_by_keyboard_in_a_real_browser(voila, browser):
+    """Can a participant step through the tool with the keyboard, go back, and get a summary?"""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    page.goto(f"{voila}/voila/render/voila_apps/samverkansformvaljaren.ipynb", timeout=90_000)
+    nxt = page.get_by_role("button", name="Nästa")
+    expect(nxt).to_be_visible(timeout=90_000)
+    expect(page.get_by_text("Fråga 1 av")).to_be_visible()
+    page.get_by_role("radio", name="Organisationen").focus()
+    page.keyboard.press("Space")
+    nxt.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Fråga 2 av")).to_be_visible(timeout=10_000)
+    page.get_by_role("radio", name="Nej").focus()
+    page.keyboard.press("Space")
+    nxt.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Fråga 3 av")).to_be_visible(timeout=10_000)
+    back = page.get_by_role("button", name="Föregående")
+    back.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Fråga 2 av")).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("radio", name="Nej")).to_be_checked()
+    result = page.get_by_role("button", name="Visa resultat")
+    result.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Förslag: Oklart")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("Det beror på")).to_be_visible()
+    expect(page.get_by_role("link", name="Spara sammanfattningen som HTML-fil")).to_be_visible()
     page.close()

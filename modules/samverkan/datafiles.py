@@ -79,12 +79,13 @@ def search_terms(terms: dict[str, Term], query: str, level: str = "standard") ->
     return [t for _, _, t in sorted(hits, key=lambda h: (h[0], h[1]))]
 
 
-_SV_ORDER = {c: i for i, c in enumerate("abcdefghijklmnopqrstuvwxyzåäö")}
+_SV_ORDER = {c: i for i, c in enumerate(" -abcdefghijklmnopqrstuvwxyzåäö")}
+_SV_FOLD = str.maketrans({"é": "e", "è": "e", "ü": "y", "w": "v"})
 
 
 def swedish_key(s: str) -> tuple:
-    """Sort key with å, ä, ö after z, as Swedish dictionaries sort."""
-    return tuple(_SV_ORDER.get(c, 100 + ord(c)) for c in s.casefold().replace("w", "v"))
+    """Sort key as Swedish dictionaries sort: å, ä, ö after z, é as e, w as v, spaces first."""
+    return tuple(_SV_ORDER.get(c, 100 + ord(c)) for c in s.casefold().translate(_SV_FOLD))
 
 
 # -- figures -----------------------------------------------------------------

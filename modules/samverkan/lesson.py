@@ -76,7 +76,8 @@ class LessonView:
         except KeyError:
             known = ", ".join(x.id for x in self.lesson.sections)
             raise ParameterError(f"Avsnittet {section_id!r} finns inte i lektionen. Avsnitt: {known}.") from None
-        out = f"## {self.md(s.title)}\n\n*Ungefär {s.minutes} minuter.*\n\n{self.md(s.body)}\n"
+        unit = "minut" if s.minutes == 1 else "minuter"
+        out = f"## {self.md(s.title)}\n\n*Ungefär {s.minutes} {unit}.*\n\n{self.md(s.body)}\n"
         example = s.examples.get(self.audience)
         if example is not None:
             out += f"\n> **Exempel för {AUDIENCE_LABELS[self.audience]}:** {self.md(example)}\n"

@@ -52,8 +52,10 @@ class GlossaryWidget(ExerciseWidget):
             if t.see_also:
                 names = ", ".join(escape(self.terms[s].term) for s in t.see_also if s in self.terms)
                 see = f"<p><em>Se också:</em> {names}</p>" if names else ""
+            cite = "; ".join(escape(self.sources[s].short) for s in t.sources if s in self.sources)
+            cite = f'<p class="sv-progress">Källa: {cite}</p>' if cite else ""
             items.append(f'<dt id="term-{t.id}"><strong>{escape(t.term)}</strong></dt>'
-                         f"<dd>{self.html(t.definition)}{see}</dd>")
+                         f"<dd>{self.html(t.definition)}{see}{cite}</dd>")
         self.results.value = f'<dl class="sv-glossary">{"".join(items)}</dl>'
 
 
