@@ -186,6 +186,6 @@ def test_samverkansformvaljaren_by_keyboard_in_a_real_browser(voila, browser):
     result.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_text("Förslag: Oklart")).to_be_visible(timeout=10_000)
-    expect(page.get_by_text("Det beror på")).to_be_visible()
+    expect(page.get_by_role("heading", name="Det beror på")).to_be_visible()
     expect(page.get_by_role("link", name="Spara sammanfattningen som HTML-fil")).to_be_visible()
     page.close()
