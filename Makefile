@@ -33,7 +33,7 @@ lab: $(STAMP)
 ## make test: install, then run the whole test suite (content check, unit, notebooks, Voila)
 test: $(STAMP) browser
 	$(BIN)/samverkan check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # two workers: one per core (pytest-xdist)
 
 ## make check: validate all content files
 check: $(STAMP)
