@@ -196,16 +196,23 @@ class Period:
         return f"{self.start.isoformat()}–{self.end.isoformat()}"
 
 
-def _date(ctx: loader._Ctx, value: Any, path: tuple) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A date from YAML (already a date) or from text written as ÅÅÅÅ-MM-DD; None otherwise."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
+            return dt.date.fromisoformat(value.strip())
         except ValueError:
-            pass
-    ctx.problem(path, f"ska vara ett datum som ÅÅÅÅ-MM-DD, men är {value!r}")
+            return None
     return None
+
+
+def _date(ctx: loader._Ctx, value: Any, path: tuple) -> dt.date | None:
+    day = as_date(value)
+    if day is None:
+        ctx.problem(path, f"ska vara ett datum som ÅÅÅÅ-MM-DD, men är {value!r}")
+    return day
 
 
 def _amount_value(ctx: loader._Ctx, m: dict, key: str, path: tuple) -> int | None:

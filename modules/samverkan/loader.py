@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterable
 from . import paths, readability
 from .errors import ContentError, Problem, display_path
 from .schema import (
-    AUDIENCE_LABELS,
     AUDIENCES,
     BLOCKS,
     FIGURE_PREFIX,
@@ -537,13 +536,14 @@ def _per_audience(ctx: _Ctx, value: Any, path: tuple, required: bool) -> dict[st
     return out
 
 
-def _source_ids(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
-    raw = ctx.list_of(m["sources"], path + ("sources",)) if "sources" in m else []
+def _source_ids(ctx: _Ctx, m: dict, path: tuple, key: str = "sources") -> tuple[str, ...]:
+    """The source ids listed under ``key``, each recorded as a citation to check kit-wide."""
+    raw = ctx.list_of(m[key], path + (key,)) if key in m else []
     out = []
     for i, s in enumerate(raw or []):
-        sid = ctx.ident(s, path + ("sources", i))
+        sid = ctx.ident(s, path + (key, i))
         if sid:
-            ctx.citations.append((sid, path + ("sources", i)))
+            ctx.citations.append((sid, path + (key, i)))
             out.append(sid)
     return tuple(out)
 

@@ -17,7 +17,6 @@ never leads to a false verdict. The outcome is training, not legal advice.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import json
 from dataclasses import asdict, dataclass, field
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import loader
-from .datafiles import Period, ThresholdError, _date, period_for
+from .datafiles import Period, ThresholdError, as_date, period_for
 from .errors import ContentError, Problem, display_path
 from .schema import Source, Text
 from .yamlsource import YamlSyntaxError, format_path, parse_yaml
@@ -141,7 +140,7 @@ def _rule(ctx: loader._Ctx, value: Any, path: tuple, keys: dict[str, QuestionDef
     label = ctx.opt(m, "label", path, ctx.string, max_length=200)
     text = ctx.optional_text(m, "text", path)
     when = _condition(ctx, m["when"], path + ("when",), keys) if condition and "when" in m else None
-    refs = loader._source_ids(ctx, {"sources": m["references"]}, path) if "references" in m else ()
+    refs = loader._source_ids(ctx, m, path, key="references")
     applies = FORMS
     if forms and "forms" in m:
         items = ctx.list_of(m["forms"], path + ("forms",)) or []
@@ -276,12 +275,7 @@ def check_answers(data: Any, model: Model, label: str, lines: Any = None) -> tup
         elif q.kind == "date":
             if _norm_value(raw) == UNKNOWN:
                 continue
-            day = raw if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime) else None
-            if day is None and isinstance(raw, str):
-                try:
-                    day = dt.date.fromisoformat(raw.strip())
-                except ValueError:
-                    day = None
+            day = as_date(raw)
             if day is None:
                 problem(q.key, f"ska vara ett datum som ÅÅÅÅ-MM-DD, men är {raw!r}")
                 continue

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import ipywidgets as widgets
 
-from ..errors import ParameterError, SamverkanError
+from ..errors import SamverkanError
 from ..render import escape, to_html
 from ..schema import Source, Text, check_params
 

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import ipywidgets as widgets
 
 from .. import samverkansform as sf
+from ..datafiles import as_date
 from ..errors import ParameterError
 from ..render import escape, to_html
 from ..schema import Source
@@ -37,13 +38,12 @@ def _parse_number(text: str) -> float | None:
 
 
 def _parse_date(text: str) -> dt.date | None:
-    raw = text.strip()
-    if not raw:
+    if not text.strip():
         return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ParameterError("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2027-01-15, eller lämna rutan tom.") from None
+    day = as_date(text)
+    if day is None:
+        raise ParameterError("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2027-01-15, eller lämna rutan tom.")
+    return day
 
 
 class SamverkansformWidget(ExerciseWidget):
