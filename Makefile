@@ -33,7 +33,7 @@ lab: $(STAMP)
 ## make test: install, then run the whole test suite (content check, unit, notebooks, Voila)
 test: $(STAMP) browser
 	$(BIN)/samverkan check
-	$(BIN)/python -m pytest -n 2  # two workers: one per core (pytest-xdist)
+	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, one per core; loadfile keeps a notebook's nbval cells in one kernel
 
 ## make check: validate all content files
 check: $(STAMP)
