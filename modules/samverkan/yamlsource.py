@@ -82,8 +82,19 @@ def _swedish_problem(exc: yaml.MarkedYAMLError) -> str:
     return f"YAML-syntaxfel ({problem or exc.context or 'okänt fel'})"
 
 
+# libyaml parses about ten times faster (a participant kernel loads every exercise file
+# while it preheats); its error messages differ, so a broken file is parsed again in Python.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str) -> SourceDoc:
     """Parse one YAML document, raising :class:`YamlSyntaxError` in Swedish."""
+    try:
+        node = yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        node = None  # parse again below with the pure-Python loader, whose messages we translate
+    else:
+        return _document(node)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -93,6 +104,10 @@ def parse_yaml(text: str) -> SourceDoc:
         raise YamlSyntaxError(mark.line + 1 if mark else None, _swedish_problem(exc)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
         raise YamlSyntaxError(None, f"YAML-syntaxfel: {exc}") from None
+    return _document(node)
+
+
+def _document(node: yaml.Node | None) -> SourceDoc:
     doc = SourceDoc(data=None)
     if node is None:
         return doc
