@@ -1,7 +1,10 @@
 """The ``samverkan`` command.
 
     samverkan check [PATH ...]   validate content (default: the whole kit)
-    samverkan serve              start the Voila apps (the workshop server grows here)
+    samverkan serve [--host H] [--port P] [--db FILE|URL] [--room-size N]
+                                 the workshop server (participant app, dashboard, exercise apps)
+    samverkan report CODE [--out FILE]   an HTML report of a session (papermill)
+    samverkan export CODE [--out FILE]   a session's answers as CSV
     samverkan lab                open the notebooks in JupyterLab (self-study)
     samverkan notebooks          regenerate lesson notebooks and apps from lektion.yaml
     samverkan samverkansform ANSWERS.yaml [--json] [--html FILE] [--lattlast]
@@ -73,18 +76,32 @@ def _jupyter_env() -> dict[str, str]:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from . import paths
+    from .workshop.server import serve
 
-    apps = paths.voila_apps_dir()
-    cmd = [
-        sys.executable, "-m", "voila", str(apps),
-        f"--Voila.ip={args.host}", f"--port={args.port}", "--no-browser",
-        "--show_tracebacks=False", "--strip_sources=True",
-        "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
-        "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|css)']",
-    ]
-    print(f"Startar Voila på http://{args.host}:{args.port}/ (avsluta med Ctrl+C)", flush=True)
-    return _run(cmd, apps)
+    return serve(host=args.host, port=args.port, db=args.db, room_size=args.room_size)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .workshop.report import build_report
+
+    out = build_report(args.session, db=args.db, out=args.out, progress=not args.quiet)
+    print(f"Rapporten är sparad i {out}.")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .workshop.summary import export_csv
+    from .workshop.store import Store
+
+    store = Store(args.db, create=False)
+    session = store.session_by_code(args.session)
+    text = export_csv(store, session)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8-sig")
+        print(f"Svaren är sparade i {args.out}.", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
@@ -151,13 +168,32 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--lattlast", action="store_true", help="lättläst text")
     form.set_defaults(func=_cmd_samverkansform)
     for name, func, port, text in (
-        ("serve", _cmd_serve, 8866, "starta övningsapparna i Voila"),
+        ("serve", _cmd_serve, 8866, "starta verkstaden: övningsapparna, deltagarappen och handledarvyn"),
         ("lab", _cmd_lab, 8888, "öppna lektionerna i JupyterLab för självstudier"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--host", default="127.0.0.1", help="adress att lyssna på (standard 127.0.0.1)")
+        p.add_argument("--host", default="127.0.0.1",
+                       help="adress att lyssna på (standard 127.0.0.1; 0.0.0.0 för deltagare i nätverket)")
         p.add_argument("--port", type=int, default=port, help=f"port (standard {port})")
         p.set_defaults(func=func)
+        if name == "serve":
+            p.add_argument("--db", metavar="FIL_ELLER_URL", default=None,
+                           help="SQLite-fil eller databasadress (standard verkstad/samverkan.sqlite)")
+            p.add_argument("--room-size", type=int, default=30, metavar="N",
+                           help="hur många deltagare att förbereda för (standard 30)")
+    report = sub.add_parser("report", help="skriv en HTML-rapport över ett pass",
+                            description="Kör rapportanteckningsboken med papermill över passets sparade svar "
+                                        "och skriver en fristående HTML-fil.")
+    report.add_argument("session", metavar="KOD", help="passets kod, till exempel K7WQ2M")
+    report.add_argument("--out", metavar="FIL", help="HTML-filen (standard rapport-KOD.html)")
+    report.add_argument("--db", metavar="FIL_ELLER_URL", default=None, help="samma som för serve")
+    report.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
+    report.set_defaults(func=_cmd_report)
+    export = sub.add_parser("export", help="skriv ett pass svar som CSV (semikolon, för Excel)")
+    export.add_argument("session", metavar="KOD", help="passets kod")
+    export.add_argument("--out", metavar="FIL", help="CSV-filen (standard: skriv till skärmen)")
+    export.add_argument("--db", metavar="FIL_ELLER_URL", default=None, help="samma som för serve")
+    export.set_defaults(func=_cmd_export)
     return parser
 
 

@@ -105,6 +105,26 @@ def tool_app(name: str) -> nbformat.NotebookNode:
     ])
 
 
+def participant_app() -> nbformat.NotebookNode:
+    """``deltagare.ipynb``: preheated by ``samverkan serve``; the second cell waits for the participant."""
+    return _finish([
+        new_markdown_cell("# Samverkansverkstaden"),
+        new_code_cell("from samverkan.workshop import participant\n\nparticipant.prepare()"),
+        new_code_cell("participant.app()"),
+    ])
+
+
+def dashboard_app() -> nbformat.NotebookNode:
+    """``handledarvy.ipynb``: the facilitator's live view, behind the facilitator key."""
+    return _finish([
+        new_markdown_cell("# Handledarvy"),
+        new_code_cell("from samverkan.workshop.dashboard import dashboard_app\n\ndashboard_app()"),
+    ])
+
+
+WORKSHOP_APPS = {"deltagare": participant_app, "handledarvy": dashboard_app}
+
+
 def _finish(cells: list) -> nbformat.NotebookNode:
     for n, cell in enumerate(cells):
         cell["id"] = _cell_id("cell", n)
@@ -123,6 +143,8 @@ def expected_files(root: Path | None = None) -> dict[Path, str]:
     for name in TOOLS:
         out[root / "notebooks" / f"{name}.ipynb"] = nbformat.writes(tool_notebook(name)) + "\n"
         out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(tool_app(name)) + "\n"
+    for name, make in WORKSHOP_APPS.items():
+        out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(make()) + "\n"
     return out
 
 

@@ -96,6 +96,21 @@ class ExerciseWidget(widgets.VBox):
         self.status = widgets.HTML(value="")
         self.add_class("sv-exercise")
 
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Show answers given earlier (``{item_id: value}`` as sent in :class:`AnswerEvent`).
+
+        Used when a participant reloads the workshop page. Nothing is emitted
+        again, and a saved value that no longer fits the exercise (the trainer
+        changed it) is skipped rather than shown wrongly.
+        """
+        try:
+            self._restore(saved)
+        except Exception:  # noqa: BLE001 - a stale saved answer must not break the page
+            log.exception("restore failed for %s", type(self).__name__)
+
+    def _restore(self, saved: Mapping[str, Any]) -> None:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
     # -- helpers for subclasses -------------------------------------------
     def html(self, text: Text | str | None) -> str:
         return to_html(text, self.level, self.sources)

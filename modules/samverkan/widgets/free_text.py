@@ -42,6 +42,18 @@ class FreeTextWidget(ExerciseWidget):
         over = " – för långt, korta texten" if n > limit else ""
         self.counter.value = f'<p class="sv-progress">{n} av högst {limit} tecken{over}</p>'
 
+    def _restore(self, saved: Any) -> None:
+        text = saved.get(self.exercise.id)
+        if isinstance(text, str) and text.strip():
+            self.answer.value = text[: self.exercise.max_length]
+            self._show_guidance("Ditt sparade svar står i rutan. Du kan ändra det och skicka igen.")
+
+    def _show_guidance(self, message: str) -> None:
+        body = f"<p><strong>Tack!</strong> {escape(message)}</p>"
+        if self.exercise.guidance is not None:
+            body += f"<p><strong>Att tänka på:</strong></p>{self.html(self.exercise.guidance)}"
+        self.guidance.value = f'<div class="sv-box" role="status">{body}</div>'
+
     @guard
     def _on_submit(self, _button: Any = None) -> None:
         text = self.answer.value.strip()
@@ -49,8 +61,8 @@ class FreeTextWidget(ExerciseWidget):
             raise ParameterError("Skriv något innan du skickar.")
         if len(text) > self.exercise.max_length:
             raise ParameterError(f"Svaret är för långt ({len(text)} tecken). Högst {self.exercise.max_length} tecken.")
+        self.status.value = ""
         self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "free_text", text))
-        body = f"<p><strong>Tack!</strong> {escape(self.saved_note)}</p>"
-        if self.exercise.guidance is not None:
-            body += f"<p><strong>Att tänka på:</strong></p>{self.html(self.exercise.guidance)}"
-        self.guidance.value = f'<div class="sv-box" role="status">{body}</div>'
+        if self.status.value:
+            return  # the host could not store it: the status line says why; no thanks
+        self._show_guidance(self.saved_note)

@@ -52,8 +52,22 @@ class MatchingWidget(ExerciseWidget):
     def assignments(self) -> dict[str, str | None]:
         return {item.id: dd.value for item, dd in zip(self.exercise.items, self.dropdowns)}
 
+    def _restore(self, saved: Any) -> None:
+        chosen = saved.get(self.exercise.id)
+        if not isinstance(chosen, dict):
+            return
+        known = {c.id for c in self.exercise.categories}
+        for item, dd in zip(self.exercise.items, self.dropdowns):
+            if chosen.get(item.id) in known:
+                dd.value = chosen[item.id]
+        if any(dd.value is not None for dd in self.dropdowns):
+            self._grade(emit=False)
+
     @guard
     def _on_check(self, _button: Any = None) -> None:
+        self._grade(emit=True)
+
+    def _grade(self, *, emit: bool) -> None:
         answers = self.assignments()
         if all(v is None for v in answers.values()):
             raise ParameterError("Gör minst ett val innan du rättar.")
@@ -69,9 +83,10 @@ class MatchingWidget(ExerciseWidget):
             fb.value = verdict_html(res.correct, body)
         self.score.value = (f'<p class="sv-progress">Rätt: {result.score} av {result.total}'
                             f" (besvarade: {result.answered})</p>{self.legal_note(self.exercise)}")
-        self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "matching",
-                               {k: v for k, v in answers.items() if v is not None},
-                               result.score == result.total, {"score": result.score, "total": result.total}))
+        if emit:
+            self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "matching",
+                                   {k: v for k, v in answers.items() if v is not None},
+                                   result.score == result.total, {"score": result.score, "total": result.total}))
 
     @guard
     def _on_reset(self, _button: Any = None) -> None:

@@ -81,6 +81,18 @@ class QuizWidget(ExerciseWidget):
         ]
         self._show(0)
 
+    def _restore(self, saved: Any) -> None:
+        for q in self.questions:
+            if q.id not in saved:
+                continue
+            try:
+                self.results[q.id] = check_answer(q, saved[q.id])
+            except ParameterError:
+                continue
+        if self.questions:
+            unanswered = [i for i, q in enumerate(self.questions) if q.id not in self.results]
+            self._show(unanswered[0] if unanswered else 0)
+
     @property
     def question(self) -> Question:
         return self.questions[self.position]

@@ -43,6 +43,17 @@ class ScenarioWidget(ExerciseWidget):
                          widgets.HBox([self.back_button, self.restart_button])]
         self._render_step()
 
+    def _restore(self, saved: Any) -> None:
+        """Replay the saved choice at each step from the start, as far as the saved answers go."""
+        seen = set()
+        while not self.run.step.is_outcome and self.run.current in saved and self.run.current not in seen:
+            seen.add(self.run.current)
+            try:
+                self.run.choose(saved[self.run.current])
+            except ParameterError:
+                break
+        self._render_step()
+
     def _render_step(self) -> None:
         step = self.run.step
         done = len(self.run.path)

@@ -1,0 +1,265 @@
+"""The facilitator's dashboard (``voila_apps/handledarvy.ipynb``), behind the facilitator key.
+
+* Log in with the key printed by ``samverkan serve`` (in the address as
+  ``?nyckel=…`` or typed into the form). A wrong key shows nothing else.
+* Create a session (name, lesson, level) and show its join code large enough
+  for a projector; open or close it; download the answers as CSV.
+* Per question: how many answered, the share right, a chart with its text
+  alternative, and the free-text answers as escaped text. The view checks the
+  store every second and redraws only the questions whose counts changed, so
+  an answer shows within about two seconds.
+
+The refresh is an asyncio task on the kernel's own loop (widgets updated from
+a background thread break in ipykernel 7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import time
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import ipywidgets as widgets
+
+from ..errors import SamverkanError
+from ..render import escape, plain
+from .store import Session, Store, StoreError
+
+log = logging.getLogger("samverkan.workshop")
+
+REFRESH_SECONDS = 1.0
+STYLE = """<style>
+.sv-code { font-size: 3.2em; font-weight: bold; letter-spacing: .12em; margin: .1em 0; color: #1f4e79; }
+.sv-item { border-top: 1px solid #bbb; padding-top: .4em; margin-top: .6em; }
+.sv-free li { margin: .3em 0; }
+.sv-progress { color: #333; }
+</style>"""
+
+
+def _query() -> dict[str, str]:
+    raw = os.environ.get("QUERY_STRING", "")[:2000]
+    return {k: v[0][:200] for k, v in parse_qs(raw).items() if v}
+
+
+def dashboard_app(query: dict[str, str] | None = None) -> widgets.Widget:
+    url = os.environ.get("SAMVERKAN_DB")
+    if not url:
+        return widgets.HTML("<h2>Verkstadsläget är inte igång</h2><p>Handledarvyn används när verkstaden "
+                            "är startad med <code>samverkan serve</code>.</p>")
+    try:
+        return Login(Store(url, create=False), _query() if query is None else query).widget
+    except SamverkanError as exc:
+        return widgets.HTML(f'<p role="alert">{escape(str(exc))}</p>')
+
+
+class Login:
+    """The key check; the dashboard is only built after it passes."""
+
+    def __init__(self, store: Store, query: dict[str, str]):
+        self.store = store
+        self.key = widgets.Password(description="Handledarnyckel:", style={"description_width": "initial"},
+                                    placeholder="som servern skrev ut")
+        self.button = widgets.Button(description="Logga in", button_style="primary", tooltip="Öppna handledarvyn")
+        self.message = widgets.HTML()
+        self.button.on_click(self._on_login)
+        self.widget = widgets.VBox([widgets.HTML(STYLE), self.message, self.key, self.button])
+        given = query.get("nyckel")
+        if given:
+            if store.check_key(given):
+                self._open()
+            else:
+                self.message.value = '<p role="alert"><strong>Fel handledarnyckel.</strong> Skriv nyckeln som ' \
+                                     "servern skrev ut när den startade.</p>"
+
+    def _on_login(self, _w: Any = None) -> None:
+        try:
+            ok = self.store.check_key(self.key.value)
+        except Exception:  # noqa: BLE001
+            log.exception("key check failed")
+            ok = False
+        if not ok:
+            time.sleep(0.5)  # slows guessing; the key has 60 bits anyway
+            self.message.value = '<p role="alert"><strong>Fel handledarnyckel.</strong> Försök igen.</p>'
+            return
+        self._open()
+
+    def _open(self) -> None:
+        self.key.value = ""
+        self.widget.children = [widgets.HTML(STYLE), Dashboard(self.store).widget]
+
+
+class Dashboard:
+    def __init__(self, store: Store):
+        from .. import loader, paths
+
+        self.store = store
+        root = paths.kit_root()
+        self.kit = loader.load_kit(root)
+        self.public = os.environ.get("SAMVERKAN_PUBLIC_URL", "/")
+        self.session: Session | None = None
+        self.signature: tuple | None = None
+        self.item_widgets: dict[tuple[str, str], widgets.HTML] = {}
+        self.item_signatures: dict[tuple[str, str], tuple] = {}
+        self.task: asyncio.Task | None = None
+
+        lessons = [(f"{plain(l.title, 'standard')} ({lid})", lid) for lid, l in sorted(self.kit.lessons.items())]
+        self.name = widgets.Text(description="Passets namn:", placeholder="till exempel Regionkonferensen, pass 2",
+                                 style={"description_width": "initial"}, layout=widgets.Layout(width="32em"))
+        self.lesson = widgets.Dropdown(options=lessons, description="Lektion:", style={"description_width": "initial"})
+        self.level = widgets.Dropdown(options=[("Standardtext", "standard"), ("Lättläst", "lattlast")],
+                                      description="Nivå:", style={"description_width": "initial"})
+        self.create_button = widgets.Button(description="Skapa pass", button_style="primary",
+                                            tooltip="Skapa ett nytt pass med en kod för deltagarna")
+        self.create_button.on_click(self._guard(self._on_create))
+        self.picker = widgets.Dropdown(description="Visa pass:", style={"description_width": "initial"},
+                                       layout=widgets.Layout(width="36em"))
+        self.picker.observe(self._guard(self._on_pick), names="value")
+        self.toggle_button = widgets.Button(description="Stäng passet", tooltip="Stäng eller öppna passet för svar")
+        self.toggle_button.on_click(self._guard(self._on_toggle))
+        self.csv_button = widgets.Button(description="Exportera CSV", tooltip="Skapa en CSV-fil med alla svar")
+        self.csv_button.on_click(self._guard(self._on_csv))
+        self.csv_link = widgets.HTML()
+        self.status = widgets.HTML()
+        self.join_info = widgets.HTML()
+        self.stats = widgets.HTML()
+        self.items = widgets.VBox()
+        self.session_box = widgets.VBox()
+        self.widget = widgets.VBox([
+            widgets.HTML("<h2>Nytt pass</h2>"),
+            self.name, widgets.HBox([self.lesson, self.level]), self.create_button,
+            widgets.HTML("<h2>Pass</h2>"), self.picker, self.status, self.session_box,
+        ])
+        self._load_sessions()
+        if self.task is None:
+            try:
+                self.task = asyncio.get_event_loop().create_task(self._loop())
+            except RuntimeError:  # no running loop (plain Python, tests): refresh by hand
+                self.task = None
+
+    # -- helpers ----------------------------------------------------------
+    def _guard(self, func):  # noqa: ANN001, ANN202
+        def wrapper(*args: Any) -> None:
+            try:
+                self.status.value = ""
+                func(*args)
+            except SamverkanError as exc:
+                self.status.value = f'<p role="alert">{escape(str(exc))}</p>'
+            except Exception:  # noqa: BLE001 - never a traceback on the projector
+                log.exception("dashboard callback failed")
+                self.status.value = '<p role="alert">Något gick fel. Försök igen.</p>'
+        return wrapper
+
+    def _load_sessions(self, select: int | None = None) -> None:
+        sessions = self.store.sessions()
+        options = [(s.label, s.id) for s in sessions]
+        current = select if select is not None else (self.session.id if self.session else None)
+        self.picker.options = options
+        if options:
+            self.picker.value = current if current in [o[1] for o in options] else options[0][1]
+        else:
+            self.session_box.children = [widgets.HTML("<p>Inga pass än. Skapa ett ovan.</p>")]
+
+    # -- callbacks ----------------------------------------------------------
+    def _on_create(self, _b: Any = None) -> None:
+        session = self.store.create_session(self.name.value, self.lesson.value, self.level.value)
+        self.name.value = ""
+        self._load_sessions(select=session.id)
+        self.status.value = f'<p role="status">Passet {escape(session.code)} är skapat och öppet.</p>'
+
+    def _on_pick(self, change: Any = None) -> None:
+        if self.picker.value is None:
+            return
+        self.session = self.store.session(self.picker.value)
+        self.item_widgets = {}
+        self.item_signatures = {}
+        self.signature = None
+        self.csv_link.value = ""
+        self._show_session()
+        self.refresh(force=True)
+
+    def _on_toggle(self, _b: Any = None) -> None:
+        if self.session is None:
+            return
+        self.session = self.store.set_open(self.session.code, not self.session.is_open)
+        self._load_sessions(select=self.session.id)
+        self._show_session()
+        word = "öppet" if self.session.is_open else "stängt"
+        self.status.value = f'<p role="status">Passet {escape(self.session.code)} är {word}.</p>'
+
+    def _on_csv(self, _b: Any = None) -> None:
+        from .summary import export_csv
+
+        if self.session is None:
+            return
+        text = "\ufeff" + export_csv(self.store, self.session, self.kit)
+        data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        name = f"svar-{self.session.code}.csv"
+        self.csv_link.value = (f'<p><a download="{name}" href="data:text/csv;charset=utf-8;base64,{data}">'
+                               f"Ladda ner {name}</a> (semikolonseparerad, öppnas i Excel)</p>")
+
+    # -- view -------------------------------------------------------------
+    def _show_session(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        link = f"{self.public}delta?kod={quote(s.code)}"
+        lesson = self.kit.lessons.get(s.lesson)
+        title = plain(lesson.title, "standard") if lesson else s.lesson
+        state = ("<strong>Öppet</strong> för svar" if s.is_open else "<strong>Stängt</strong>: nya svar sparas inte")
+        self.join_info.value = (
+            f"<h2>{escape(s.name)}</h2>"
+            f"<p>{escape(title)} · {'lättläst' if s.level == 'lattlast' else 'standardtext'} · {state}</p>"
+            f"<p>Deltagarna går till <strong>{escape(self.public)}</strong> och skriver koden</p>"
+            f'<p class="sv-code" aria-label="Koden är {" ".join(escape(s.code))}">{escape(s.code)}</p>'
+            f'<p>Direktlänk: <a href="{escape(link)}">{escape(link)}</a></p>'
+        )
+        self.toggle_button.description = "Stäng passet" if s.is_open else "Öppna passet igen"
+        self.session_box.children = [
+            self.join_info, self.stats, widgets.HBox([self.toggle_button, self.csv_button]), self.csv_link,
+            widgets.HTML("<h2>Svaren</h2>"), self.items,
+        ]
+
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw what changed since the last look; returns True when anything did."""
+        from .summary import item_html, summarise
+
+        s = self.session
+        if s is None:
+            return False
+        stats = self.store.stats(s.id)
+        if not force and stats.signature == self.signature:
+            return False
+        self.signature = stats.signature
+        last = stats.last_answer.astimezone().strftime("%H:%M:%S") if stats.last_answer else "–"
+        self.stats.value = (f'<p class="sv-progress" role="status" aria-live="polite">'
+                            f'<span class="sv-participants">{stats.participants}</span> deltagare · '
+                            f'<span class="sv-answers">{stats.answers}</span> svar · senaste svar {last}</p>')
+        items = summarise(self.kit, s, self.store.answers(s.id))
+        children = []
+        for it in items:
+            w = self.item_widgets.get(it.key)
+            if w is None:
+                w = self.item_widgets[it.key] = widgets.HTML()
+                w.add_class("sv-item")
+            sig = it.signature()
+            if self.item_signatures.get(it.key) != sig:
+                self.item_signatures[it.key] = sig
+                w.value = item_html(it)
+            children.append(w)
+        if len(children) != len(self.items.children):
+            self.items.children = children
+        return True
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                self.refresh()
+            except StoreError:
+                pass
+            except Exception:  # noqa: BLE001 - keep refreshing; log for the facilitator's terminal
+                log.exception("dashboard refresh failed")

@@ -1,0 +1,160 @@
+"""The participant app (``voila_apps/deltagare.ipynb``).
+
+The page address carries the session code and the participant's random token
+(``?kod=K7WQ2M&p=…``); the server's join page puts them there. A Voila kernel
+dies when the page is reloaded, so everything a participant has answered
+lives in the store, and a new kernel fills the exercises in again.
+
+Kept lean on purpose: no pandas, no matplotlib (a room of 150 runs 150 of
+these kernels). :func:`prepare` does the slow part (imports, loading the
+exercises, opening the database) while the kernel is preheated, before anyone
+asks for the page; :func:`app` then waits for the request and builds the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+from urllib.parse import parse_qs
+
+import ipywidgets as widgets
+
+from ..errors import SamverkanError
+from ..render import escape
+from . import pages
+from .store import Participant, Store, StoreError
+
+log = logging.getLogger("samverkan.workshop")
+
+_STATE: dict[str, Any] = {}
+
+NOT_RUNNING = (
+    "<h2>Verkstadsläget är inte igång</h2><p>Den här appen används när någon leder ett pass med "
+    "<code>samverkan serve</code>. För att öva på egen hand: öppna en lektion i stället.</p>"
+)
+
+
+def prepare() -> None:
+    """Load the exercises and open the store; runs while the kernel is preheated."""
+    from .. import loader, paths
+
+    if "kit" not in _STATE:
+        root = paths.kit_root()
+        files = (sorted(root.glob("exercises/*/ovningar.yaml")) + sorted(root.glob("exercises/*/lektion.yaml"))
+                 + [root / "data" / "kallor.yaml"])
+        _STATE["kit"] = loader.load_kit(root, files)
+    url = os.environ.get("SAMVERKAN_DB")
+    if url and "store" not in _STATE:
+        store = Store(url, create=False)
+        with store.engine.connect():
+            pass  # open the first connection now, not when the participant arrives
+        _STATE["store"] = store
+
+
+def wait_for_request() -> str:
+    """The page's query string. A preheated kernel blocks here until a participant asks for the page.
+
+    The same protocol as ``voila.utils.wait_for_request``, without importing Voila
+    (which costs 0.8 s and 30 MB in every participant kernel).
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") == "True":
+        import json
+
+        from websockets.sync.client import connect
+
+        host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+        port = os.environ.get("VOILA_APP_PORT", "8866")
+        base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
+        protocol = os.environ.get("VOILA_WS_PROTOCOL", "ws")
+        url = f"{protocol}://{host}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}"
+        with connect(url, open_timeout=10, max_size=2**20) as ws:
+            info = json.loads(ws.recv())
+        for key, value in info.items():
+            if isinstance(value, str):
+                os.environ[key] = value
+    return os.environ.get("QUERY_STRING", "")
+
+
+def query_values(query: str) -> dict[str, str]:
+    parsed = parse_qs(query[:2000], keep_blank_values=False)
+    return {k: v[0][:200] for k, v in parsed.items() if v}
+
+
+def app(query: str | None = None) -> widgets.Widget:
+    """The participant's page: join form, or the session's exercises with saved answers filled in."""
+    if query is None:
+        query = wait_for_request()
+    try:
+        prepare()
+        return _app(query_values(query))
+    except SamverkanError as exc:
+        return widgets.HTML(pages.join_form(_base_url(), message=str(exc)))
+    except Exception:  # noqa: BLE001 - never a traceback on a participant's screen
+        log.exception("participant app failed")
+        return widgets.HTML('<p role="alert">Sidan kunde inte visas just nu. Ladda om sidan om en stund.</p>')
+
+
+def _base_url() -> str:
+    return os.environ.get("VOILA_BASE_URL", "/") or "/"
+
+
+def _app(params: dict[str, str]) -> widgets.Widget:
+    store: Store | None = _STATE.get("store")
+    if store is None:
+        return widgets.HTML(NOT_RUNNING)
+    token = params.get("p")
+    if not token:
+        return widgets.HTML(pages.join_form(_base_url(), code=params.get("kod", "")[:12]))
+    participant = store.participant(token)
+    return ParticipantView(store, participant, _STATE["kit"]).widget
+
+
+class ParticipantView:
+    """One participant's exercises, each answer written to the store as it is given."""
+
+    def __init__(self, store: Store, participant: Participant, kit: Any):
+        from ..widgets import exercise_widget
+
+        self.store = store
+        self.participant = participant
+        session = participant.session
+        lesson = kit.lessons.get(session.lesson)
+        if lesson is None:
+            raise StoreError(f"Passets lektion {session.lesson} finns inte i kitet. Säg till den som leder passet.")
+        saved = store.progress(participant.token)
+        by_exercise: dict[str, dict[str, Any]] = {}
+        for (exercise_id, item_id), value in saved.items():
+            by_exercise.setdefault(exercise_id, {})[item_id] = value
+        self.exercises = []
+        note = ("Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
+                if session.is_open else "Passet är stängt; nya svar sparas inte.")
+        for section in lesson.sections:
+            for exercise_id in section.exercises:
+                exercise = kit.exercises[exercise_id]
+                kwargs: dict[str, Any] = {"level": session.level, "sources": kit.sources, "on_answer": self._record}
+                if exercise.kind == "free_text":
+                    kwargs["saved_note"] = note
+                w = exercise_widget(exercise, **kwargs)
+                if exercise_id in by_exercise:
+                    w.restore(by_exercise[exercise_id])
+                self.exercises.append(w)
+        where = f" · {escape(participant.group)}" if participant.group else ""
+        level = " · lättläst" if session.level == "lattlast" else ""
+        parts = [
+            f'<p class="sv-progress">Samverkansverkstaden · kod <strong>{escape(session.code)}</strong>{where}{level}</p>',
+            f"<h2>{escape(session.name)}</h2>",
+            "<p>Du är anonym: svaren sparas utan namn. Skriv inga namn eller personuppgifter i svaren.</p>",
+        ]
+        if saved:
+            parts.append(f'<p role="status">Välkommen tillbaka! Dina {len(saved)} sparade svar är ifyllda.</p>')
+        if not session.is_open:
+            parts.append('<p role="alert"><strong>Passet är stängt.</strong> Du kan läsa frågorna, '
+                         "men nya svar sparas inte.</p>")
+        self.header = widgets.HTML("".join(parts))
+        self.widget = widgets.VBox([self.header, *self.exercises])
+        self.widget.add_class("sv-participant")
+
+    def _record(self, event: Any) -> None:
+        self.store.record(self.participant.token, event.exercise_id, event.item_id, event.kind, event.value,
+                          event.correct, dict(event.extra))

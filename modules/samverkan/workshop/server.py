@@ -1,0 +1,304 @@
+"""``samverkan serve``: the workshop server.
+
+Voila on ``voila_apps/`` with what a conference room needs:
+
+* a Swedish start page at ``/`` and a join page at ``/delta`` (plain HTML from
+  this process: they load at once even when the whole room arrives together);
+* the participant app preheated: ``--room-size`` kernels run
+  ``deltagare.ipynb`` up to the point where it waits for its request, so a
+  participant's page is ready in milliseconds instead of 1.5 s or more;
+* sources stripped, no tracebacks, idle kernels culled after 15 minutes;
+* kernels that survive bursts: IPC sockets instead of TCP ports (no port race
+  between kernels starting at the same moment) and no IPython history database
+  (150 kernels writing one SQLite history file gave "database is locked" on
+  the page);
+* the store created on first start, and the facilitator key printed;
+* pages rewritten to ``lang="sv"`` and without the Font Awesome links to a
+  CDN (nothing leaves the machine; the buttons have text, so no icon is missed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import logging
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import tornado.web
+from tornado.web import OutputTransform
+
+from ..errors import ParameterError, SamverkanError
+from . import pages
+from .store import Store, StoreError, normalise_code
+
+PARTICIPANT_APP = "deltagare.ipynb"
+DASHBOARD_APP = "handledarvy.ipynb"
+CULL_IDLE_SECONDS = 900
+CDN_LINKS = (
+    b'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/all.min.css" type="text/css" />',
+    b'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/v4-shims.min.css" type="text/css" />',
+)
+
+
+class SwedishPageTransform(OutputTransform):
+    """``<html lang="sv">`` and no CDN links, on every HTML page Voila renders."""
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):  # noqa: ANN001
+        if headers.get("Content-Type", "").startswith("text/html"):
+            new = re.sub(rb"<html( lang=\"[a-zA-Z-]*\")?>", b'<html lang="sv">', chunk, count=1)
+            for link in CDN_LINKS:
+                new = new.replace(link, b"")
+            if new != chunk and "Content-Length" in headers:
+                headers["Content-Length"] = str(len(new))
+            chunk = new
+        return status_code, headers, chunk
+
+    def transform_chunk(self, chunk, finishing):  # noqa: ANN001
+        return chunk
+
+
+class _Base(tornado.web.RequestHandler):
+    def initialize(self, store: Store, apps: list, base_url: str) -> None:  # noqa: D401
+        self.store = store
+        self.apps = apps
+        self.base = base_url
+
+    def set_default_headers(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; form-action 'self'")
+
+    def write_html(self, html: str, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(html)
+
+
+class StartHandler(_Base):
+    def get(self) -> None:
+        self.write_html(pages.start_page(self.apps, self.base))
+
+
+class JoinHandler(_Base):
+    """GET shows the form (a link may carry ``?kod=``); POST joins and redirects to the participant app."""
+
+    def get(self) -> None:
+        code = normalise_code(self.get_query_argument("kod", ""))[:12]
+        self.write_html(pages.join_page(self.base, code=code))
+
+    async def post(self) -> None:
+        code = self.get_body_argument("kod", "")[:40]
+        group = self.get_body_argument("bord", "")[:40]
+        loop = asyncio.get_running_loop()
+        try:
+            participant = await loop.run_in_executor(None, self.store.join, code, group)
+        except StoreError as exc:
+            self.write_html(pages.join_page(self.base, code=normalise_code(code)[:12], group=group, message=str(exc)),
+                            status=400)
+            return
+        query = urlencode({"kod": participant.session.code, "p": participant.token})
+        self.redirect(f"{self.base}voila/render/{PARTICIPANT_APP}?{query}", status=303)
+
+
+class StatusHandler(_Base):
+    """How many preheated participant pages are ready (no session data): for the start-up line and benchmarks."""
+
+    def initialize(self, store: Store, apps: list, base_url: str, app: Any = None) -> None:
+        super().initialize(store, apps, base_url)
+        self.app = app
+
+    def get(self) -> None:
+        ready, size = self.app.pool_status() if self.app else (0, 0)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"deltagarplatser_klara": ready, "deltagarplatser": size}))
+
+
+class TreeRedirect(tornado.web.RequestHandler):
+    def get(self, *_args: Any) -> None:
+        self.redirect(self.settings.get("base_url", "/") or "/")
+
+
+def _voila_class():
+    from voila.app import Voila
+
+    class SamverkanVoila(Voila):
+        """Voila plus the start page, the join page and a status endpoint."""
+
+        store: Store | None = None
+        apps: list = []
+        room_size: int = 0
+
+        def initialize(self, argv: Any = None) -> None:
+            super().initialize(argv)
+            # Generated notebooks are not signed; Voila's warning about it says nothing to a facilitator.
+            self.log.addFilter(lambda record: "is not trusted" not in record.getMessage())
+
+        def init_handlers(self) -> list:
+            kwargs = {"store": self.store, "apps": self.apps, "base_url": self.base_url}
+            base = self.server_url
+            mine = [
+                (base, StartHandler, kwargs),
+                (base + "delta", JoinHandler, kwargs),
+                (base + "status", StatusHandler, {**kwargs, "app": self}),
+                (base + r"voila/tree(.*)", TreeRedirect),
+            ]
+            return mine + super().init_handlers()
+
+        def init_settings(self) -> dict:
+            settings = super().init_settings()
+            settings["transforms"] = [SwedishPageTransform]
+            return settings
+
+        def pool_status(self) -> tuple[int, int]:
+            km = getattr(self, "kernel_manager", None)
+            pool = getattr(km, "_pools", {}).get(PARTICIPANT_APP, [])
+            ready = sum(1 for t in pool if t.done() and not t.cancelled() and t.exception() is None)
+            return ready, self.room_size
+
+        def start(self) -> None:
+            import tornado.ioloop
+
+            announced = {"done": False}
+
+            def report() -> None:
+                ready, size = self.pool_status()
+                if size and ready >= size and not announced["done"]:
+                    announced["done"] = True
+                    print(f"Alla {size} deltagarplatser är förberedda. Rummet kan gå in nu.", flush=True)
+
+            tornado.ioloop.PeriodicCallback(report, 2000).start()
+            super().start()
+
+    return SamverkanVoila
+
+
+def lan_address() -> str:
+    """This machine's address on the local network (no packet is sent), or 127.0.0.1."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            return s.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
+def write_kernelspec(folder: Path) -> None:
+    """A ``python3`` kernelspec that shadows the default one for this server's kernels only."""
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--HistoryManager.enabled=False", "--HistoryManager.hist_file=:memory:"],
+        "display_name": "Python 3 (Samverkansverkstaden)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }), encoding="utf-8")
+
+
+def app_list(kit: Any) -> list[tuple[str, str, str]]:
+    from ..render import plain
+
+    apps = []
+    for lesson_id, lesson in sorted(kit.lessons.items()):
+        apps.append((plain(lesson.title, "standard"), f"{lesson_id}.ipynb", f"{lesson.minutes} min"
+                     if getattr(lesson, "minutes", None) else ""))
+    apps.append(("Samverkansformväljaren", "samverkansformvaljaren.ipynb", "vilken samverkansform passar?"))
+    apps.append(("Ordlista", "ordlista.ipynb", "begreppen förklarade"))
+    return apps
+
+
+def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room_size: int = 30,
+          log_level: str = "WARN") -> int:
+    """Start the workshop server; returns when it stops."""
+    from traitlets.config import Config
+
+    from .. import loader, paths
+
+    if not 0 <= room_size <= 400:
+        raise ParameterError("--room-size ska vara mellan 0 och 400 deltagare.")
+    if not 0 < port < 65536:
+        raise ParameterError("--port ska vara ett tal mellan 1 och 65535.")
+    root = paths.kit_root()
+    kit = loader.load_kit(root)
+    if kit.problems:
+        for problem in kit.problems:
+            print(problem, file=sys.stderr)
+        raise SamverkanError("Innehållet har fel (se ovan); rätta dem och starta igen. "
+                             "Kontrollera med: samverkan check")
+    apps_dir = paths.voila_apps_dir()
+    for app in (PARTICIPANT_APP, DASHBOARD_APP):
+        if not (apps_dir / app).exists():
+            raise SamverkanError(f"{apps_dir / app} saknas. Skapa apparna med: samverkan notebooks")
+    store = Store(db)
+    key = store.facilitator_key()
+
+    state = Path(tempfile.mkdtemp(prefix="samverkan-serve-"))
+    atexit.register(shutil.rmtree, state, ignore_errors=True)
+    write_kernelspec(state / "jupyter")
+    public_host = lan_address() if host in ("0.0.0.0", "", "::") else host
+    public = f"http://{public_host}:{port}/"
+    os.environ.update({
+        "SAMVERKAN_DB": store.url,
+        "SAMVERKAN_HOME": str(root),
+        "SAMVERKAN_PUBLIC_URL": public,
+        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(state / "jupyter"), os.environ.get("JUPYTER_PATH")])),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "MPLBACKEND": "Agg",
+        # The preheated kernel asks the server for its request on this address:
+        "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
+    })
+
+    c = Config()
+    c.Voila.ip = host
+    c.Voila.port = port
+    c.Voila.port_retries = 0  # the printed address must be the real one
+    c.Voila.open_browser = False
+    c.Voila.log_level = log_level
+    c.VoilaConfiguration.show_tracebacks = False
+    c.VoilaConfiguration.strip_sources = True
+    c.VoilaConfiguration.file_allowlist = [r".*\.(png|jpg|gif|svg|css)"]
+    c.VoilaConfiguration.preheat_kernel = room_size > 0
+    c.VoilaConfiguration.default_pool_size = 0
+    c.VoilaKernelManager.kernel_pools_config = {
+        "default": {"pool_size": 0},
+        PARTICIPANT_APP: {"pool_size": room_size},
+    }
+    c.VoilaKernelManager.fill_delay = 0
+    c.MappingKernelManager.cull_idle_timeout = CULL_IDLE_SECONDS
+    c.MappingKernelManager.cull_interval = 60
+    c.KernelManager.transport = "ipc"
+
+    cls = _voila_class()
+    cls.store = store
+    cls.apps = app_list(kit)
+    cls.room_size = room_size
+
+    where = store.url if not store.url.startswith("sqlite:///") else store.url[len("sqlite:///"):]
+    print("Samverkansverkstaden startar.\n"
+          f"  Deltagarna öppnar:  {public}  och skriver koden från handledarvyn\n"
+          f"  Handledarvyn:       http://{public_host}:{port}/voila/render/{DASHBOARD_APP}?nyckel={key}\n"
+          f"  Handledarnyckel:    {key}\n"
+          f"  Svaren sparas i:    {where}\n"
+          + (f"  Förbereder {room_size} deltagarplatser; det tar ungefär {max(5, room_size // 2)} sekunder.\n"
+             if room_size else "")
+          + "Avsluta med Ctrl+C. Sparade svar finns kvar när servern startas igen.", flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print("Obs! Servern nås från nätverket. Använd den bara på ett nätverk du litar på.", flush=True)
+    try:
+        cls.launch_instance(argv=[str(apps_dir)], config=c)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,484 @@
+"""The workshop store: sessions, anonymous participants and their answers.
+
+SQLAlchemy Core, so the same code runs on the embedded SQLite file (the
+default) and on PostgreSQL from a URL (``postgresql+psycopg://…``).
+
+What is stored, and what is not:
+
+* a session: name, lesson, level, a short join code, open or closed;
+* a participant: a random token (the only thing that ties a browser to its
+  answers), an optional table ("Bord 4", chosen from a list, so no personal
+  names), and when they joined;
+* an answer: which exercise and item, the value chosen, right or wrong.
+
+No name, e-mail, IP address or browser fingerprint is stored anywhere.
+
+SQLite settings for a room of 150 (see README, "Mätningar"): WAL mode, a 30 s
+busy timeout, every write in its own short ``BEGIN IMMEDIATE`` transaction
+(so a writer waits for the lock instead of failing with "database is locked"
+when it would have to upgrade a read lock), ``synchronous=FULL`` so a power
+cut loses no committed answer.
+
+An answer is stored exactly once per participant, exercise and item: a
+retried click, or a changed mind, updates that one row (an upsert on a
+unique key), it never adds a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from ..errors import ParameterError, SamverkanError
+
+SCHEMA_VERSION = "1"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
+CODE_LENGTH = 6
+KEY_LENGTH = 12
+MAX_GROUPS = 40
+MAX_PARTICIPANTS = 1000  # per session: bounds what a stray script on the network can add
+MAX_VALUE_CHARS = 20_000
+KINDS = ("single_choice", "multiple_choice", "matching", "scenario", "free_text")
+GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+
+metadata = sa.MetaData()
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(12), nullable=False, unique=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("lesson", sa.String(80), nullable=False),
+    sa.Column("level", sa.String(20), nullable=False),
+    sa.Column("is_open", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+)
+
+participants = sa.Table(
+    "participants", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("grp", sa.String(40)),
+    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_id", sa.String(80), nullable=False),
+    sa.Column("item_id", sa.String(80), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+    sa.Column("correct", sa.Boolean),
+    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # JSON
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("participant_id", "exercise_id", "item_id", name="one_answer_per_item"),
+    sa.Index("answers_by_session", "session_id", "answered_at"),
+)
+
+
+class StoreError(SamverkanError):
+    """A refused workshop action, worded for the participant or facilitator."""
+
+
+class UnknownSession(StoreError):
+    pass
+
+
+class SessionClosed(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    code: str
+    name: str
+    lesson: str
+    level: str
+    is_open: bool
+    created_at: dt.datetime
+
+    @property
+    def label(self) -> str:
+        state = "öppet" if self.is_open else "stängt"
+        return f"{self.code} – {self.name} ({state})"
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    token: str
+    session: Session
+    group: str | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    participants: int
+    answers: int
+    last_answer: dt.datetime | None
+
+    @property
+    def signature(self) -> tuple:
+        return (self.participants, self.answers, self.last_answer)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def database_url(db: str | os.PathLike | None) -> str:
+    """A SQLAlchemy URL from ``--db``: a URL as it is, or a path to an SQLite file."""
+    if db is None:
+        from ..paths import kit_root
+
+        db = kit_root() / "verkstad" / "samverkan.sqlite"
+    text = str(db)
+    if "://" in text:
+        try:
+            sa.engine.make_url(text)
+        except Exception as exc:  # noqa: BLE001 - any parse error becomes one Swedish message
+            raise ParameterError(f"--db: {text!r} är ingen giltig databasadress ({exc}).") from None
+        return text
+    path = Path(text).expanduser().resolve()
+    if path.is_dir():
+        raise ParameterError(f"--db: {path} är en mapp; ange en fil, till exempel {path / 'samverkan.sqlite'}.")
+    return f"sqlite:///{path}"
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        # Let SQLAlchemy's "begin" event below emit BEGIN, so writes can ask for IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")  # persistent; a no-op once the file is in WAL mode
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        if conn.get_execution_options().get("sv_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Store:
+    """All reads and writes of the workshop, each in one short transaction."""
+
+    def __init__(self, url: str | os.PathLike | None = None, *, create: bool = True):
+        self.url = database_url(url)
+        is_sqlite = self.url.startswith("sqlite")
+        if is_sqlite:
+            path = Path(sa.engine.make_url(self.url).database or "")
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.exists():
+                raise ParameterError(f"Databasen {path} finns inte. Starta verkstaden med samverkan serve först.")
+        self.engine = sa.create_engine(
+            self.url,
+            connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
+            pool_pre_ping=not is_sqlite,
+        )
+        self.dialect = self.engine.dialect.name
+        if is_sqlite:
+            _sqlite_setup(self.engine)
+        if create:
+            self.create()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    # -- set-up -----------------------------------------------------------
+    def create(self) -> None:
+        if self.dialect == "sqlite":
+            with self.engine.connect() as c:
+                mode = c.exec_driver_sql("PRAGMA journal_mode").scalar()
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"SQLite-filen kan inte använda WAL-läge (fick {mode}); lägg den på en lokal disk.")
+        metadata.create_all(self.engine)
+        with self._write() as c:
+            self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _write(self):
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        return _WriteTx(self.engine)
+
+    def _insert(self, table: sa.Table):
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise ParameterError(f"Databastypen {self.dialect} stöds inte; använd SQLite eller PostgreSQL.")
+        return insert(table)
+
+    def _upsert_setting(self, c: sa.Connection, name: str, value: str, *, replace: bool) -> None:
+        stmt = self._insert(settings).values(name=name, value=value)
+        if replace:
+            stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["name"])
+        c.execute(stmt)
+
+    # -- the facilitator key ---------------------------------------------
+    def facilitator_key(self) -> str:
+        """The key for the dashboard, made on first use and kept across restarts."""
+        with self._write() as c:
+            self._upsert_setting(c, "facilitator_key", new_code(KEY_LENGTH), replace=False)
+            return c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key")).scalar_one()
+
+    def new_facilitator_key(self) -> str:
+        key = new_code(KEY_LENGTH)
+        with self._write() as c:
+            self._upsert_setting(c, "facilitator_key", key, replace=True)
+        return key
+
+    def check_key(self, key: str | None) -> bool:
+        if not key or len(key) > 100:
+            return False
+        with self.engine.connect() as c:
+            stored = c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key")).scalar()
+        if stored is None:
+            return False
+        return hmac.compare_digest(normalise_code(key).encode(), stored.encode())
+
+    # -- sessions -----------------------------------------------------------
+    def create_session(self, name: str, lesson: str, level: str = "standard") -> Session:
+        name = " ".join(str(name).split())[:120]
+        if not name:
+            raise StoreError("Ge passet ett namn, till exempel ”Regionkonferensen, pass 2”.")
+        if not ID_RE.fullmatch(lesson or ""):
+            raise StoreError(f"Okänd lektion {str(lesson)[:40]!r}.")
+        if level not in ("standard", "lattlast"):
+            raise StoreError(f"Okänd nivå {str(level)[:40]!r}; välj standard eller lattlast.")
+        for _ in range(20):
+            code = new_code(CODE_LENGTH)
+            try:
+                with self._write() as c:
+                    sid = c.execute(sessions.insert().values(
+                        code=code, name=name, lesson=lesson, level=level, is_open=True, created_at=now(),
+                    )).inserted_primary_key[0]
+            except sa.exc.IntegrityError:
+                continue  # the code was taken: draw another
+            return self.session(sid)
+        raise StoreError("Kunde inte skapa en unik kod; försök igen.")  # pragma: no cover
+
+    def session(self, session_id: int) -> Session:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(sessions).where(sessions.c.id == session_id)).mappings().first()
+        if row is None:
+            raise UnknownSession(f"Passet {session_id} finns inte.")
+        return _session(row)
+
+    def session_by_code(self, code: str | None) -> Session:
+        code = normalise_code(code)
+        if not code:
+            raise UnknownSession("Skriv koden som den som leder passet visar.")
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(sessions).where(sessions.c.code == code)).mappings().first()
+        if row is None:
+            raise UnknownSession(f"Det finns inget pass med koden {code[:12]}. Kontrollera koden och försök igen.")
+        return _session(row)
+
+    def sessions(self) -> list[Session]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())).mappings()
+            return [_session(r) for r in rows]
+
+    def set_open(self, code: str, is_open: bool) -> Session:
+        session = self.session_by_code(code)
+        with self._write() as c:
+            c.execute(sessions.update().where(sessions.c.id == session.id).values(
+                is_open=is_open, closed_at=None if is_open else now()))
+        return self.session(session.id)
+
+    # -- participants -----------------------------------------------------
+    def join(self, code: str | None, group: str | None = None) -> Participant:
+        """A new anonymous participant in an open session; returns it with its token."""
+        group = (group or "").strip() or None
+        if group is not None and not GROUP_RE.fullmatch(group):
+            raise StoreError("Välj ett bord i listan, eller inget bord.")
+        session = self.session_by_code(code)
+        if not session.is_open:
+            raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
+        token = secrets.token_urlsafe(18)
+        with self._write() as c:
+            count = c.execute(sa.select(sa.func.count()).select_from(participants)
+                              .where(participants.c.session_id == session.id)).scalar_one()
+            if count >= MAX_PARTICIPANTS:
+                raise StoreError("Passet är fullt.")
+            pid = c.execute(participants.insert().values(
+                token=token, session_id=session.id, grp=group, joined_at=now())).inserted_primary_key[0]
+        return Participant(pid, token, session, group)
+
+    def participant(self, token: str | None) -> Participant:
+        if not token or not TOKEN_RE.fullmatch(token):
+            raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
+        with self.engine.connect() as c:
+            row = c.execute(
+                sa.select(participants.c.id.label("pid"), participants.c.token, participants.c.grp, sessions)
+                .join(sessions, sessions.c.id == participants.c.session_id)
+                .where(participants.c.token == token)
+            ).mappings().first()
+        if row is None:
+            raise UnknownSession("Den här länken hör inte till något pass. Gå med i passet igen från startsidan.")
+        return Participant(row["pid"], row["token"], _session(row), row["grp"])
+
+    # -- answers ----------------------------------------------------------
+    def record(self, token: str, exercise_id: str, item_id: str, kind: str, value: Any,
+               correct: bool | None = None, extra: dict | None = None) -> None:
+        """Store one answer; a repeat for the same item replaces it (never a second row)."""
+        if not ID_RE.fullmatch(exercise_id or "") or not ID_RE.fullmatch(item_id or ""):
+            raise StoreError("Svaret har en ogiltig fråga och sparades inte.")
+        if kind not in KINDS:
+            raise StoreError("Svaret har en okänd typ och sparades inte.")
+        value_json = json.dumps(value, ensure_ascii=False)
+        extra_json = json.dumps(extra or {}, ensure_ascii=False)
+        if len(value_json) > MAX_VALUE_CHARS or len(extra_json) > 2000:
+            raise StoreError("Svaret är för långt och sparades inte.")
+        if correct is not None:
+            correct = bool(correct)
+        if not token or not TOKEN_RE.fullmatch(token):
+            raise UnknownSession("Länken saknar en giltig deltagarkod.")
+        stamp = now()
+        with self._write() as c:
+            row = c.execute(
+                sa.select(participants.c.id, participants.c.session_id, sessions.c.is_open)
+                .join(sessions, sessions.c.id == participants.c.session_id)
+                .where(participants.c.token == token)
+            ).first()
+            if row is None:
+                raise UnknownSession("Den här länken hör inte till något pass; svaret sparades inte.")
+            if not row.is_open:
+                raise SessionClosed("Passet är stängt, så svaret sparades inte.")
+            stmt = self._insert(answers).values(
+                session_id=row.session_id, participant_id=row.id, exercise_id=exercise_id, item_id=item_id,
+                kind=kind, value=value_json, correct=correct, extra=extra_json, answered_at=stamp,
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["participant_id", "exercise_id", "item_id"],
+                set_={"kind": kind, "value": value_json, "correct": correct, "extra": extra_json, "answered_at": stamp},
+            )
+            c.execute(stmt)
+
+    def progress(self, token: str) -> dict[tuple[str, str], Any]:
+        """The participant's stored answers: ``{(exercise_id, item_id): value}``."""
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(answers.c.exercise_id, answers.c.item_id, answers.c.value)
+                .join(participants, participants.c.id == answers.c.participant_id)
+                .where(participants.c.token == token)
+                .order_by(answers.c.answered_at, answers.c.id)
+            )
+            return {(r.exercise_id, r.item_id): json.loads(r.value) for r in rows}
+
+    def stats(self, session_id: int) -> Stats:
+        with self.engine.connect() as c:
+            n_part = c.execute(sa.select(sa.func.count()).select_from(participants)
+                               .where(participants.c.session_id == session_id)).scalar_one()
+            n_ans, last = c.execute(sa.select(sa.func.count(), sa.func.max(answers.c.answered_at))
+                                    .where(answers.c.session_id == session_id)).one()
+        return Stats(n_part, n_ans, _aware(last))
+
+    def answers(self, session_id: int) -> list[dict[str, Any]]:
+        """Every answer in the session, oldest first, with a participant number instead of the token."""
+        with self.engine.connect() as c:
+            numbers = {
+                pid: n for n, pid in enumerate(
+                    c.execute(sa.select(participants.c.id).where(participants.c.session_id == session_id)
+                              .order_by(participants.c.id)).scalars(), start=1)
+            }
+            rows = c.execute(
+                sa.select(answers, participants.c.grp)
+                .join(participants, participants.c.id == answers.c.participant_id)
+                .where(answers.c.session_id == session_id)
+                .order_by(answers.c.answered_at, answers.c.id)
+            ).mappings().all()
+        return [{
+            "participant": numbers.get(r["participant_id"], 0),
+            "group": r["grp"],
+            "exercise_id": r["exercise_id"],
+            "item_id": r["item_id"],
+            "kind": r["kind"],
+            "value": json.loads(r["value"]),
+            "correct": r["correct"],
+            "extra": json.loads(r["extra"] or "{}"),
+            "answered_at": _aware(r["answered_at"]),
+        } for r in rows]
+
+    def iter_groups(self, session_id: int) -> Iterator[tuple[str | None, int]]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(participants.c.grp, sa.func.count()).where(
+                participants.c.session_id == session_id).group_by(participants.c.grp))
+            yield from ((r[0], r[1]) for r in rows)
+
+
+class _WriteTx:
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def __enter__(self) -> sa.Connection:
+        self.conn = self.engine.connect().execution_options(sv_write=True)
+        self.tx = self.conn.begin()
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        try:
+            if exc_type is None:
+                self.tx.commit()
+            else:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)  # SQLite returns naive datetimes; they were stored as UTC
+    return value
+
+
+def _session(row: Any) -> Session:
+    return Session(row["id"], row["code"], row["name"], row["lesson"], row["level"], bool(row["is_open"]),
+                   _aware(row["created_at"]))
+
+
+def new_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def normalise_code(code: str | None) -> str:
+    """What a person typed: spaces and dashes dropped, lower case accepted, O read as 0 is not in codes."""
+    if not code:
+        return ""
+    return re.sub(r"[\s-]", "", str(code))[:40].upper()
