@@ -55,3 +55,59 @@ def voila_server(root: Path, *extra: str, timeout: float = 60):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def workshop_server(db: Path, *, room_size: int = 2, port: int | None = None, timeout: float = 90):
+    """The real ``samverkan serve`` on a free loopback port; yields (base URL, facilitator key).
+
+    Waits until the preheated participant kernels are ready, so a test measures
+    the workshop as a room would meet it.
+    """
+    import json
+
+    port = port or free_port()
+    env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"samverkan-serve-{port}.log"
+    log = open(log_path, "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "samverkan.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--db", str(db), "--room-size", str(room_size)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                status = json.loads(urllib.request.urlopen(base + "/status", timeout=2).read())
+                if status["deltagarplatser_klara"] >= room_size:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError("samverkan serve startade inte:\n" + log.read()[-3000:])
+            time.sleep(0.3)
+        log.seek(0)
+        key = next(line.split(":", 1)[1].strip() for line in log if line.strip().startswith("Handledarnyckel:"))
+        yield base, key
+    finally:
+        stop(proc)
+        log.close()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server and every kernel it started (they share its process group)."""
+    import signal
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)

@@ -1,0 +1,330 @@
+"""Workshop mode without a server: the store, the participant app, the dashboard, summaries, CSV, report.
+
+The store tests use real SQLite files; the concurrency test writes from 100
+separate processes at once.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import pytest
+
+from samverkan.errors import ParameterError
+from samverkan.workshop import store as store_mod
+from samverkan.workshop.store import SessionClosed, Store, StoreError, UnknownSession
+
+LESSON = "03-principer"
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> & "citat"'
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "verkstad.sqlite")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def kit():
+    from samverkan import loader, paths
+
+    return loader.load_kit(paths.kit_root())
+
+
+def test_sqlite_file_is_in_wal_mode_with_busy_timeout(store):
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_database_url_accepts_path_or_url_and_rejects_a_folder(tmp_path):
+    assert store_mod.database_url(tmp_path / "a.sqlite") == f"sqlite:///{tmp_path / 'a.sqlite'}"
+    assert store_mod.database_url("postgresql+psycopg://u:p@127.0.0.1/db").startswith("postgresql+psycopg://")
+    with pytest.raises(ParameterError, match="är en mapp"):
+        store_mod.database_url(tmp_path)
+    with pytest.raises(ParameterError, match="ingen giltig databasadress"):
+        store_mod.database_url("nonsense://::")
+    with pytest.raises(ParameterError, match="finns inte"):
+        Store(tmp_path / "saknas.sqlite", create=False)
+
+
+def test_session_codes_are_short_unambiguous_and_typed_loosely(store):
+    s = store.create_session("  Regionkonferensen,\n pass 2 ", LESSON, "lattlast")
+    assert s.name == "Regionkonferensen, pass 2"
+    assert len(s.code) == 6 and set(s.code) <= set(store_mod.CODE_ALPHABET)
+    typed = s.code[:3].lower() + " - " + s.code[3:].lower()
+    assert store.session_by_code(typed).id == s.id
+    with pytest.raises(UnknownSession, match="inget pass med koden"):
+        store.session_by_code("ZZZZZZ")
+    with pytest.raises(StoreError, match="namn"):
+        store.create_session("   ", LESSON)
+    with pytest.raises(StoreError, match="nivå"):
+        store.create_session("x", LESSON, "<b>")
+
+
+def test_facilitator_key_survives_a_restart_and_a_wrong_key_is_refused(tmp_path):
+    first = Store(tmp_path / "k.sqlite")
+    key = first.facilitator_key()
+    first.close()
+    again = Store(tmp_path / "k.sqlite")
+    assert again.facilitator_key() == key
+    assert again.check_key(key) and again.check_key(key.lower())
+    assert not again.check_key(key[:-1] + ("A" if key[-1] != "A" else "B"))
+    assert not again.check_key("") and not again.check_key(None) and not again.check_key("x" * 500)
+
+
+def test_an_answer_is_stored_once_however_often_the_click_is_retried(store):
+    s = store.create_session("Pass", LESSON)
+    p = store.join(s.code, "Bord 4")
+    for _ in range(3):
+        store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 1, False)
+    assert store.stats(s.id).answers == 1
+    store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 0, True)  # a changed mind
+    rows = store.answers(s.id)
+    assert len(rows) == 1 and rows[0]["value"] == 0 and rows[0]["correct"] is True
+    assert rows[0]["group"] == "Bord 4" and rows[0]["participant"] == 1
+    assert store.progress(p.token) == {("principer-quiz", "principer-quiz-1"): 0}
+
+
+def test_no_personal_data_only_a_table_from_the_list(store):
+    s = store.create_session("Pass", LESSON)
+    for bad in ("Anna Andersson", "Bord 41", "Bord 0", "<script>", "Bord 4; DROP TABLE answers"):
+        with pytest.raises(StoreError, match="Välj ett bord"):
+            store.join(s.code, bad)
+    assert store.join(s.code, "").group is None
+    assert store.stats(s.id).participants == 1
+    columns = {c.name for t in store_mod.metadata.sorted_tables for c in t.columns}
+    assert not columns & {"name_of_person", "email", "ip", "user_agent", "username"}
+
+
+def test_closed_session_refuses_joins_and_answers_and_reopens(store):
+    s = store.create_session("Pass", LESSON)
+    p = store.join(s.code)
+    store.set_open(s.code, False)
+    with pytest.raises(SessionClosed, match="stängt"):
+        store.join(s.code)
+    with pytest.raises(SessionClosed, match="sparades inte"):
+        store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 1, False)
+    store.set_open(s.code, True)
+    store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 1, False)
+    assert store.stats(s.id).answers == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (("bad token!", "e", "i", "single_choice", 1), "giltig deltagarkod"),
+    (("T" * 24, "e", "i", "single_choice", 1), "hör inte till något pass"),
+    (("T" * 24, "../../etc", "i", "single_choice", 1), "ogiltig fråga"),
+    (("T" * 24, "e", "i", "exec", 1), "okänd typ"),
+    (("T" * 24, "e", "i", "free_text", "x" * 30_000), "för långt"),
+])
+def test_hostile_or_broken_answers_are_refused_with_a_message(store, args, message):
+    store.create_session("Pass", LESSON)
+    with pytest.raises(StoreError, match=message):
+        store.record(*args)
+
+
+def _writer(url: str, code: str, barrier, errors) -> None:  # runs in a forked process
+    try:
+        s = Store(url, create=False)
+        barrier.wait(timeout=60)
+        p = s.join(code, "Bord 1")
+        for n in range(5):
+            s.record(p.token, "principer-quiz", f"principer-quiz-{n + 1}", "single_choice", n % 3, n % 2 == 0)
+        s.close()
+    except BaseException:  # noqa: BLE001 - report everything to the parent
+        errors.put(traceback.format_exc())
+
+
+def test_100_participants_writing_at_once_from_separate_processes_all_arrive(tmp_path):
+    s = Store(tmp_path / "rum.sqlite")
+    session = s.create_session("Stort rum", LESSON)
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(100)
+    errors = ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(s.url, session.code, barrier, errors)) for _ in range(100)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    assert not found, found[0]
+    assert all(p.exitcode == 0 for p in procs)
+    stats = s.stats(session.id)
+    assert stats.participants == 100
+    assert stats.answers == 500
+    assert not any("locked" in e for e in found)
+
+
+def test_participant_app_restores_every_kind_of_answer(tmp_path, monkeypatch):
+    from samverkan.workshop import participant
+
+    db = Store(tmp_path / "p.sqlite")
+    monkeypatch.setenv("SAMVERKAN_DB", db.url)
+    monkeypatch.setattr(participant, "_STATE", {})
+    s = db.create_session("Pass", LESSON)
+    p = db.join(s.code, "Bord 2")
+    page = participant.app(f"kod={s.code}&p={p.token}")
+    by_type = {type(w).__name__: w for w in page.children[1:]}
+    quiz, matching = by_type["QuizWidget"], by_type["MatchingWidget"]
+    scenario, free = by_type["ScenarioWidget"], by_type["FreeTextWidget"]
+    quiz.choices.index = 0
+    quiz.check_button.click()
+    quiz.next_button.click()
+    matching.dropdowns[0].value = matching.exercise.categories[0].id
+    matching.check_button.click()
+    scenario.choices.index = 1
+    scenario.choose_button.click()
+    free.answer.value = HOSTILE
+    free.submit_button.click()
+    assert "sparat" in free.guidance.value
+    assert db.stats(s.id).answers == 4
+
+    again = participant.app(f"kod={s.code}&p={p.token}")  # what a reload gives
+    assert "Välkommen tillbaka" in again.children[0].value and "Bord 2" in again.children[0].value
+    by_type = {type(w).__name__: w for w in again.children[1:]}
+    first_q = by_type["QuizWidget"].questions[0].id
+    assert set(by_type["QuizWidget"].results) == {first_q}
+    assert by_type["QuizWidget"].position == 1  # the first unanswered question
+    assert by_type["MatchingWidget"].dropdowns[0].value == matching.exercise.categories[0].id
+    assert by_type["MatchingWidget"].score.value
+    assert by_type["ScenarioWidget"].run.path == [(scenario.scenario.start, 1)]
+    assert by_type["FreeTextWidget"].answer.value == HOSTILE
+    assert db.stats(s.id).answers == 4  # restoring wrote nothing
+
+
+def test_participant_app_without_token_or_with_a_bad_one_shows_the_join_form(tmp_path, monkeypatch):
+    from samverkan.workshop import participant
+
+    db = Store(tmp_path / "p.sqlite")
+    monkeypatch.setenv("SAMVERKAN_DB", db.url)
+    monkeypatch.setattr(participant, "_STATE", {})
+    assert 'action="/delta"' in participant.app("kod=ABC<script>").value
+    assert "<script>" not in participant.app("kod=ABC<script>").value
+    bad = participant.app("p=" + "A" * 24).value
+    assert "hör inte till något pass" in bad and 'role="alert"' in bad
+    monkeypatch.delenv("SAMVERKAN_DB")
+    monkeypatch.setattr(participant, "_STATE", {})
+    assert "inte igång" in participant.app("").value
+
+
+def test_participant_kernel_stays_lean(tmp_path):
+    """A participant kernel never imports pandas or matplotlib (150 of them run at once)."""
+    db = Store(tmp_path / "lean.sqlite")
+    s = db.create_session("Pass", LESSON)
+    p = db.join(s.code)
+    code = (
+        "import sys\n"
+        "from samverkan.workshop import participant\n"
+        "participant.prepare()\n"
+        f"w = participant.app('kod={s.code}&p={p.token}')\n"
+        "assert len(w.children) > 3, w\n"
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'voila', 'nbformat') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "SAMVERKAN_DB": db.url})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_dashboard_needs_the_key_and_counts_answers(tmp_path, monkeypatch):
+    from samverkan.workshop.dashboard import Dashboard, dashboard_app
+
+    db = Store(tmp_path / "d.sqlite")
+    key = db.facilitator_key()
+    monkeypatch.setenv("SAMVERKAN_DB", db.url)
+    s = db.create_session("Pass", LESSON)
+    refused = dashboard_app({"nyckel": "FEL"})
+    html = " ".join(getattr(c, "value", "") for c in refused.children)
+    assert "Fel handledarnyckel" in html and s.code not in html
+    login = dashboard_app({})
+    assert any(type(c).__name__ == "Password" for c in login.children)
+
+    d = Dashboard(db)
+    assert d.session is not None and d.session.code == s.code
+    assert s.code in d.join_info.value
+    p = db.join(s.code, "Bord 9")
+    db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", HOSTILE)
+    assert d.refresh() is True
+    assert '<span class="sv-answers">1</span>' in d.stats.value
+    shown = " ".join(w.value for w in d.items.children)
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "Bord 9" in shown
+    assert d.refresh() is False  # nothing new: nothing redrawn
+    d._on_csv()
+    assert 'download="svar-' in d.csv_link.value
+    d._on_toggle()
+    assert not db.session(s.id).is_open and "Öppna passet igen" == d.toggle_button.description
+
+
+def test_summary_counts_and_chart_alt_text(kit, store):
+    from samverkan.workshop.summary import alt_text, item_html, summarise
+
+    s = store.create_session("Pass", LESSON)
+    quiz = kit.exercises["principer-quiz"]
+    q = quiz.questions[0]
+    right = sorted(q.correct_indices)[0]
+    wrong = next(i for i in range(len(q.choices)) if i not in q.correct_indices)
+    for value in (right, right, wrong):
+        p = store.join(s.code)
+        store.record(p.token, quiz.id, q.id, q.kind, value, value == right)
+    items = summarise(kit, s, store.answers(s.id))
+    it = next(i for i in items if i.key == (quiz.id, q.id))
+    assert (it.answered, it.right) == (3, 2)
+    assert it.options[right].count == 2 and it.options[wrong].count == 1
+    assert "2 svar (rätt svar)" in alt_text(it)
+    html = item_html(it)
+    assert 'alt="Liggande stapeldiagram' in html and "<table>" in html and "67 %" in html
+
+
+def test_csv_export_is_semicolon_separated_and_defuses_formulas(kit, store):
+    from samverkan.workshop.summary import CSV_COLUMNS, export_csv
+
+    s = store.create_session("=HYPERLINK(\"x\")", LESSON)
+    p = store.join(s.code, "Bord 3")
+    store.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", "=1+1;\"hej\"\nrad två")
+    text = export_csv(store, s, kit)
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0] == CSV_COLUMNS
+    assert rows[1][0].startswith("'=") and rows[1][8] == "'=1+1;\"hej\"\nrad två"
+    assert rows[1][6] == "1" and rows[1][7] == "Bord 3"
+    assert p.token not in text
+
+
+def test_report_builds_from_a_stored_session(tmp_path):
+    db = Store(tmp_path / "r.sqlite")
+    s = db.create_session("Konferensen", LESSON)
+    from samverkan import loader, paths
+
+    kit = loader.load_kit(paths.kit_root())
+    q = kit.exercises["principer-quiz"].questions[0]
+    for n in range(4):
+        p = db.join(s.code, f"Bord {n % 2 + 1}")
+        db.record(p.token, "principer-quiz", q.id, q.kind, n % 2, (n % 2) in q.correct_indices)
+    db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", HOSTILE)
+    out = tmp_path / "rapport.html"
+    run = subprocess.run([sys.executable, "-m", "samverkan.cli", "report", s.code, "--db", db.url,
+                          "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and '<html lang="sv">' in html
+    assert "Rapport: Konferensen" in html and "4 deltagare" in html and "5 svar" in html
+    assert "Att samtala om" in html and "Bord 1" in html
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert 'src="http' not in html and "<link" not in html  # self-contained: loads nothing
+    assert html.count('src="data:image/png;base64,') >= 1 and 'alt="Liggande stapeldiagram' in html
+
+    missing = subprocess.run([sys.executable, "-m", "samverkan.cli", "report", "NOPE42", "--db", db.url],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "inget pass med koden NOPE42" in missing.stderr
+    assert "Traceback" not in missing.stderr
