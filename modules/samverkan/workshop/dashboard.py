@@ -235,9 +235,6 @@ class Dashboard:
             return False
         self.signature = stats.signature
         last = stats.last_answer.astimezone().strftime("%H:%M:%S") if stats.last_answer else "–"
-        self.stats.value = (f'<p class="sv-progress" role="status" aria-live="polite">'
-                            f'<span class="sv-participants">{stats.participants}</span> deltagare · '
-                            f'<span class="sv-answers">{stats.answers}</span> svar · senaste svar {last}</p>')
         items = summarise(self.kit, s, self.store.answers(s.id))
         children = []
         for it in items:
@@ -252,6 +249,10 @@ class Dashboard:
             children.append(w)
         if len(children) != len(self.items.children):
             self.items.children = children
+        # The counts last, so that when they change the charts above them are already drawn.
+        self.stats.value = (f'<p class="sv-progress" role="status" aria-live="polite">'
+                            f'<span class="sv-participants">{stats.participants}</span> deltagare · '
+                            f'<span class="sv-answers">{stats.answers}</span> svar · senaste svar {last}</p>')
         return True
 
     async def _loop(self) -> None:
