@@ -11,8 +11,9 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 HOST ?= 127.0.0.1
 PORT ?= 8866
+ROOM ?= 30
 
-.PHONY: start lab test check bench browser clean
+.PHONY: start lab test check bench bench-workshop browser clean
 
 # Install (or refresh, when pyproject.toml changed) the kit and its test tools.
 $(STAMP): pyproject.toml
@@ -22,9 +23,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m samverkan.speedups
 	@touch $(STAMP)
 
-## make start: install, then start the exercise apps in Voila on http://$(HOST):$(PORT)/
+## make start: install, then start the workshop server on http://$(HOST):$(PORT)/ (ROOM participants prepared)
 start: $(STAMP)
-	$(BIN)/samverkan serve --host $(HOST) --port $(PORT)
+	$(BIN)/samverkan serve --host $(HOST) --port $(PORT) --room-size $(ROOM)
 
 ## make lab: install, then open the lessons in JupyterLab for self-study
 lab: $(STAMP)
@@ -42,6 +43,10 @@ check: $(STAMP)
 ## make bench: run the benchmarks under bench/ and print the figures
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
+
+## make bench-workshop: rooms of 1, 10, 50 and 150 participants arriving at the workshop server
+bench-workshop: $(STAMP) browser
+	$(BIN)/python bench/workshop.py
 
 # Debian's chromium for the browser tests (never a browser download).
 browser:

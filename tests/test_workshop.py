@@ -55,6 +55,11 @@ def test_database_url_accepts_path_or_url_and_rejects_a_folder(tmp_path):
         Store(tmp_path / "saknas.sqlite", create=False)
 
 
+def test_an_unreachable_database_gives_a_swedish_message():
+    with pytest.raises(StoreError, match="Drivrutinen för databasen saknas|Kan inte öppna databasen"):
+        Store("postgresql+psycopg://nobody@127.0.0.1:1/verkstad")
+
+
 def test_session_codes_are_short_unambiguous_and_typed_loosely(store):
     s = store.create_session("  Regionkonferensen,\n pass 2 ", LESSON, "lattlast")
     assert s.name == "Regionkonferensen, pass 2"
@@ -328,3 +333,13 @@ def test_report_builds_from_a_stored_session(tmp_path):
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "inget pass med koden NOPE42" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_server_recognises_a_prepared_participant_kernel_by_the_generated_cell():
+    from samverkan import notebooks
+    from samverkan.workshop.server import PREPARED_MARK, reserve_size
+
+    nb = notebooks.participant_app()
+    assert PREPARED_MARK == f'id="cell-id={nb.cells[1]["id"]}"'
+    assert "participant.prepare()" in nb.cells[1]["source"] and "participant.app()" in nb.cells[2]["source"]
+    assert [reserve_size(n) for n in (1, 10, 30, 150, 400)] == [1, 1, 3, 10, 10]

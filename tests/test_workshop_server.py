@@ -250,8 +250,16 @@ def test_serve_refuses_bad_parameters_in_swedish(tmp_path):
     import subprocess
     import sys
 
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    taken = str(busy.getsockname()[1])
     for args, message in ((["--room-size", "-1"], "--room-size"), (["--db", str(tmp_path)], "är en mapp"),
-                          (["--port", "70000"], "--port")):
+                          (["--port", "70000"], "--port"),
+                          (["--port", taken, "--db", str(tmp_path / "x.sqlite")], f"Kan inte lyssna på 127.0.0.1:{taken}")):
         run = subprocess.run([sys.executable, "-m", "samverkan.cli", "serve", *args], capture_output=True,
                              text=True, timeout=60)
         assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
+    busy.close()

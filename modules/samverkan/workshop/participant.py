@@ -44,6 +44,9 @@ def prepare() -> None:
         files = (sorted(root.glob("exercises/*/ovningar.yaml")) + sorted(root.glob("exercises/*/lektion.yaml"))
                  + [root / "data" / "kallor.yaml"])
         _STATE["kit"] = loader.load_kit(root, files)
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        import websockets.sync.client  # noqa: F401 - wait_for_request() needs it; pay for it now
+
     url = os.environ.get("SAMVERKAN_DB")
     if url and "store" not in _STATE:
         store = Store(url, create=False)
@@ -61,7 +64,7 @@ def wait_for_request() -> str:
     if os.environ.get("VOILA_PREHEAT", "False") == "True":
         import json
 
-        from websockets.sync.client import connect
+        from websockets.sync.client import connect  # imported by prepare() already, while preheating
 
         host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
         port = os.environ.get("VOILA_APP_PORT", "8866")
@@ -83,9 +86,9 @@ def query_values(query: str) -> dict[str, str]:
 
 def app(query: str | None = None) -> widgets.Widget:
     """The participant's page: join form, or the session's exercises with saved answers filled in."""
-    if query is None:
-        query = wait_for_request()
     try:
+        if query is None:
+            query = wait_for_request()
         prepare()
         return _app(query_values(query))
     except SamverkanError as exc:

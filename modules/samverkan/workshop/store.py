@@ -201,16 +201,26 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
             elif not path.exists():
                 raise ParameterError(f"Databasen {path} finns inte. Starta verkstaden med samverkan serve först.")
-        self.engine = sa.create_engine(
-            self.url,
-            connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
-            pool_pre_ping=not is_sqlite,
-        )
+        try:
+            self.engine = sa.create_engine(
+                self.url,
+                connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
+                pool_pre_ping=not is_sqlite,
+            )
+        except ModuleNotFoundError as exc:
+            raise StoreError(f"Drivrutinen för databasen saknas ({exc.name}). För PostgreSQL: "
+                             "pip install -e '.[postgresql]' och en adress som postgresql+psycopg://…") from None
+        except sa.exc.ArgumentError as exc:
+            raise ParameterError(f"--db: databasadressen går inte att använda ({exc}).") from None
         self.dialect = self.engine.dialect.name
         if is_sqlite:
             _sqlite_setup(self.engine)
         if create:
-            self.create()
+            try:
+                self.create()
+            except sa.exc.OperationalError as exc:
+                where = self.engine.url.render_as_string(hide_password=True)
+                raise StoreError(f"Kan inte öppna databasen {where}: {str(exc.orig).strip()}") from None
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
