@@ -12,7 +12,7 @@ from samverkan import loader, notebooks
 from samverkan.lesson import open_lesson
 
 from .conftest import ROOT
-from .servers import CHROMIUM, CHROMIUM_ARGS, voila_server
+from .servers import voila_server
 
 pytestmark = pytest.mark.notebooks
 
@@ -113,14 +113,6 @@ def test_renders_in_voila(voila, folder, lesson_id):
         assert bad not in page
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_app_query_parameters(voila, browser):

@@ -6,12 +6,10 @@ separate processes at once.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import subprocess
 import sys
 import traceback
-from pathlib import Path
 
 import pytest
 
@@ -169,16 +167,16 @@ def test_100_participants_writing_at_once_from_separate_processes_all_arrive(tmp
     assert not any("locked" in e for e in found)
 
 
-def test_participant_app_restores_every_kind_of_answer(tmp_path, monkeypatch):
+def test_participant_view_restores_every_kind_of_answer(tmp_path, monkeypatch, kit):
     from samverkan.workshop import participant
 
     db = Store(tmp_path / "p.sqlite")
-    monkeypatch.setenv("SAMVERKAN_DB", db.url)
-    monkeypatch.setattr(participant, "_STATE", {})
     s = db.create_session("Pass", LESSON)
     p = db.join(s.code, "Bord 2")
-    page = participant.app(f"kod={s.code}&p={p.token}")
-    by_type = {type(w).__name__: w for w in page.children[1:]}
+    view = participant.ParticipantView(db, db.participant(p.token), kit)
+    assert len(view.built) == 1  # only the exercise on screen is built
+    assert "Övning 1 av 4" in view.position.value and view.prev_button.disabled
+    by_type = {type(view.exercise(i)).__name__: view.exercise(i) for i in range(len(view.ids))}
     quiz, matching = by_type["QuizWidget"], by_type["MatchingWidget"]
     scenario, free = by_type["ScenarioWidget"], by_type["FreeTextWidget"]
     quiz.choices.index = 0
@@ -193,9 +191,10 @@ def test_participant_app_restores_every_kind_of_answer(tmp_path, monkeypatch):
     assert "sparat" in free.guidance.value
     assert db.stats(s.id).answers == 4
 
-    again = participant.app(f"kod={s.code}&p={p.token}")  # what a reload gives
-    assert "Välkommen tillbaka" in again.children[0].value and "Bord 2" in again.children[0].value
-    by_type = {type(w).__name__: w for w in again.children[1:]}
+    again = participant.ParticipantView(db, db.participant(p.token), kit)  # what a reload gives
+    assert "Välkommen tillbaka" in again.header.value and "Bord 2" in again.header.value
+    assert all(label.endswith("✓") for label, _ in again.picker.options)
+    by_type = {type(again.exercise(i)).__name__: again.exercise(i) for i in range(len(again.ids))}
     first_q = by_type["QuizWidget"].questions[0].id
     assert set(by_type["QuizWidget"].results) == {first_q}
     assert by_type["QuizWidget"].position == 1  # the first unanswered question
@@ -204,6 +203,26 @@ def test_participant_app_restores_every_kind_of_answer(tmp_path, monkeypatch):
     assert by_type["ScenarioWidget"].run.path == [(scenario.scenario.start, 1)]
     assert by_type["FreeTextWidget"].answer.value == HOSTILE
     assert db.stats(s.id).answers == 4  # restoring wrote nothing
+
+
+def test_participant_view_steps_through_exercises_and_starts_at_the_first_unanswered(tmp_path, kit):
+    from samverkan.workshop import participant
+
+    db = Store(tmp_path / "p.sqlite")
+    s = db.create_session("Pass", LESSON)
+    p = db.join(s.code)
+    view = participant.ParticipantView(db, db.participant(p.token), kit)
+    view.next_button.click()
+    assert view.current == 1 and view.picker.value == 1 and "Övning 2 av 4" in view.position.value
+    view.picker.value = 3
+    assert view.current == 3 and view.next_button.disabled
+    view.prev_button.click()
+    assert view.current == 2
+    first = kit.exercises[view.ids[0]]
+    if first.kind == "matching":
+        db.record(p.token, first.id, first.id, "matching", {first.items[0].id: first.items[0].category}, False)
+    again = participant.ParticipantView(db, db.participant(p.token), kit)
+    assert again.current == 1  # the first exercise without a saved answer
 
 
 def test_participant_app_without_token_or_with_a_bad_one_shows_the_join_form(tmp_path, monkeypatch):
@@ -252,6 +271,8 @@ def test_dashboard_needs_the_key_and_counts_answers(tmp_path, monkeypatch):
     assert "Fel handledarnyckel" in html and s.code not in html
     login = dashboard_app({})
     assert any(type(c).__name__ == "Password" for c in login.children)
+    opened = dashboard_app({"nyckel": key.lower()})
+    assert not any(type(c).__name__ == "Password" for c in opened.children)
 
     d = Dashboard(db)
     assert d.session is not None and d.session.code == s.code

@@ -19,7 +19,7 @@ import pytest
 
 from samverkan.workshop.store import Store
 
-from .servers import CHROMIUM, CHROMIUM_ARGS, free_port, workshop_server
+from .servers import free_port, workshop_server
 
 pytestmark = pytest.mark.notebooks
 LESSON = "03-principer"
@@ -51,24 +51,30 @@ def server(tmp_path_factory):
         store.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+
+def _exercise_index(exercise_id: str) -> int:
+    from samverkan import loader, paths
+
+    lesson = loader.load_kit(paths.kit_root()).lessons[LESSON]
+    return [e for section in lesson.sections for e in section.exercises].index(exercise_id)
+
+
+def go_to(page, exercise_id: str) -> None:
+    """Choose an exercise in the participant app's 'Övning:' list, as a participant would."""
+    page.get_by_label("Övning:").select_option(index=_exercise_index(exercise_id))
+    page.wait_for_selector(f"text=Övning {_exercise_index(exercise_id) + 1} av", timeout=10_000)
 
 
 def join_in_browser(page, base: str, code: str, group: str = "Bord 3") -> None:
     page.goto(f"{base}/delta?kod={code}")
     page.select_option("#bord", group)
     page.get_by_role("button", name="Gå med").click()
-    page.wait_for_selector("text=Rätta svaret", timeout=30_000)
+    page.wait_for_selector("text=Övning 1 av", timeout=30_000)
 
 
 def answer_first_quiz_question(page) -> None:
+    go_to(page, "principer-quiz")
     quiz = page.locator(".sv-exercise", has=page.get_by_role("button", name="Rätta svaret"))
     quiz.get_by_role("radio").first.check()
     quiz.get_by_role("button", name="Rätta svaret").click()
@@ -126,6 +132,7 @@ def test_answer_reaches_dashboard_within_3_s_and_reload_keeps_progress(server, b
     page.reload()
     page.wait_for_selector("text=Välkommen tillbaka", timeout=30_000)
     assert page.url == url
+    go_to(page, "principer-quiz")
     quiz = page.locator(".sv-exercise", has=page.get_by_role("button", name="Rätta svaret"))
     assert "Rätt svar: " in quiz.text_content() and "besvarade: 1" in quiz.text_content()
     assert store.stats(s.id).answers == 1  # the reload stored nothing twice
@@ -147,6 +154,13 @@ def test_dashboard_refuses_a_wrong_key(server, browser):
     page.get_by_label("Handledarnyckel:").fill(key)
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_selector(".sv-code", timeout=10_000)
+    # Logged in by the button (not the link): the live refresh runs here too.
+    label = page.locator("select").filter(has_text=s.code).first
+    label.select_option(label.locator("option", has_text=s.code).first.get_attribute("value"))
+    page.wait_for_function(f"document.querySelector('.sv-code').textContent == '{s.code}'", timeout=10_000)
+    p = store.join(s.code)
+    store.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", "Ett svar")
+    page.wait_for_function("document.querySelector('.sv-answers').textContent == '1'", timeout=5_000)
     page.close()
 
 
@@ -155,6 +169,7 @@ def test_hostile_free_text_is_inert_in_the_dashboard(server, browser):
     s = store.create_session("Fritext", LESSON)
     page = browser.new_page()
     join_in_browser(page, base, s.code)
+    go_to(page, "principer-reflektion")
     box = page.get_by_label("Ditt svar:")
     box.fill(HOSTILE)
     page.get_by_role("button", name="Skicka svar").click()
@@ -236,6 +251,7 @@ def test_a_server_restart_loses_nothing(tmp_path, browser):
         assert key2 == key  # the facilitator's link still works
         page.goto(url.replace(base, base2))
         page.wait_for_selector("text=Välkommen tillbaka", timeout=30_000)
+        go_to(page, "principer-quiz")
         answer_text = page.locator(".sv-exercise", has=page.get_by_role("button", name="Rätta svaret")).text_content()
         assert "besvarade: 1" in answer_text
         assert Store(db, create=False).stats(s.id).answers == 1
@@ -263,3 +279,22 @@ def test_serve_refuses_bad_parameters_in_swedish(tmp_path):
                              text=True, timeout=60)
         assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
     busy.close()
+
+
+def test_participant_kernels_use_ipc_sockets_and_no_history_database(server):
+    """The two things that broke default Voila in bursts: TCP port races and IPython's history SQLite file."""
+    checked = 0
+    for pid in Path("/proc").iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            argv = (pid / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "ipykernel_launcher" not in " ".join(argv) or "--HistoryManager.enabled=False" not in argv:
+            continue
+        connection = json.loads(Path(argv[argv.index("-f") + 1]).read_text())
+        assert connection["transport"] == "ipc"
+        assert "--HistoryManager.hist_file=:memory:" in argv
+        checked += 1
+    assert checked >= 1  # the fixture's preheated kernels

@@ -53,6 +53,13 @@ def png(fig: Figure, rows: list[tuple[str, float]]) -> bytes:
         ax.set_ylim(0, max(values) * 1.15)
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: number(v)))
     ax.set_title(fig.title, fontsize=12)
+    return finish_png(f, ax)
+
+
+def finish_png(f, ax) -> bytes:  # noqa: ANN001 - matplotlib Figure and Axes
+    """Tidy the axes, lay out, and return the figure as PNG bytes (the figure is closed)."""
+    import matplotlib.pyplot as plt
+
     ax.spines[["top", "right"]].set_visible(False)
     f.tight_layout()
     buf = io.BytesIO()

@@ -134,11 +134,11 @@ class Dashboard:
             widgets.HTML("<h2>Pass</h2>"), self.picker, self.status, self.session_box,
         ])
         self._load_sessions()
-        if self.task is None:
-            try:
-                self.task = asyncio.get_event_loop().create_task(self._loop())
-            except RuntimeError:  # no running loop (plain Python, tests): refresh by hand
-                self.task = None
+        try:
+            # In a kernel both the cell and a button's callback run on the kernel's event loop.
+            self.task = asyncio.get_running_loop().create_task(self._loop())
+        except RuntimeError:  # no running loop (plain Python, tests): refresh() by hand
+            self.task = None
 
     # -- helpers ----------------------------------------------------------
     def _guard(self, func):  # noqa: ANN001, ANN202

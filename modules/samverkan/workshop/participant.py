@@ -114,34 +114,31 @@ def _app(params: dict[str, str]) -> widgets.Widget:
 
 
 class ParticipantView:
-    """One participant's exercises, each answer written to the store as it is given."""
+    """One participant's exercises, one at a time, each answer written to the store as it is given.
+
+    Only the exercise on screen is built (a lesson has about 220 widgets in
+    all; a phone renders one exercise quicker, and a room of 150 arriving at
+    once costs the server a quarter of the work). Saved answers are filled in
+    when an exercise is first shown. ``Övning:`` chooses any exercise; the
+    buttons step through them in order.
+    """
 
     def __init__(self, store: Store, participant: Participant, kit: Any):
-        from ..widgets import exercise_widget
-
         self.store = store
         self.participant = participant
+        self.kit = kit
         session = participant.session
         lesson = kit.lessons.get(session.lesson)
         if lesson is None:
             raise StoreError(f"Passets lektion {session.lesson} finns inte i kitet. Säg till den som leder passet.")
         saved = store.progress(participant.token)
-        by_exercise: dict[str, dict[str, Any]] = {}
+        self.saved: dict[str, dict[str, Any]] = {}
         for (exercise_id, item_id), value in saved.items():
-            by_exercise.setdefault(exercise_id, {})[item_id] = value
-        self.exercises = []
-        note = ("Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
-                if session.is_open else "Passet är stängt; nya svar sparas inte.")
-        for section in lesson.sections:
-            for exercise_id in section.exercises:
-                exercise = kit.exercises[exercise_id]
-                kwargs: dict[str, Any] = {"level": session.level, "sources": kit.sources, "on_answer": self._record}
-                if exercise.kind == "free_text":
-                    kwargs["saved_note"] = note
-                w = exercise_widget(exercise, **kwargs)
-                if exercise_id in by_exercise:
-                    w.restore(by_exercise[exercise_id])
-                self.exercises.append(w)
+            self.saved.setdefault(exercise_id, {})[item_id] = value
+        self.ids = [e for section in lesson.sections for e in section.exercises]
+        self.built: dict[str, Any] = {}
+        self.note = ("Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
+                     if session.is_open else "Passet är stängt; nya svar sparas inte.")
         where = f" · {escape(participant.group)}" if participant.group else ""
         level = " · lättläst" if session.level == "lattlast" else ""
         parts = [
@@ -155,8 +152,66 @@ class ParticipantView:
             parts.append('<p role="alert"><strong>Passet är stängt.</strong> Du kan läsa frågorna, '
                          "men nya svar sparas inte.</p>")
         self.header = widgets.HTML("".join(parts))
-        self.widget = widgets.VBox([self.header, *self.exercises])
+        from ..render import plain
+
+        titles = [(f"{n}. {plain(kit.exercises[e].title, session.level)}"
+                   + (" ✓" if e in self.saved else ""), n - 1) for n, e in enumerate(self.ids, start=1)]
+        self.picker = widgets.Dropdown(options=titles, description="Övning:", style={"description_width": "initial"},
+                                       layout=widgets.Layout(width="auto", max_width="100%"))
+        self.prev_button = widgets.Button(description="Föregående övning", tooltip="Gå till föregående övning")
+        self.next_button = widgets.Button(description="Nästa övning", button_style="info",
+                                          tooltip="Gå till nästa övning")
+        self.position = widgets.HTML()
+        self.body = widgets.VBox()
+        self.prev_button.on_click(lambda _b: self._step(-1))
+        self.next_button.on_click(lambda _b: self._step(+1))
+        start = next((i for i, e in enumerate(self.ids) if e not in self.saved), 0)
+        self.picker.value = start
+        self.show(start)
+        self.picker.observe(self._on_pick, names="value")
+        self.widget = widgets.VBox([self.header, self.picker, self.position, self.body,
+                                    widgets.HBox([self.prev_button, self.next_button])])
         self.widget.add_class("sv-participant")
+
+    def exercise(self, index: int) -> Any:
+        """The exercise widget at ``index``, built (and filled with saved answers) on first use."""
+        from ..widgets import exercise_widget
+
+        exercise_id = self.ids[index]
+        if exercise_id not in self.built:
+            exercise = self.kit.exercises[exercise_id]
+            kwargs: dict[str, Any] = {"level": self.participant.session.level, "sources": self.kit.sources,
+                                      "on_answer": self._record}
+            if exercise.kind == "free_text":
+                kwargs["saved_note"] = self.note
+            w = exercise_widget(exercise, **kwargs)
+            if exercise_id in self.saved:
+                w.restore(self.saved[exercise_id])
+            self.built[exercise_id] = w
+        return self.built[exercise_id]
+
+    def show(self, index: int) -> None:
+        index = max(0, min(index, len(self.ids) - 1))
+        self.current = index
+        self.body.children = [self.exercise(index)]
+        self.position.value = f'<p class="sv-progress">Övning {index + 1} av {len(self.ids)}</p>'
+        self.prev_button.disabled = index == 0
+        self.next_button.disabled = index == len(self.ids) - 1
+        if self.picker.value != index:
+            self.picker.value = index
+
+    def _on_pick(self, change: Any) -> None:
+        try:
+            if isinstance(change.get("new"), int):
+                self.show(change["new"])
+        except Exception:  # noqa: BLE001 - never a traceback on a participant's screen
+            log.exception("showing an exercise failed")
+
+    def _step(self, delta: int) -> None:
+        try:
+            self.show(self.current + delta)
+        except Exception:  # noqa: BLE001
+            log.exception("stepping between exercises failed")
 
     def _record(self, event: Any) -> None:
         self.store.record(self.participant.token, event.exercise_id, event.item_id, event.kind, event.value,

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
-import logging
 import os
 import re
 import shutil

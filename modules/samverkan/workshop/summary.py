@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..figures import finish_png
 from ..render import escape, plain
 from .store import Session, Store
 
@@ -163,12 +164,7 @@ def chart_png(it: ItemSummary) -> bytes:
     top = max(values + [o.of or 0 for o in it.options] + [1])
     ax.set_xlim(0, top * 1.2 + 0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return finish_png(fig, ax)
 
 
 def item_html(it: ItemSummary, *, heading_level: int = 3, chart: bool = True) -> str:
