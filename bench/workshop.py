@@ -301,7 +301,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1,10,50,150")
     ap.add_argument("--no-browser", action="store_true", help="skip the chromium probes")
+    ap.add_argument("--window", type=float, default=10.0, help="seconds over which the room arrives (10)")
     args = ap.parse_args()
+    global WINDOW
+    WINDOW = args.window
     sizes = [int(s) for s in args.sizes.split(",")]
     kit = loader.load_kit(paths.kit_root())
     from samverkan.render import plain
@@ -343,6 +346,7 @@ def main() -> int:
         results.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
 
+    print(f"\nAnkomst utspridd över {WINDOW:g} s.")
     print("\n| deltagare | förberedelse | sida→användbar p50 / p95 / max | chromium efter skuren | misslyckade | RSS / PSS per kärna "
           "| svar/s genom kärnorna | handledarvy, fördröjning median / max |")
     print("|---|---|---|---|---|---|---|---|")
@@ -357,7 +361,8 @@ def main() -> int:
     rate = results[-1].get("store_answers_per_s_8_writers")
     if rate:
         print(f"\nStore alone, 8 writer processes: {rate:.0f} answers/s (SQLite WAL, synchronous=FULL).")
-    out = ROOT / "bench" / "results" / f"workshop-{dt.date.today().isoformat()}.json"
+    suffix = "" if WINDOW == 10.0 else f"-{WINDOW:g}s"
+    out = ROOT / "bench" / "results" / f"workshop-{dt.date.today().isoformat()}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nSparat i {out.relative_to(ROOT)}")
