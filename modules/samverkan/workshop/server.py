@@ -191,6 +191,8 @@ def _voila_class():
             announced = {"done": False}
 
             def report() -> None:
+                if announced["done"]:
+                    return
                 ready, size = self.pool_status()
                 if size and ready >= size and not announced["done"]:
                     announced["done"] = True
