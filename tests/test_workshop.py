@@ -364,3 +364,18 @@ def test_server_recognises_a_prepared_participant_kernel_by_the_generated_cell()
     assert PREPARED_MARK == f'id="cell-id={nb.cells[1]["id"]}"'
     assert "participant.prepare()" in nb.cells[1]["source"] and "participant.app()" in nb.cells[2]["source"]
     assert [reserve_size(n) for n in (1, 10, 30, 150, 400)] == [1, 1, 3, 10, 10]
+
+
+def test_dashboard_shows_the_picked_sessions_answers_even_for_the_same_lesson(tmp_path, monkeypatch):
+    from samverkan.workshop.dashboard import Dashboard
+
+    db = Store(tmp_path / "two.sqlite")
+    first = db.create_session("Förmiddag", LESSON)
+    second = db.create_session("Eftermiddag", LESSON)
+    p = db.join(second.code)
+    db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", "Bara i eftermiddagspasset")
+    d = Dashboard(db)
+    d.picker.value = first.id
+    assert "Bara i eftermiddagspasset" not in " ".join(w.value for w in d.items.children)
+    d.picker.value = second.id
+    assert "Bara i eftermiddagspasset" in " ".join(w.value for w in d.items.children)

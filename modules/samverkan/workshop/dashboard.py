@@ -247,8 +247,8 @@ class Dashboard:
                 self.item_signatures[it.key] = sig
                 w.value = item_html(it)
             children.append(w)
-        if len(children) != len(self.items.children):
-            self.items.children = children
+        if [id(w) for w in children] != [id(w) for w in self.items.children]:
+            self.items.children = children  # a new session (even of the same lesson) has new item widgets
         # The counts last, so that when they change the charts above them are already drawn.
         self.stats.value = (f'<p class="sv-progress" role="status" aria-live="polite">'
                             f'<span class="sv-participants">{stats.participants}</span> deltagare · '
