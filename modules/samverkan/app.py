@@ -15,10 +15,10 @@ from .schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
 
 
 def query_params(query: str | None = None) -> dict[str, str]:
-    """The page's query parameters (Voila puts them in ``QUERY_STRING``)."""
+    """The page's query parameters (Voila puts them in ``QUERY_STRING``), each value at most 200 characters."""
     raw = os.environ.get("QUERY_STRING", "") if query is None else query
     parsed = parse_qs(raw[:2000], keep_blank_values=False)
-    return {k: v[0] for k, v in parsed.items() if v}
+    return {k: v[0][:200] for k, v in parsed.items() if v}
 
 
 def lesson_app(lesson_id: str, query: str | None = None):

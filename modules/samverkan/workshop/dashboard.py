@@ -21,10 +21,11 @@ import logging
 import os
 import time
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 import ipywidgets as widgets
 
+from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape, plain
 from .store import Session, Store, StoreError
@@ -40,18 +41,13 @@ STYLE = """<style>
 </style>"""
 
 
-def _query() -> dict[str, str]:
-    raw = os.environ.get("QUERY_STRING", "")[:2000]
-    return {k: v[0][:200] for k, v in parse_qs(raw).items() if v}
-
-
 def dashboard_app(query: dict[str, str] | None = None) -> widgets.Widget:
     url = os.environ.get("SAMVERKAN_DB")
     if not url:
         return widgets.HTML("<h2>Verkstadsläget är inte igång</h2><p>Handledarvyn används när verkstaden "
                             "är startad med <code>samverkan serve</code>.</p>")
     try:
-        return Login(Store(url, create=False), _query() if query is None else query).widget
+        return Login(Store(url, create=False), query_params() if query is None else query).widget
     except SamverkanError as exc:
         return widgets.HTML(f'<p role="alert">{escape(str(exc))}</p>')
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
-from urllib.parse import parse_qs
 
 import ipywidgets as widgets
 
+from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape
 from . import pages
@@ -79,18 +79,13 @@ def wait_for_request() -> str:
     return os.environ.get("QUERY_STRING", "")
 
 
-def query_values(query: str) -> dict[str, str]:
-    parsed = parse_qs(query[:2000], keep_blank_values=False)
-    return {k: v[0][:200] for k, v in parsed.items() if v}
-
-
 def app(query: str | None = None) -> widgets.Widget:
     """The participant's page: join form, or the session's exercises with saved answers filled in."""
     try:
         if query is None:
             query = wait_for_request()
         prepare()
-        return _app(query_values(query))
+        return _app(query_params(query))
     except SamverkanError as exc:
         return widgets.HTML(pages.join_form(_base_url(), message=str(exc)))
     except Exception:  # noqa: BLE001 - never a traceback on a participant's screen
