@@ -5,6 +5,12 @@
                                  the workshop server (participant app, dashboard, exercise apps)
     samverkan report CODE [--out FILE]   an HTML report of a session (papermill)
     samverkan export CODE [--out FILE]   a session's answers as CSV
+    samverkan build [--lessons L,L] [--audience A] [--level L] [--out DIR] [--jobs N] [--force]
+                                 HTML handouts (learner and facilitator) for every lesson version
+    samverkan kit PLAN.yaml [--out DIR] [--jobs N]
+                                 a workshop kit: facilitator guide and handouts from a workshop plan
+    samverkan preview FILE [--port P] [--audience A] [--level L] [--no-browser]
+                                 a content file in the browser, rendered again on every save
     samverkan lab                open the notebooks in JupyterLab (self-study)
     samverkan notebooks          regenerate lesson notebooks and apps from lektion.yaml
     samverkan samverkansform ANSWERS.yaml [--json] [--html FILE] [--lattlast]
@@ -104,6 +110,64 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from . import build
+    from .schema import AUDIENCES, LEVELS
+
+    lessons = build.parse_list(args.lessons, build.lesson_ids(), "lektionen", "--lessons")
+    audiences = build.parse_list(args.audience, AUDIENCES, "målgruppen", "--audience")
+    levels = build.parse_list(args.level, LEVELS, "nivån", "--level")
+    report = build.build(lessons, audiences, levels, out=args.out, jobs=args.jobs, force=args.force,
+                         progress=not args.quiet)
+    print(report.summary())
+    print(f"Öppna {report.out / 'index.html'}")
+    if report.failed:
+        print(f"{len(report.failed)} lektionsversioner kunde inte byggas; se felen ovan.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_kit(args: argparse.Namespace) -> int:
+    from .plan import build_kit
+
+    guide, report = build_kit(args.plan, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    print(report.summary())
+    print(f"Handledarguiden: {guide}")
+    print(f"Alla utskrifter: {report.out / 'index.html'}")
+    if report.failed:
+        print(f"{len(report.failed)} lektionsversioner kunde inte byggas; se felen ovan.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from . import paths
+    from .errors import ParameterError
+    from .preview import PREVIEW_ENV
+    from .schema import check_params
+
+    check_params(args.audience, args.level)
+    target = Path(args.file).expanduser().resolve()
+    if not target.is_file():
+        raise ParameterError(f"{args.file}: filen finns inte.")
+    notebook = paths.notebooks_dir() / "forhandsvisning.ipynb"
+    env = _jupyter_env()
+    env.update({PREVIEW_ENV: str(target), "SAMVERKAN_PREVIEW_AUDIENCE": args.audience,
+                "SAMVERKAN_PREVIEW_LEVEL": args.level, "SAMVERKAN_HOME": str(paths.kit_root())})
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", "--Voila.ip=127.0.0.1",
+           "--show_tracebacks=False", "--strip_sources=True"]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    print(f"Förhandsvisning av {target} på http://127.0.0.1:{args.port}/ (avsluta med Ctrl+C). "
+          "Spara filen, så visas ändringen.", flush=True)
+    import subprocess
+
+    try:
+        return subprocess.call(cmd, cwd=notebook.parent, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     from . import paths
 
@@ -167,6 +231,41 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--html", metavar="FIL", help="spara en sammanfattning som HTML-fil")
     form.add_argument("--lattlast", action="store_true", help="lättläst text")
     form.set_defaults(func=_cmd_samverkansform)
+    bld = sub.add_parser("build", help="bygg utskrifter (HTML) av lektionerna för deltagare och handledare",
+                         description="Kör lektionerna med papermill och skriver fristående HTML-sidor: en "
+                                     "deltagarversion utan kod och facit, en handledarversion med facit och "
+                                     "handledarstöd, och en startsida index.html. Oförändrade lektioner "
+                                     "återanvänds.")
+    bld.add_argument("--lessons", metavar="ID,ID", help="lektioner, kommaseparerade (standard: alla)")
+    bld.add_argument("--audience", metavar="MÅLGRUPP",
+                     help="fortroendevald, tjansteperson eller båda med komma (standard: båda)")
+    bld.add_argument("--level", metavar="NIVÅ", help="standard, lattlast eller båda med komma (standard: båda)")
+    bld.add_argument("--out", metavar="MAPP", default=None, help="mappen för utskrifterna (standard: bygge)")
+    bld.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="hur många lektioner som körs samtidigt (standard: antalet kärnor, högst 4)")
+    bld.add_argument("--force", action="store_true", help="bygg om allt, också det som inte har ändrats")
+    bld.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
+    bld.set_defaults(func=_cmd_build)
+    prev = sub.add_parser("preview", help="visa en innehållsfil i webbläsaren, uppdaterad vid varje sparning",
+                          description="Startar en förhandsvisning (Voila) av en övningsfil, lektion.yaml, en "
+                                      "verkstadsplan eller handledare.md. Spara filen, så visas ändringen inom en "
+                                      "sekund; fel visas med fil och rad.")
+    prev.add_argument("file", metavar="FIL", help="filen, till exempel exercises/03-principer/ovningar.yaml")
+    prev.add_argument("--port", type=int, default=8867, help="port (standard 8867)")
+    prev.add_argument("--audience", default="tjansteperson", help="fortroendevald eller tjansteperson")
+    prev.add_argument("--level", default="standard", help="standard eller lattlast")
+    prev.add_argument("--no-browser", action="store_true", help="öppna inte webbläsaren")
+    prev.set_defaults(func=_cmd_preview)
+    kit = sub.add_parser("kit", help="bygg ett verkstadskit: handledarguide och deltagarutskrifter från en plan",
+                         description="Läser en verkstadsplan (YAML, se exercises/planer/) och skriver handledarguiden "
+                                     "(agenda med klockslag, länkar till apparna, handledarstöd) och deltagarnas "
+                                     "utskrifter i en mapp.")
+    kit.add_argument("plan", metavar="PLAN", help="verkstadsplanen, till exempel exercises/planer/namnd-halvdag.yaml")
+    kit.add_argument("--out", metavar="MAPP", default=None, help="mappen för kitet (standard: bygge/<planens namn>)")
+    kit.add_argument("--jobs", type=int, default=None, metavar="N", help="samma som för build")
+    kit.add_argument("--force", action="store_true", help="bygg om allt")
+    kit.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
+    kit.set_defaults(func=_cmd_kit)
     for name, func, port, text in (
         ("serve", _cmd_serve, 8866, "starta verkstaden: övningsapparna, deltagarappen och handledarvyn"),
         ("lab", _cmd_lab, 8888, "öppna lektionerna i JupyterLab för självstudier"),

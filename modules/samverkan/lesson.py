@@ -40,6 +40,7 @@ class LessonView:
     kit: loader.Kit
     audience: str
     level: str
+    handout: bool = False  # static exercises and tools for a printed handout (samverkan build)
 
     # -- text helpers -----------------------------------------------------
     @property
@@ -137,6 +138,14 @@ class LessonView:
                 from .datafiles import thresholds_markdown
 
                 out.append(Markdown(thresholds_markdown(self._data("thresholds"), self.sources)))
+            elif name == "ordlista" and self.handout:
+                from .handout import glossary_html
+
+                out.append(HTML(glossary_html(self._data("terms"), self.level, self.sources)))
+            elif name == "samverkansformvaljaren" and self.handout:
+                from .handout import decision_tool_html
+
+                out.append(HTML(decision_tool_html(self._data("decision"), self.level, self.sources)))
             elif name == "ordlista":
                 from .widgets.glossary import GlossaryWidget
 
@@ -163,12 +172,26 @@ class LessonView:
         _display(self.end_markdown())
 
     def exercise(self, exercise_id: str, **kwargs: Any):
-        """The widget for one exercise, in this lesson's audience and level."""
-        from .widgets import exercise_widget
+        """The widget for one exercise, in this lesson's audience and level.
 
+        In a handout (``samverkan build``) the exercise is displayed as static HTML
+        instead: the learner's part, then the answer key marked as ``facit``.
+        """
         ex = self.kit.exercises.get(exercise_id)
         if ex is None:
             raise ParameterError(f"Övningen {exercise_id!r} finns inte. Kör 'samverkan check' för att se vad som saknas.")
+        if self.handout:
+            from IPython.display import HTML, display
+
+            from .handout import FACIT, exercise_parts
+
+            learner, key = exercise_parts(ex, self.level, self.audience, self.sources)
+            display(HTML(learner))
+            if key:
+                display(HTML(key), metadata=FACIT)
+            return None
+        from .widgets import exercise_widget
+
         if self.audience not in ex.audience:
             import ipywidgets as widgets
 
@@ -196,4 +219,6 @@ def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "s
     own = kit.problems_in(lesson_id) + [p for p in kit.problems if p.file.startswith("data/")]
     if own:
         raise ContentError(own)
-    return LessonView(lesson, kit, audience, level)
+    from .handout import handout_mode
+
+    return LessonView(lesson, kit, audience, level, handout=handout_mode())

@@ -678,6 +678,7 @@ class Loaded:
     ids: list[tuple[str, int | None, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     data: tuple[str, Any] | None = None  # (kind, value) for the data files of DATA_KINDS
+    plan: Any = None  # a workshop plan (plan.Plan), from a file with 'workshop:'
 
 
 def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
@@ -729,13 +730,17 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
         result.lesson = _lesson_file(ctx, top, folder)
     elif "sources" in top:
         result.sources = _sources_file(ctx, top)
+    elif "workshop" in top:
+        from .plan import parse_plan
+
+        result.plan = parse_plan(ctx, top)
     elif kind := next((k for k in DATA_KINDS if k in top), None):
         value = DATA_KINDS[kind](ctx, top)
         if value is not None and not ctx.problems:
             result.data = (kind, value)
     else:
         keys = ", ".join(str(k) for k in top) or "inga"
-        known = ", ".join(f"'{k}:'" for k in ["exercises", "lesson", "sources", *DATA_KINDS])
+        known = ", ".join(f"'{k}:'" for k in ["exercises", "lesson", "sources", "workshop", *DATA_KINDS])
         ctx.problem((), f"okänd filtyp: filen ska ha ett av {known} på översta nivån (hittade: {keys})")
     result.citations = [(sid, doc.line(p), format_path(p)) for sid, p in ctx.citations]
     result.exercise_refs = [(eid, doc.line(p), format_path(p)) for eid, p in ctx.exercise_refs]
@@ -757,6 +762,7 @@ class Kit:
     citations: dict[str, set[str]] = field(default_factory=dict)  # source id -> files that cite it
     data: dict[str, Any] = field(default_factory=dict)  # kind ("terms", "figures", …) -> its value
     data_files: dict[str, str] = field(default_factory=dict)  # kind -> the file it came from
+    plans: dict[str, Any] = field(default_factory=dict)  # file label -> plan.Plan (workshop plans)
 
     def sources_cited_in(self, folder: str) -> set[str]:
         """Source ids cited anywhere in ``exercises/<folder>/`` (lists and inline [@id] markers)."""
@@ -808,6 +814,8 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
             kit.sources.update(res.sources)
         if res.lesson is not None:
             kit.lessons[res.lesson.id] = res.lesson
+        if res.plan is not None:
+            kit.plans[res.label] = res.plan
         if res.data is not None:
             kind, value = res.data
             if kind in kit.data_files:
@@ -848,6 +856,11 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
     for kind, check in KIT_CHECKS.items():
         if kind in kit.data:
             kit.problems.extend(check(kit, root))
+    if kit.plans:
+        from .plan import check_plan
+
+        for workshop_plan in kit.plans.values():
+            kit.problems.extend(check_plan(workshop_plan, kit))
     if selected is not None:
         wanted = {display_path(f, root) for f in selected}
         kit.problems = [p for p in kit.problems if p.file in wanted]

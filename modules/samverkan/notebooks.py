@@ -48,13 +48,18 @@ def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
         cells.append(new_code_cell(f'L.show_section("{section.id}")'))
         if section.code:
             cells.append(new_markdown_cell("### Prova själv\n\nKör cellen nedan. Ändra sedan koden och kör igen."))
-            cells.append(new_code_cell(section.code.rstrip()))
+            cells.append(new_code_cell(section.code.rstrip(), metadata={"tags": ["samverkan-kod"]}))
         for ex in section.exercises:
             cells.append(new_markdown_cell("### Övning\n\nSvara i rutan nedan. Du får återkoppling på varje svar."))
             cells.append(new_code_cell(f'L.exercise("{ex}")'))
     cells.append(new_code_cell("L.show_discussion()"))
     cells.append(new_code_cell("L.show_end()"))
     return _finish(cells)
+
+
+def lesson_notebook_text(lesson: Lesson) -> str:
+    """The lesson notebook exactly as ``samverkan notebooks`` writes it."""
+    return nbformat.writes(lesson_notebook(lesson)) + "\n"
 
 
 def app_notebook(lesson: Lesson) -> nbformat.NotebookNode:
@@ -105,6 +110,20 @@ def tool_app(name: str) -> nbformat.NotebookNode:
     ])
 
 
+def preview_notebook() -> nbformat.NotebookNode:
+    """``forhandsvisning.ipynb``: a content file rendered again on every save (also run by ``samverkan preview``)."""
+    return _finish([
+        new_markdown_cell("# Förhandsvisning för utbildare"),
+        new_code_cell("# Skriv sökvägen till filen du arbetar med i fil och kör cellerna. Öppna sedan filen i en\n"
+                      "# editor och spara: förhandsvisningen visar ändringen inom en sekund, och fel visas med fil\n"
+                      "# och rad. Från kommandoraden gör samverkan preview FIL samma sak i webbläsaren.\n"
+                      'fil = "exercises/03-principer/ovningar.yaml"  # en övningsfil, lektion.yaml, en plan eller handledare.md\n'
+                      'audience = "tjansteperson"  # eller "fortroendevald"\n'
+                      'level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
+        new_code_cell("from samverkan.preview import preview\n\npreview(fil, audience=audience, level=level)"),
+    ])
+
+
 def participant_app() -> nbformat.NotebookNode:
     """``deltagare.ipynb``: preheated by ``samverkan serve``; the second cell waits for the participant."""
     return _finish([
@@ -138,11 +157,12 @@ def expected_files(root: Path | None = None) -> dict[Path, str]:
     kit = loader.load_kit(root)
     out = {}
     for lesson in kit.lessons.values():
-        out[root / "notebooks" / f"{lesson.id}.ipynb"] = nbformat.writes(lesson_notebook(lesson)) + "\n"
+        out[root / "notebooks" / f"{lesson.id}.ipynb"] = lesson_notebook_text(lesson)
         out[root / "voila_apps" / f"{lesson.id}.ipynb"] = nbformat.writes(app_notebook(lesson)) + "\n"
     for name in TOOLS:
         out[root / "notebooks" / f"{name}.ipynb"] = nbformat.writes(tool_notebook(name)) + "\n"
         out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(tool_app(name)) + "\n"
+    out[root / "notebooks" / "forhandsvisning.ipynb"] = nbformat.writes(preview_notebook()) + "\n"
     for name, make in WORKSHOP_APPS.items():
         out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(make()) + "\n"
     return out

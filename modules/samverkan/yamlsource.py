@@ -65,6 +65,7 @@ _PROBLEM_SV = {
     "expected a single document": "filen innehåller flera YAML-dokument (---); ett dokument per fil",
     "expected ',' or ']'": "en lista inom [ ] är felskriven; sätt texter som innehåller ? , : eller ] inom citattecken",
     "expected ',' or '}'": "en samling inom { } är felskriven; sätt texter som innehåller ? , : eller } inom citattecken",
+    "expected the node content": "ett värde saknas eller står på fel plats; kontrollera raden och indraget",
     "did not find expected key": "en nyckel förväntades här; kontrollera indraget",
     "did not find expected '-' indicator": "ett listelement (-) förväntades här; kontrollera indraget",
 }

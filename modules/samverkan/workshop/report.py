@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError, SamverkanError
+from ..kernels import ipc_kernel_manager
 from ..render import escape, plain
 from .store import Store
 from .summary import discussion_points, item_html, summarise
@@ -114,19 +115,6 @@ class ReportData:
         return html
 
 
-def _ipc_kernel_manager() -> type:
-    """Talk to the report's kernel over a Unix socket: no TCP port, and no warning about one."""
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _transport_default(self) -> str:
-            return "ipc"
-
-    return IPCKernelManager
-
-
 def _group_no(group: str | None) -> int:
     try:
         return int((group or "").split()[-1])
@@ -149,7 +137,7 @@ def build_report(session: str, db: str | None = None, out: str | Path | None = N
         try:
             nb = pm.execute_notebook(str(NOTEBOOK), str(executed), parameters={"db": store.url, "session": found.code},
                                      progress_bar=progress, kernel_name="python3", cwd=tmp,
-                                     kernel_manager_class=_ipc_kernel_manager())
+                                     kernel_manager_class=ipc_kernel_manager())
         except PapermillExecutionError as exc:
             raise SamverkanError(f"Rapporten kunde inte skapas: {exc.ename}: {exc.evalue}") from None
     store.close()
