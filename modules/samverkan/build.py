@@ -35,7 +35,7 @@ from .schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
 
 BUILD_FORMAT = 1  # bump when the page layout changes, so old handouts are rebuilt
 MANIFEST = ".bygge.json"
-RUNS_DIR = ".korningar"  # executed notebooks, kept to look into when a lesson fails
+RUNS_DIR = ".korningar"  # executed notebooks and kernel logs, kept to look into when a lesson fails
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 CSS = """
@@ -180,7 +180,9 @@ def dependency_key(job: Job, root: Path, kit, notebook_text: str) -> str:  # noq
         folders |= {kit.exercise_folder.get(e, job.lesson) for s in lesson.sections for e in s.exercises}
     for folder in sorted(folders):
         _hash_tree(h, root, root / "exercises" / folder)
-    _hash_tree(h, PACKAGE_DIR.parent, PACKAGE_DIR)
+    for code in sorted(PACKAGE_DIR.rglob("*.py")):
+        if "workshop" not in code.relative_to(PACKAGE_DIR).parts:  # the workshop server never shapes a handout
+            _hash_tree(h, PACKAGE_DIR.parent, code)
     return h.hexdigest()
 
 
@@ -211,6 +213,10 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
     runs = out_dir / RUNS_DIR
     runs.mkdir(parents=True, exist_ok=True)
     executed = runs / f"{job.name}.ipynb"
+    # The kernel inherits this worker's stderr: its own log lines go to a file next to the run,
+    # not through the progress bar (``samverkan build`` prints its own Swedish messages).
+    with open(runs / f"{job.name}.log", "wb") as log:
+        os.dup2(log.fileno(), 2)
     source_nb = nbformat.reads(notebook_text, as_version=4)
     try:
         nb = pm.execute_notebook(source_nb, str(executed), parameters={"audience": job.audience, "level": job.level},
@@ -226,7 +232,8 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
                          f"{display_path(executed)}"}
     except Exception as exc:  # noqa: BLE001 - a kernel that dies or will not start is reported, not raised
         return {"status": "fel", "seconds": time.perf_counter() - start,
-                "error": f"körningen avbröts: {type(exc).__name__}: {exc}"}
+                "error": f"körningen avbröts: {type(exc).__name__}: {exc}\nKärnans logg: "
+                         f"{display_path(runs / (job.name + '.log'))}"}
     from . import loader
 
     kit = loader.load_kit(Path(root))
@@ -436,7 +443,7 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
                unit=" versioner", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     for r in report.results:
         if not r.ok:
-            bar.write(f"Fel i {r.job.label}: {r.error}")
+            bar.write(f"Fel i {r.job.label}: {r.error}", file=sys.stderr)
     if todo:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
@@ -454,7 +461,7 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
                                           "job": asdict(job), "title": result.title}
                 else:
                     manifest.pop(job.name, None)
-                    bar.write(f"Fel i {job.label}: {result.error}")
+                    bar.write(f"Fel i {job.label}: {result.error}", file=sys.stderr)
                 bar.set_postfix_str(job.name, refresh=False)
                 bar.update(1)
     bar.close()
