@@ -332,6 +332,13 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     write_kernelspec(state / "jupyter")
     public_host = lan_address() if host in ("0.0.0.0", "", "::") else host
     public = f"http://{public_host}:{port}/"
+    # Behind a reverse proxy the room uses the proxy's address, not this process's (docs/driftsattning.md).
+    proxied = os.environ.get("SAMVERKAN_PUBLIC_URL", "").strip()
+    if proxied:
+        if not re.fullmatch(r"https?://[^\s/?#@]+/", proxied):  # the proxy's root: the pages link from /
+            raise ParameterError(f"SAMVERKAN_PUBLIC_URL={proxied[:80]!r} ska vara proxyns adress utan sökväg och "
+                                 "sluta med /, till exempel https://verkstad.kommun.se/.")
+        public = proxied
     os.environ.update({
         "SAMVERKAN_DB": store.url,
         "SAMVERKAN_HOME": str(root),
@@ -372,10 +379,11 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     cls.apps = app_list(kit)
     cls.room_size = room_size
 
-    where = store.url if not store.url.startswith("sqlite:///") else store.url[len("sqlite:///"):]
+    where = (store.url[len("sqlite:///"):] if store.url.startswith("sqlite:///")
+             else store.engine.url.render_as_string(hide_password=True))
     print("Samverkansverkstaden startar.\n"
           f"  Deltagarna öppnar:  {public}  och skriver koden från handledarvyn\n"
-          f"  Handledarvyn:       http://{public_host}:{port}/voila/render/{DASHBOARD_APP}?nyckel={key}\n"
+          f"  Handledarvyn:       {public}voila/render/{DASHBOARD_APP}?nyckel={key}\n"
           f"  Handledarnyckel:    {key}\n"
           f"  Svaren sparas i:    {where}\n"
           + (f"  Förbereder {room_size} deltagarplatser; det tar ungefär {max(5, room_size // 2)} sekunder.\n"

@@ -22,6 +22,24 @@ cut loses no committed answer.
 An answer is stored exactly once per participant, exercise and item: a
 retried click, or a changed mind, updates that one row (an upsert on a
 unique key), it never adds a second.
+
+PostgreSQL (several ``samverkan serve`` processes sharing one database, see
+docs/driftsattning.md): the same statements (``INSERT … ON CONFLICT``), plain
+``BEGIN``, and:
+
+* the tables are created under an advisory lock, so two servers starting at
+  once against an empty database do not both try to create them;
+* a join locks its session's row (``FOR NO KEY UPDATE``) while it counts the
+  participants, so the cap holds with several writers; answers are not
+  blocked by it;
+* the server process keeps a small connection pool; every other process (one
+  participant kernel each, the dashboard, report, export) connects per
+  transaction and holds no idle connection, so 150 kernels on each of two
+  servers do not need 300 of the server's ``max_connections``. When the
+  server is full ("too many clients") a transaction waits and tries again
+  for up to :data:`PG_FULL_WAIT` seconds instead of losing the answer;
+* every failure to reach the database becomes a :class:`StoreError` in
+  Swedish that says what to check.
 """
 
 from __future__ import annotations
@@ -30,8 +48,11 @@ import datetime as dt
 import hmac
 import json
 import os
+import random
 import re
 import secrets
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -52,6 +73,10 @@ KINDS = ("single_choice", "multiple_choice", "matching", "scenario", "free_text"
 GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+PG_CONNECT_TIMEOUT = 10  # seconds; psycopg would otherwise wait as long as the operating system does
+PG_FULL_WAIT = 20.0  # seconds a transaction retries while PostgreSQL has no free connection slot
+PG_POOL = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}  # the server process only
+CREATE_LOCK = 0x53764B31  # pg_advisory_xact_lock key held while the tables are created
 
 metadata = sa.MetaData()
 
@@ -151,7 +176,11 @@ def now() -> dt.datetime:
 
 
 def database_url(db: str | os.PathLike | None) -> str:
-    """A SQLAlchemy URL from ``--db``: a URL as it is, or a path to an SQLite file."""
+    """A SQLAlchemy URL from ``--db``: a URL as it is, or a path to an SQLite file.
+
+    ``postgresql://`` and ``postgres://`` (as libpq and many hosting panels write
+    them) mean the psycopg 3 driver that ``.[postgresql]`` installs.
+    """
     if db is None:
         from ..paths import kit_root
 
@@ -159,9 +188,11 @@ def database_url(db: str | os.PathLike | None) -> str:
     text = str(db)
     if "://" in text:
         try:
-            sa.engine.make_url(text)
+            url = sa.engine.make_url(text)
         except Exception as exc:  # noqa: BLE001 - any parse error becomes one Swedish message
             raise ParameterError(f"--db: {text!r} är ingen giltig databasadress ({exc}).") from None
+        if url.drivername in ("postgresql", "postgres"):
+            return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         return text
     path = Path(text).expanduser().resolve()
     if path.is_dir():
@@ -190,9 +221,15 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
 
 class Store:
-    """All reads and writes of the workshop, each in one short transaction."""
+    """All reads and writes of the workshop, each in one short transaction.
 
-    def __init__(self, url: str | os.PathLike | None = None, *, create: bool = True):
+    ``create``: make the tables if they are missing (``samverkan serve``); without
+    it the database must exist. ``pool``: keep connections open between
+    transactions; by default only a creating store (the server process) does.
+    SQLite always pools (opening the file costs nothing on the server).
+    """
+
+    def __init__(self, url: str | os.PathLike | None = None, *, create: bool = True, pool: bool | None = None):
         self.url = database_url(url)
         is_sqlite = self.url.startswith("sqlite")
         if is_sqlite:
@@ -201,12 +238,22 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
             elif not path.exists():
                 raise ParameterError(f"Databasen {path} finns inte. Starta verkstaden med samverkan serve först.")
+        if is_sqlite:
+            options: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        else:
+            query = sa.engine.make_url(self.url).query
+            connect_args: dict[str, Any] = {}
+            if "connect_timeout" not in query:
+                connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+            if "application_name" not in query:
+                connect_args["application_name"] = "samverkansverkstaden"
+            options = {"connect_args": connect_args}
+            if create if pool is None else pool:
+                options.update(PG_POOL, pool_pre_ping=True)
+            else:
+                options["poolclass"] = sa.pool.NullPool
         try:
-            self.engine = sa.create_engine(
-                self.url,
-                connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
-                pool_pre_ping=not is_sqlite,
-            )
+            self.engine = sa.create_engine(self.url, **options)
         except ModuleNotFoundError as exc:
             raise StoreError(f"Drivrutinen för databasen saknas ({exc.name}). För PostgreSQL: "
                              "pip install -e '.[postgresql]' och en adress som postgresql+psycopg://…") from None
@@ -216,11 +263,7 @@ class Store:
         if is_sqlite:
             _sqlite_setup(self.engine)
         if create:
-            try:
-                self.create()
-            except sa.exc.OperationalError as exc:
-                where = self.engine.url.render_as_string(hide_password=True)
-                raise StoreError(f"Kan inte öppna databasen {where}: {str(exc.orig).strip()}") from None
+            self.create()
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -228,20 +271,67 @@ class Store:
     # -- set-up -----------------------------------------------------------
     def create(self) -> None:
         if self.dialect == "sqlite":
-            with self.engine.connect() as c:
+            with self._read() as c:
                 mode = c.exec_driver_sql("PRAGMA journal_mode").scalar()
                 if str(mode).lower() != "wal":
                     raise StoreError(f"SQLite-filen kan inte använda WAL-läge (fick {mode}); lägg den på en lokal disk.")
-        metadata.create_all(self.engine)
+            with self._guard():
+                metadata.create_all(self.engine)
+            with self._write() as c:
+                self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
+            return
+        # PostgreSQL: DDL is transactional; the lock keeps a second server that starts at the same
+        # moment from creating the same tables (it waits, then finds them made).
         with self._write() as c:
+            c.execute(sa.select(sa.func.pg_advisory_xact_lock(CREATE_LOCK)))
+            metadata.create_all(c)
             self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def _write(self):
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        return _WriteTx(self.engine)
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed at the end of the block."""
+        return self._transaction(write=True)
+
+    def _read(self):
+        """A connection for reading."""
+        return self._transaction(write=False)
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[sa.Connection]:
+        with self._guard():
+            conn = self._connect()
+            try:
+                if write:
+                    conn = conn.execution_options(sv_write=True)
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn
+            finally:
+                conn.close()
+
+    def _connect(self) -> sa.Connection:
+        """A connection; waits and tries again while PostgreSQL has no free slot."""
+        deadline = time.monotonic() + PG_FULL_WAIT
+        pause = 0.05
+        while True:
+            try:
+                return self.engine.connect()
+            except sa.exc.OperationalError as exc:
+                if self.dialect != "postgresql" or not _server_full(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause * (0.5 + random.random()))
+                pause = min(pause * 2, 1.0)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn a database that cannot be reached, or went away, into a Swedish :class:`StoreError`."""
+        try:
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise StoreError(unreachable_message(self.engine.url, exc)) from None
 
     def _insert(self, table: sa.Table):
         if self.dialect == "postgresql":
@@ -276,7 +366,7 @@ class Store:
     def check_key(self, key: str | None) -> bool:
         if not key or len(key) > 100:
             return False
-        with self.engine.connect() as c:
+        with self._read() as c:
             stored = c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key")).scalar()
         if stored is None:
             return False
@@ -304,7 +394,7 @@ class Store:
         raise StoreError("Kunde inte skapa en unik kod; försök igen.")  # pragma: no cover
 
     def session(self, session_id: int) -> Session:
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(sa.select(sessions).where(sessions.c.id == session_id)).mappings().first()
         if row is None:
             raise UnknownSession(f"Passet {session_id} finns inte.")
@@ -314,14 +404,14 @@ class Store:
         code = normalise_code(code)
         if not code:
             raise UnknownSession("Skriv koden som den som leder passet visar.")
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(sa.select(sessions).where(sessions.c.code == code)).mappings().first()
         if row is None:
             raise UnknownSession(f"Det finns inget pass med koden {code[:12]}. Kontrollera koden och försök igen.")
         return _session(row)
 
     def sessions(self) -> list[Session]:
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())).mappings()
             return [_session(r) for r in rows]
 
@@ -343,6 +433,12 @@ class Store:
             raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
         token = secrets.token_urlsafe(18)
         with self._write() as c:
+            # Lock the session's row while counting (PostgreSQL; SQLite's BEGIN IMMEDIATE locks the file):
+            # two joins at once on two servers must not both take the last place.
+            still_open = c.execute(sa.select(sessions.c.is_open).where(sessions.c.id == session.id)
+                                   .with_for_update(key_share=True)).scalar_one()
+            if not still_open:
+                raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
             count = c.execute(sa.select(sa.func.count()).select_from(participants)
                               .where(participants.c.session_id == session.id)).scalar_one()
             if count >= MAX_PARTICIPANTS:
@@ -354,7 +450,7 @@ class Store:
     def participant(self, token: str | None) -> Participant:
         if not token or not TOKEN_RE.fullmatch(token):
             raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
-        with self.engine.connect() as c:
+        with self._read() as c:
             row = c.execute(
                 sa.select(participants.c.id.label("pid"), participants.c.token, participants.c.grp, sessions)
                 .join(sessions, sessions.c.id == participants.c.session_id)
@@ -403,7 +499,7 @@ class Store:
 
     def progress(self, token: str) -> dict[tuple[str, str], Any]:
         """The participant's stored answers: ``{(exercise_id, item_id): value}``."""
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(
                 sa.select(answers.c.exercise_id, answers.c.item_id, answers.c.value)
                 .join(participants, participants.c.id == answers.c.participant_id)
@@ -413,7 +509,7 @@ class Store:
             return {(r.exercise_id, r.item_id): json.loads(r.value) for r in rows}
 
     def stats(self, session_id: int) -> Stats:
-        with self.engine.connect() as c:
+        with self._read() as c:
             n_part = c.execute(sa.select(sa.func.count()).select_from(participants)
                                .where(participants.c.session_id == session_id)).scalar_one()
             n_ans, last = c.execute(sa.select(sa.func.count(), sa.func.max(answers.c.answered_at))
@@ -422,7 +518,7 @@ class Store:
 
     def answers(self, session_id: int) -> list[dict[str, Any]]:
         """Every answer in the session, oldest first, with a participant number instead of the token."""
-        with self.engine.connect() as c:
+        with self._read() as c:
             numbers = {
                 pid: n for n, pid in enumerate(
                     c.execute(sa.select(participants.c.id).where(participants.c.session_id == session_id)
@@ -447,29 +543,46 @@ class Store:
         } for r in rows]
 
     def iter_groups(self, session_id: int) -> Iterator[tuple[str | None, int]]:
-        with self.engine.connect() as c:
+        with self._read() as c:
             rows = c.execute(sa.select(participants.c.grp, sa.func.count()).where(
                 participants.c.session_id == session_id).group_by(participants.c.grp))
             yield from ((r[0], r[1]) for r in rows)
 
 
-class _WriteTx:
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
+def _server_full(exc: sa.exc.OperationalError) -> bool:
+    text = str(exc.orig)
+    return "too many clients" in text or "remaining connection slots are reserved" in text
 
-    def __enter__(self) -> sa.Connection:
-        self.conn = self.engine.connect().execution_options(sv_write=True)
-        self.tx = self.conn.begin()
-        return self.conn
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        try:
-            if exc_type is None:
-                self.tx.commit()
-            else:
-                self.tx.rollback()
-        finally:
-            self.conn.close()
+def unreachable_message(url: sa.URL, exc: BaseException) -> str:
+    """What to check when the database cannot be used, in Swedish, with the driver's own words last."""
+    where = url.render_as_string(hide_password=True)
+    detail = str(getattr(exc, "orig", exc) or exc).strip()
+    detail = " ".join(detail.split())[:300]
+    if url.get_backend_name() == "sqlite":
+        return f"Kan inte använda databasfilen {url.database}: {detail}"
+    host = f"{url.host or 'localhost'}:{url.port or 5432}"
+    low = detail.lower()
+    if "password authentication failed" in low or "no password supplied" in low:
+        why = f"fel användarnamn eller lösenord för {url.username!r}. Kontrollera användare och lösenord i --db."
+    elif "does not exist" in low and "database" in low:
+        why = (f"databasen {url.database!r} finns inte på {host}. Skapa den först "
+               "(se docs/driftsattning.md, ”Skapa roll och databas”).")
+    elif "no pg_hba.conf entry" in low:
+        why = f"databasservern på {host} tar inte emot anslutningar från den här datorn (se pg_hba.conf)."
+    elif "too many clients" in low or "remaining connection slots" in low:
+        why = f"databasservern på {host} har inga lediga anslutningar (höj max_connections)."
+    elif "connection refused" in low:
+        why = f"ingen databasserver svarar på {host}. Kontrollera att PostgreSQL är igång och att adress och port stämmer."
+    elif "timeout" in low or "timed out" in low:
+        why = f"databasservern på {host} svarade inte i tid. Kontrollera adressen och nätverket."
+    elif "translate host name" in low or "name or service not known" in low:
+        why = f"datornamnet {url.host!r} är okänt. Kontrollera adressen i --db."
+    elif "server closed the connection" in low or "terminating connection" in low or "consuming input failed" in low:
+        why = f"förbindelsen med databasservern på {host} bröts. Försök igen om en stund."
+    else:
+        why = f"databasen på {host} gick inte att använda."
+    return f"Kan inte nå databasen {where}: {why} (PostgreSQL svarade: {detail})"
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
