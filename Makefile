@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8866
 ROOM ?= 30
 
-.PHONY: start lab test check bench bench-workshop browser clean
+.PHONY: start lab test check bench bench-workshop browser postgresql clean
 
 # Install (or refresh, when pyproject.toml changed) the kit and its test tools.
 $(STAMP): pyproject.toml
@@ -32,7 +32,7 @@ lab: $(STAMP)
 	$(BIN)/samverkan lab --host $(HOST)
 
 ## make test: install, then run the whole test suite (content check, unit, notebooks, Voila)
-test: $(STAMP) browser
+test: $(STAMP) browser postgresql
 	$(BIN)/samverkan check
 	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, one per core; loadfile keeps a notebook's nbval cells in one kernel
 
@@ -53,6 +53,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Installera Debians chromium först: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# Debian's PostgreSQL for the PostgreSQL tests. Only the programs are used: the tests start a
+# throwaway cluster of their own (initdb + pg_ctl on 127.0.0.1), never Debian's default cluster.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "Installera Debians postgresql först: sudo apt-get install postgresql" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache out

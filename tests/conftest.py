@@ -51,3 +51,28 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for this test process (see ``servers.postgres_cluster``).
+
+    Never skipped: when PostgreSQL is missing or will not start, every test
+    that needs it fails with the reason.
+    """
+    import contextlib
+
+    from .servers import PostgresUnavailable, postgres_cluster
+
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(postgres_cluster())
+        except PostgresUnavailable as exc:
+            pytest.fail(f"PostgreSQL-testerna kan inte köras: {exc}", pytrace=False)
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """A new, empty PostgreSQL database owned by the role ``verkstad``, as a ``postgresql+psycopg://`` URL."""
+    return postgres.database()

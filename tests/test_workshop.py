@@ -1,6 +1,8 @@
 """Workshop mode without a server: the store, the participant app, the dashboard, summaries, CSV, report.
 
-The store tests use real SQLite files; the concurrency test writes from 100
+The store tests run twice: on a real SQLite file (``[sqlite]``) and on a real
+PostgreSQL server (``[postgresql]``, a throwaway cluster started by the
+``postgres`` fixture in conftest.py). The concurrency test writes from 100
 separate processes at once.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
+import threading
 import traceback
 
 import pytest
@@ -21,9 +24,17 @@ LESSON = "03-principer"
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> & "citat"'
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> str:
+    """Where a test's store lives: a new SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "verkstad.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "verkstad.sqlite")
+def store(db):
+    s = Store(db)
     yield s
     s.close()
 
@@ -35,7 +46,8 @@ def kit():
     return loader.load_kit(paths.kit_root())
 
 
-def test_sqlite_file_is_in_wal_mode_with_busy_timeout(store):
+def test_sqlite_file_is_in_wal_mode_with_busy_timeout(tmp_path):
+    store = Store(tmp_path / "verkstad.sqlite")
     with store.engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
@@ -53,9 +65,39 @@ def test_database_url_accepts_path_or_url_and_rejects_a_folder(tmp_path):
         Store(tmp_path / "saknas.sqlite", create=False)
 
 
-def test_an_unreachable_database_gives_a_swedish_message():
-    with pytest.raises(StoreError, match="Drivrutinen för databasen saknas|Kan inte öppna databasen"):
+def test_postgresql_urls_mean_psycopg_and_only_the_server_process_pools(pg_url):
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    assert store_mod.database_url(plain) == pg_url
+    assert store_mod.database_url(plain.replace("postgresql://", "postgres://")) == pg_url
+    server = Store(plain)
+    assert server.dialect == "postgresql" and server.engine.pool.size() == store_mod.PG_POOL["pool_size"]
+    kernel = Store(pg_url, create=False)  # a participant kernel, the dashboard, report, export
+    assert type(kernel.engine.pool).__name__ == "NullPool"
+    with kernel.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT current_user").scalar() == "verkstad"  # not a superuser
+        assert c.exec_driver_sql("SELECT current_setting('application_name')").scalar() == "samverkansverkstaden"
+    assert "verkstad:" in repr(server) and pg_url.split(":")[2].split("@")[0] not in repr(server)  # no password
+    server.close()
+
+
+def test_an_unreachable_database_gives_a_swedish_message(pg_url, tmp_path):
+    with pytest.raises(StoreError, match=r"ingen databasserver svarar på 127\.0\.0\.1:1\. Kontrollera att PostgreSQL"):
         Store("postgresql+psycopg://nobody@127.0.0.1:1/verkstad")
+    with pytest.raises(StoreError, match="databasen 'saknas_har' finns inte"):
+        Store(pg_url.rsplit("/", 1)[0] + "/saknas_har")
+    password = pg_url.split("//", 1)[1].split("@")[0].split(":")[1]
+    with pytest.raises(StoreError, match="fel användarnamn eller lösenord för 'verkstad'") as refused:
+        Store(pg_url.replace(f":{password}@", ":fel-losenord@"))
+    assert password not in str(refused.value) and "fel-losenord" not in str(refused.value)
+    # Without create (a kernel, report, export) the first query is where it fails: still Swedish.
+    later = Store("postgresql+psycopg://nobody@127.0.0.1:1/verkstad", create=False)
+    with pytest.raises(StoreError, match="ingen databasserver svarar"):
+        later.session_by_code("ABC123")
+    with pytest.raises(StoreError, match="ingen databasserver svarar"):
+        later.record("T" * 24, "e", "i", "single_choice", 1)
+    run = subprocess.run([sys.executable, "-m", "samverkan.cli", "export", "ABC123", "--db",
+                          "postgresql://nobody@127.0.0.1:1/verkstad"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "Fel: Kan inte nå databasen" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_session_codes_are_short_unambiguous_and_typed_loosely(store):
@@ -72,11 +114,11 @@ def test_session_codes_are_short_unambiguous_and_typed_loosely(store):
         store.create_session("x", LESSON, "<b>")
 
 
-def test_facilitator_key_survives_a_restart_and_a_wrong_key_is_refused(tmp_path):
-    first = Store(tmp_path / "k.sqlite")
+def test_facilitator_key_survives_a_restart_and_a_wrong_key_is_refused(db):
+    first = Store(db)
     key = first.facilitator_key()
     first.close()
-    again = Store(tmp_path / "k.sqlite")
+    again = Store(db)
     assert again.facilitator_key() == key
     assert again.check_key(key) and again.check_key(key.lower())
     assert not again.check_key(key[:-1] + ("A" if key[-1] != "A" else "B"))
@@ -145,8 +187,9 @@ def _writer(url: str, code: str, barrier, errors) -> None:  # runs in a forked p
         errors.put(traceback.format_exc())
 
 
-def test_100_participants_writing_at_once_from_separate_processes_all_arrive(tmp_path):
-    s = Store(tmp_path / "rum.sqlite")
+def test_100_participants_writing_at_once_from_separate_processes_all_arrive(db):
+    """On PostgreSQL this also meets the default max_connections (100, three kept for superusers)."""
+    s = Store(db)
     session = s.create_session("Stort rum", LESSON)
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(100)
@@ -165,6 +208,89 @@ def test_100_participants_writing_at_once_from_separate_processes_all_arrive(tmp
     assert stats.participants == 100
     assert stats.answers == 500
     assert not any("locked" in e for e in found)
+    s.close()
+
+
+def test_the_participant_cap_holds_when_many_join_at_once(db, monkeypatch):
+    monkeypatch.setattr(store_mod, "MAX_PARTICIPANTS", 5)
+    s = Store(db)
+    session = s.create_session("Litet rum", LESSON)
+    barrier = threading.Barrier(12)
+    joined, full = [], []
+
+    def arrive() -> None:
+        barrier.wait(timeout=30)
+        try:
+            joined.append(s.join(session.code))
+        except StoreError as exc:
+            full.append(str(exc))
+
+    threads = [threading.Thread(target=arrive) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(joined) == 5 and s.stats(session.id).participants == 5
+    assert full == ["Passet är fullt."] * 7
+    s.close()
+
+
+def test_a_full_postgresql_server_makes_an_answer_wait_instead_of_failing(pg_url, monkeypatch):
+    import time
+
+    import psycopg
+
+    s = Store(pg_url)
+    session = s.create_session("Fullt", LESSON)
+    p = s.join(session.code)
+    kernel = Store(pg_url, create=False)  # connects per transaction, as a participant kernel does
+    hogs = []
+    try:
+        with pytest.raises(psycopg.OperationalError, match="too many clients|remaining connection slots"):
+            while len(hogs) < 200:
+                hogs.append(psycopg.connect(pg_url.replace("+psycopg", ""), connect_timeout=5))
+        release = threading.Timer(1.5, lambda: [h.close() for h in hogs[:2]])
+        release.start()
+        t0 = time.monotonic()
+        kernel.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 1, False)
+        assert time.monotonic() - t0 >= 1.0  # it waited for a free slot
+        assert s.stats(session.id).answers == 1
+        release.join()
+        with pytest.raises(psycopg.OperationalError, match="too many clients|remaining connection slots"):
+            while len(hogs) < 200:  # full again
+                hogs.append(psycopg.connect(pg_url.replace("+psycopg", ""), connect_timeout=5))
+        monkeypatch.setattr(store_mod, "PG_FULL_WAIT", 0.5)
+        with pytest.raises(StoreError, match="inga lediga anslutningar \\(höj max_connections\\)"):
+            kernel.record(p.token, "principer-quiz", "principer-quiz-2", "single_choice", 1, False)
+    finally:
+        for h in hogs:
+            h.close()
+    s.close()
+
+
+def test_servers_starting_at_once_on_an_empty_database_share_tables_and_key(postgres):
+    """Two (here: four) ``samverkan serve`` processes against one new PostgreSQL database, started together."""
+    for _round in range(3):
+        url = postgres.database("start")
+        barrier = threading.Barrier(4)
+        keys, errors = [], []
+
+        def start() -> None:
+            try:
+                barrier.wait(timeout=30)
+                st = Store(url)
+                keys.append(st.facilitator_key())
+                st.close()
+            except BaseException:  # noqa: BLE001
+                errors.append(traceback.format_exc())
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors, errors[0]
+        assert len(keys) == 4 and len(set(keys)) == 1
 
 
 def test_participant_view_restores_every_kind_of_answer(tmp_path, monkeypatch, kit):
