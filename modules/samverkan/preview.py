@@ -30,6 +30,7 @@ import ipywidgets as widgets
 
 from .render import escape
 from .schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS, check_params
+from .widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
 
 PREVIEW_ENV = "SAMVERKAN_PREVIEW_FILE"
 INTERVAL = 0.5  # seconds between looks at the file

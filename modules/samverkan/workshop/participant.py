@@ -22,6 +22,7 @@ import ipywidgets as widgets
 from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape
+from ..widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
 from . import pages
 from .store import Participant, Store, StoreError
 
@@ -157,6 +158,7 @@ class ParticipantView:
         self.next_button = widgets.Button(description="Nästa övning", button_style="info",
                                           tooltip="Gå till nästa övning")
         self.position = widgets.HTML()
+        self.notice = widgets.HTML()  # refused client updates to the picker and buttons show here
         self.body = widgets.VBox()
         self.prev_button.on_click(lambda _b: self._step(-1))
         self.next_button.on_click(lambda _b: self._step(+1))
@@ -164,9 +166,12 @@ class ParticipantView:
         self.picker.value = start
         self.show(start)
         self.picker.observe(self._on_pick, names="value")
-        self.widget = widgets.VBox([self.header, self.picker, self.position, self.body,
+        self.widget = widgets.VBox([self.header, self.picker, self.position, self.notice, self.body,
                                     widgets.HBox([self.prev_button, self.next_button])])
         self.widget.add_class("sv-participant")
+        from ..widgets.inbound import register_host
+
+        register_host(self.widget, self.notice)
 
     def exercise(self, index: int) -> Any:
         """The exercise widget at ``index``, built (and filled with saved answers) on first use."""
@@ -188,6 +193,7 @@ class ParticipantView:
     def show(self, index: int) -> None:
         index = max(0, min(index, len(self.ids) - 1))
         self.current = index
+        self.notice.value = ""
         self.body.children = [self.exercise(index)]
         self.position.value = f'<p class="sv-progress">Övning {index + 1} av {len(self.ids)}</p>'
         self.prev_button.disabled = index == 0
