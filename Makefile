@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8866
 ROOM ?= 30
 
-.PHONY: start lab test check bench bench-workshop browser postgresql clean
+.PHONY: start lab test check bench bench-build bench-workshop browser postgresql clean
 
 # Install (or refresh, when pyproject.toml changed) the kit and its test tools.
 $(STAMP): pyproject.toml
@@ -44,6 +44,10 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 
+## make bench-build: a full samverkan build (all lessons x audiences x levels) with 1 and 2 jobs
+bench-build: $(STAMP)
+	$(BIN)/python bench/build.py
+
 ## make bench-workshop: rooms of 1, 10, 50 and 150 participants arriving at the workshop server
 bench-workshop: $(STAMP) browser
 	$(BIN)/python bench/workshop.py
@@ -62,4 +66,4 @@ postgresql:
 	  else echo "Installera Debians postgresql först: sudo apt-get install postgresql" >&2; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache out
+	rm -rf $(VENV) .pytest_cache out bygge
