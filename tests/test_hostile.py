@@ -347,3 +347,11 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
         store.close()
     assert results == {"key_leaked": False, "range": True, "type": True, "huge": True, "still_works": True,
                        "output_on_page": False}
+
+
+def test_an_impossible_date_is_a_problem_with_its_line(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text("schema_version: 1\nworkshop:\n  title: Test\n  date: 2027-02-30\n  minutes: 60\n"
+                    "  agenda:\n    - title: Paus\n      minutes: 10\n", encoding="utf-8")
+    problems = loader.load_file(path, root=tmp_path).problems
+    assert [(p.line, "datum eller tal som inte finns" in p.message) for p in problems] == [(4, True)]

@@ -116,8 +116,8 @@ class Report:
 
     def summary(self) -> str:
         n = len(self.results)
-        text = (f"{n} lektionsversioner på {self.seconds:.0f} s: {self.count('byggd')} byggda, "
-                f"{self.count('återanvänd')} återanvända, {len(self.failed)} med fel.")
+        text = (f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} på {self.seconds:.0f} s: "
+                f"{self.count('byggd')} byggda, {self.count('återanvänd')} återanvända, {len(self.failed)} med fel.")
         return text
 
 
@@ -366,7 +366,8 @@ def index_page(report: Report, built: dt.datetime, links: list[tuple[str, str]] 
                 state = "<strong>fel</strong>"
             rows.append(f"<tr><td>{version}</td><td>{cell}</td><td>{state}</td></tr>")
     failed = report.failed
-    notice = (f'<p class="sv-error" role="alert">{len(failed)} lektionsversioner kunde inte byggas. '
+    word = "lektionsversion" if len(failed) == 1 else "lektionsversioner"
+    notice = (f'<p class="sv-error" role="alert">{len(failed)} {word} kunde inte byggas. '
               "Se felen i tabellen och rätta innehållet, till exempel med <code>samverkan check</code>.</p>"
               if failed else "")
     body = (f"<h1>Utskrifter från Samverkansverkstaden</h1>"

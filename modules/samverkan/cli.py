@@ -51,9 +51,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(problem)
     if kit.problems:
         n = len(kit.problems)
-        print(f"\n{n} problem i innehållet ({checked} filer kontrollerade).", file=sys.stderr)
+        print(f"\n{n} problem i innehållet ({checked} {'fil' if checked == 1 else 'filer'} kontrollerade).",
+              file=sys.stderr)
         return 1
-    print(f"Allt innehåll är giltigt: {checked} filer, {len(kit.lessons)} lektioner, "
+    print(f"Allt innehåll är giltigt: {checked} {'fil' if checked == 1 else 'filer'}, {len(kit.lessons)} lektioner, "
           f"{len(kit.exercises)} övningar, {len(kit.sources)} källor.")
     return 0
 
@@ -110,6 +111,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def build_failed(n: int) -> str:
+    return f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} kunde inte byggas"
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from . import build
     from .schema import AUDIENCES, LEVELS
@@ -122,7 +127,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     print(report.summary())
     print(f"Öppna {report.out / 'index.html'}")
     if report.failed:
-        print(f"{len(report.failed)} lektionsversioner kunde inte byggas; se felen ovan.", file=sys.stderr)
+        print(f"{build_failed(len(report.failed))}; se felen ovan.", file=sys.stderr)
         return 1
     return 0
 
@@ -135,7 +140,7 @@ def _cmd_kit(args: argparse.Namespace) -> int:
     print(f"Handledarguiden: {guide}")
     print(f"Alla utskrifter: {report.out / 'index.html'}")
     if report.failed:
-        print(f"{len(report.failed)} lektionsversioner kunde inte byggas; se felen ovan.", file=sys.stderr)
+        print(f"{build_failed(len(report.failed))}; se felen ovan.", file=sys.stderr)
         return 1
     return 0
 
@@ -144,9 +149,11 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     from . import paths
     from .errors import ParameterError
     from .preview import PREVIEW_ENV
-    from .schema import check_params
+    from .schema import AUDIENCES, LEVELS
 
-    check_params(args.audience, args.level)
+    if args.audience not in AUDIENCES or args.level not in LEVELS:
+        raise ParameterError(f"--audience ska vara {' eller '.join(AUDIENCES)} och --level "
+                             f"{' eller '.join(LEVELS)} (fick {args.audience[:40]!r} och {args.level[:40]!r}).")
     target = Path(args.file).expanduser().resolve()
     if not target.is_file():
         raise ParameterError(f"{args.file}: filen finns inte.")
@@ -160,12 +167,8 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         cmd.append("--no-browser")
     print(f"Förhandsvisning av {target} på http://127.0.0.1:{args.port}/ (avsluta med Ctrl+C). "
           "Spara filen, så visas ändringen.", flush=True)
-    import subprocess
-
-    try:
-        return subprocess.call(cmd, cwd=notebook.parent, env=env)
-    except KeyboardInterrupt:
-        return 0
+    os.chdir(notebook.parent)
+    os.execve(sys.executable, cmd, env)  # Voila takes over this process, so Ctrl+C and SIGTERM reach it
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:

@@ -103,7 +103,8 @@ def parse_plan(ctx, top: dict) -> Plan | None:  # noqa: ANN001 - loader._Ctx
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             date = value
         else:
-            ctx.problem(path + ("date",), f"ska vara ett datum som 2027-02-10, men är {value!r}")
+            hint = " (skriv datumet utan citattecken)" if isinstance(value, str) else ""
+            ctx.problem(path + ("date",), f"ska vara ett datum som 2027-02-10, men är {value!r}{hint}")
     start = None
     if "start" in m:
         value = m["start"]

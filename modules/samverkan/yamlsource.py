@@ -146,3 +146,6 @@ def _scalar(node: yaml.Node) -> Any:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         raise YamlSyntaxError(node.start_mark.line + 1, f"ogiltigt värde: {exc.problem}") from None
+    except (ValueError, TypeError, OverflowError):  # for example 2027-02-30: looks like a date, is none
+        raise YamlSyntaxError(node.start_mark.line + 1, f"ogiltigt värde {node.value[:40]!r}: ett datum eller tal "
+                                                        "som inte finns; rätta det eller sätt det inom citattecken") from None
