@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import ipywidgets as widgets
+import traitlets
 
 from ..errors import SamverkanError
 from ..render import escape, to_html
@@ -60,6 +61,16 @@ def status_html(message: str) -> str:
     return f'<div class="sv-status" role="alert"><strong>Obs!</strong> {escape(message)}</div>'
 
 
+# A focus outline that can be seen (WCAG 2.4.7; 3:1 against white): ipywidgets' own is a 1 px light-blue
+# line on buttons (2:1) and only a border colour on lists and text boxes. !important: JupyterLab's
+# widget styles set the outline of these controls with more specific selectors.
+FOCUS_CSS = """.jupyter-button:focus-visible, .jupyter-widgets button:focus-visible,
+.jupyter-widgets input:focus-visible, .jupyter-widgets select:focus-visible,
+.jupyter-widgets textarea:focus-visible, .jupyter-widgets a:focus-visible {
+  outline: 3px solid #c45500 !important; outline-offset: 2px; }
+.sv-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+"""
+
 STYLE = """
 <style>
 .sv-feedback, .sv-status { margin: .4em 0; line-height: 1.5; }
@@ -71,8 +82,24 @@ STYLE = """
 .sv-progress { color: #333; font-size: 95%; }
 .sv-legal { color: #333; font-size: 90%; }
 .sv-box { border-left: 4px solid #1f4e79; padding-left: .8em; margin: .5em 0 1em 0; }
-</style>
+""" + FOCUS_CSS + """</style>
 """
+
+
+class PlaceholderDropdown(widgets.Dropdown):
+    """A Dropdown whose first option (such as "Välj …") has the value None and stands for "nothing chosen".
+
+    ipywidgets maps the value None to no option at all, so the list would show an empty box after
+    ``value = None``; here None selects the first option, which is visible and read out.
+    """
+
+    @traitlets.observe("value")
+    def _propagate_value(self, change: Any) -> None:
+        if change["new"] is None and self._options_values[:1] == (None,):
+            if self.index != 0:
+                self.index = 0
+            return
+        super()._propagate_value(change)
 
 
 class ExerciseWidget(widgets.VBox):

@@ -10,7 +10,7 @@ from ..errors import ParameterError
 from ..grading import MatchingScore, grade_matching
 from ..render import plain
 from ..schema import Matching
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html
+from .base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html
 
 PLACEHOLDER = "Välj …"
 
@@ -30,7 +30,7 @@ class MatchingWidget(ExerciseWidget):
         rows = []
         for n, item in enumerate(exercise.items, start=1):
             text = widgets.HTML(f"<p><strong>{n}.</strong> {plain(item.text, self.level)}</p>")
-            dropdown = widgets.Dropdown(
+            dropdown = PlaceholderDropdown(  # "Välj …" is shown until a category is chosen
                 options=options, value=None, description=f"Påstående {n}:",
                 tooltip=plain(item.text, self.level), style={"description_width": "initial"},
                 layout=widgets.Layout(width="max-content"),
@@ -91,7 +91,7 @@ class MatchingWidget(ExerciseWidget):
     @guard
     def _on_reset(self, _button: Any = None) -> None:
         for dd, fb in zip(self.dropdowns, self.item_feedback):
-            dd.value = None
+            dd.value = None  # "Välj …"
             fb.value = ""
         self.score.value = ""
         self.result = None

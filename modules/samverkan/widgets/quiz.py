@@ -106,9 +106,12 @@ class QuizWidget(ExerciseWidget):
         self.prompt.value = self.html(q.prompt) + (f"<p>{hint}</p>" if hint else "")
         labels = [plain(c.text, self.level) for c in q.choices]
         if q.kind == "single_choice":
+            # The tooltip names the group for assistive technology (the workshop server's page script
+            # turns it into the radio group's aria-label); the question itself is shown above.
             self.choices = widgets.RadioButtons(
                 options=labels, index=None, layout=widgets.Layout(width="auto"),
-                description="", tooltip="Välj ett svar",
+                description="",
+                tooltip=f"Svar på fråga {position + 1}: {plain(q.prompt, self.level)}"[:300],
             )
         else:
             self.choices = MultiChoice(labels)

@@ -26,7 +26,8 @@ class ScenarioWidget(ExerciseWidget):
         self.intro = widgets.HTML(self.html(scenario.intro))
         self.progress = widgets.HTML()
         self.situation = widgets.HTML()
-        self.choices = widgets.RadioButtons(options=[], index=None, layout=widgets.Layout(width="auto"))
+        self.choices = widgets.RadioButtons(options=[], index=None, layout=widgets.Layout(width="auto"),
+                                            tooltip="Vad gör du? Välj ett alternativ")
         self.choose_button = widgets.Button(description="Välj", button_style="primary", icon="check",
                                             tooltip="Välj det markerade alternativet")
         self.consequence = widgets.HTML()
