@@ -28,17 +28,19 @@ import ipywidgets as widgets
 from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape, plain
+from ..widgets.base import FOCUS_CSS, PlaceholderDropdown
 from .store import Session, Store, StoreError
 
 log = logging.getLogger("samverkan.workshop")
 
 REFRESH_SECONDS = 1.0
+NO_SESSION = "Inga pass än"
 STYLE = """<style>
 .sv-code { font-size: 3.2em; font-weight: bold; letter-spacing: .12em; margin: .1em 0; color: #1f4e79; }
 .sv-item { border-top: 1px solid #bbb; padding-top: .4em; margin-top: .6em; }
 .sv-free li { margin: .3em 0; }
 .sv-progress { color: #333; }
-</style>"""
+""" + FOCUS_CSS + "</style>"
 
 
 def dashboard_app(query: dict[str, str] | None = None) -> widgets.Widget:
@@ -111,8 +113,8 @@ class Dashboard:
         self.create_button = widgets.Button(description="Skapa pass", button_style="primary",
                                             tooltip="Skapa ett nytt pass med en kod för deltagarna")
         self.create_button.on_click(self._guard(self._on_create))
-        self.picker = widgets.Dropdown(description="Visa pass:", style={"description_width": "initial"},
-                                       layout=widgets.Layout(width="36em"))
+        self.picker = PlaceholderDropdown(description="Visa pass:", style={"description_width": "initial"},
+                                          layout=widgets.Layout(width="36em"))
         self.picker.observe(self._guard(self._on_pick), names="value")
         self.toggle_button = widgets.Button(description="Stäng passet", tooltip="Stäng eller öppna passet för svar")
         self.toggle_button.on_click(self._guard(self._on_toggle))
@@ -153,10 +155,12 @@ class Dashboard:
         sessions = self.store.sessions()
         options = [(s.label, s.id) for s in sessions]
         current = select if select is not None else (self.session.id if self.session else None)
-        self.picker.options = options
         if options:
+            self.picker.options = options
             self.picker.value = current if current in [o[1] for o in options] else options[0][1]
         else:
+            self.picker.options = [(NO_SESSION, None)]  # shown in the list instead of an empty box
+            self.picker.index = 0
             self.session_box.children = [widgets.HTML("<p>Inga pass än. Skapa ett ovan.</p>")]
 
     # -- callbacks ----------------------------------------------------------
@@ -210,7 +214,9 @@ class Dashboard:
             f"<h2>{escape(s.name)}</h2>"
             f"<p>{escape(title)} · {'lättläst' if s.level == 'lattlast' else 'standardtext'} · {state}</p>"
             f"<p>Deltagarna går till <strong>{escape(self.public)}</strong> och skriver koden</p>"
-            f'<p class="sv-code" aria-label="Koden är {" ".join(escape(s.code))}">{escape(s.code)}</p>'
+            # aria-label is not allowed on a <p>; a screen reader reads the hidden line, sign by sign.
+            f'<p class="sv-code" aria-hidden="true">{escape(s.code)}</p>'
+            f'<p class="sv-sr">Koden är {" ".join(escape(s.code))}.</p>'
             f'<p>Direktlänk: <a href="{escape(link)}">{escape(link)}</a></p>'
         )
         self.toggle_button.description = "Stäng passet" if s.is_open else "Öppna passet igen"
