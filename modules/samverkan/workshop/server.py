@@ -14,7 +14,9 @@ Voila on ``voila_apps/`` with what a conference room needs:
   the page);
 * the store created on first start, and the facilitator key printed;
 * pages rewritten to ``lang="sv"`` and without the Font Awesome links to a
-  CDN (nothing leaves the machine; the buttons have text, so no icon is missed).
+  CDN (nothing leaves the machine; the buttons have text, so no icon is missed),
+  with a Swedish title, a main landmark and radio buttons grouped for the
+  keyboard and screen readers (:class:`SwedishPageTransform`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import shutil
 import socket
 import sys
 import tempfile
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -44,27 +47,92 @@ DASHBOARD_APP = "handledarvy.ipynb"
 PREPARED_MARK = 'id="cell-id=cell-01"'  # deltagare.ipynb's prepare() cell, as nbconvert renders it
 CULL_IDLE_SECONDS = 900
 QUIET_SECONDS = 3.0  # no arrival for this long: start refilling the reserve
-CDN_LINKS = (
-    b'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/all.min.css" type="text/css" />',
-    b'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/v4-shims.min.css" type="text/css" />',
-)
+CDN_LINK = re.compile(rb'<link rel="stylesheet" href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
+HEAD_LIMIT = 1 << 20  # a page whose head is not complete after 1 MB is passed on as it is
+# Added to every page Voila renders here (the lesson apps, the tools, the participant app, the
+# dashboard). ipywidgets' RadioButtons renders its inputs without a shared ``name`` and without a
+# group role, so a screen reader announced each answer as "1 of 1" and Tab stopped at every answer.
+# The script gives each group ``role="radiogroup"``, a name (the widget's visible description, or its
+# tooltip) and one ``name`` for its inputs, so that the arrow keys move between the answers.
+# (The focus outline is in the widgets' own style, samverkan.widgets.base.FOCUS_CSS.)
+A11Y_HEAD = b"""<script>
+(function () {
+  var groups = 0;
+  function groupName(box) {
+    var label = box.parentElement && box.parentElement.querySelector(":scope > .widget-label");
+    var text = label && label.style.display !== "none" ? label.textContent.trim() : "";
+    return text || (label && label.title) || "Svarsalternativ";
+  }
+  function fix() {
+    document.querySelectorAll(".widget-radio-box").forEach(function (box) {
+      if (!box.dataset.svGroup) {
+        box.dataset.svGroup = "sv-radio-" + (++groups);
+        box.setAttribute("role", "radiogroup");
+      }
+      var name = groupName(box);
+      if (box.getAttribute("aria-label") !== name) box.setAttribute("aria-label", name);
+      box.querySelectorAll("input[type=radio]").forEach(function (input) {
+        if (input.name !== box.dataset.svGroup) input.name = box.dataset.svGroup;
+      });
+    });
+  }
+  new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
+})();
+</script>
+"""
 
 
 class SwedishPageTransform(OutputTransform):
-    """``<html lang="sv">`` and no CDN links, on every HTML page Voila renders."""
+    """Every HTML page this server sends: ``lang="sv"``, a Swedish title, no CDN links, the page's
+    main landmark, and :data:`A11Y_HEAD`.
+
+    Voila streams its pages in pieces that can split a tag (its first piece ends inside
+    ``<html lang="``), so the page is held back until its head and the start of its body
+    have arrived, and rewritten as a whole.
+    """
+
+    titles: dict[str, str] = {}  # notebook file name -> page title (set by serve())
+
+    def __init__(self, request: Any):
+        super().__init__(request)
+        self.path = request.path
+        self.voila = "/voila/render/" in request.path
+        self.pending: bytearray | None = None
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):  # noqa: ANN001
-        if headers.get("Content-Type", "").startswith("text/html"):
-            new = re.sub(rb"<html( lang=\"[a-zA-Z-]*\")?>", b'<html lang="sv">', chunk, count=1)
-            for link in CDN_LINKS:
-                new = new.replace(link, b"")
-            if new != chunk and "Content-Length" in headers:
-                headers["Content-Length"] = str(len(new))
-            chunk = new
+        if not headers.get("Content-Type", "").startswith("text/html"):
+            return status_code, headers, chunk
+        if "Content-Length" in headers and not finishing:
+            return status_code, headers, chunk  # a fixed-length stream (a static file): leave it
+        self.pending = bytearray()
+        chunk = self._feed(chunk, finishing)
+        if "Content-Length" in headers:
+            headers["Content-Length"] = str(len(chunk))
         return status_code, headers, chunk
 
     def transform_chunk(self, chunk, finishing):  # noqa: ANN001
-        return chunk
+        return chunk if self.pending is None else self._feed(chunk, finishing)
+
+    def _feed(self, chunk: bytes, finishing: bool) -> bytes:
+        assert self.pending is not None
+        self.pending += chunk
+        complete = b'id="rendered_cells"' in self.pending or not self.voila
+        if not (finishing or complete or len(self.pending) > HEAD_LIMIT):
+            return b""
+        page, self.pending = bytes(self.pending), None
+        return self.rewrite(page)
+
+    def rewrite(self, page: bytes) -> bytes:
+        page = re.sub(rb"<html(\s[^>]*)?>", b'<html lang="sv">', page, count=1)
+        page = CDN_LINK.sub(b"", page)
+        title = self.titles.get(self.path.rsplit("/", 1)[-1])
+        if title:
+            tag = b"<title>" + html_escape(title).encode() + b"</title>"
+            page = re.sub(rb"<title>[^<]*</title>", lambda _m: tag, page, count=1)
+        if not self.voila:
+            return page  # this server's own pages have their landmarks and focus styles, and no script
+        page = page.replace(b"</head>", A11Y_HEAD + b"</head>", 1)
+        return page.replace(b'<div id="rendered_cells"', b'<div id="rendered_cells" role="main"', 1)
 
 
 class _Base(tornado.web.RequestHandler):
@@ -295,6 +363,14 @@ def app_list(kit: Any) -> list[tuple[str, str, str]]:
     return apps
 
 
+def page_titles(apps: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Each Voila page's title (Voila would show the file name, such as "03-principer")."""
+    titles = {path: f"{title} – Samverkansverkstaden" for title, path, _text in apps}
+    titles[PARTICIPANT_APP] = "Dina övningar – Samverkansverkstaden"
+    titles[DASHBOARD_APP] = "Handledarvy – Samverkansverkstaden"
+    return titles
+
+
 def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room_size: int = 30,
           log_level: str = "WARN") -> int:
     """Start the workshop server; returns when it stops."""
@@ -377,6 +453,7 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     cls = _voila_class()
     cls.store = store
     cls.apps = app_list(kit)
+    SwedishPageTransform.titles = page_titles(cls.apps)
     cls.room_size = room_size
 
     where = (store.url[len("sqlite:///"):] if store.url.startswith("sqlite:///")
