@@ -93,8 +93,13 @@ def test_an_unreachable_database_gives_a_swedish_message(pg_url, tmp_path):
     later = Store("postgresql+psycopg://nobody@127.0.0.1:1/verkstad", create=False)
     with pytest.raises(StoreError, match="ingen databasserver svarar"):
         later.session_by_code("ABC123")
-    with pytest.raises(StoreError, match="ingen databasserver svarar"):
-        later.record("T" * 24, "e", "i", "single_choice", 1)
+    # What a participant's screen shows: no address, no driver text (those go to the log).
+    for refused in (lambda: later.record("T" * 24, "e", "i", "single_choice", 1), lambda: later.join("ABC123"),
+                    lambda: later.participant("T" * 24), lambda: later.progress("T" * 24)):
+        with pytest.raises(StoreError) as shown:
+            refused()
+        assert str(shown.value) == store_mod.PARTICIPANT_UNAVAILABLE
+        assert "127.0.0.1" not in str(shown.value) and "säg till den som leder passet" in str(shown.value)
     run = subprocess.run([sys.executable, "-m", "samverkan.cli", "export", "ABC123", "--db",
                           "postgresql://nobody@127.0.0.1:1/verkstad"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "Fel: Kan inte nå databasen" in run.stderr and "Traceback" not in run.stderr
@@ -235,7 +240,7 @@ def test_the_participant_cap_holds_when_many_join_at_once(db, monkeypatch):
     s.close()
 
 
-def test_a_full_postgresql_server_makes_an_answer_wait_instead_of_failing(pg_url, monkeypatch):
+def test_a_full_postgresql_server_makes_an_answer_wait_instead_of_failing(pg_url, monkeypatch, caplog):
     import time
 
     import psycopg
@@ -260,8 +265,12 @@ def test_a_full_postgresql_server_makes_an_answer_wait_instead_of_failing(pg_url
             while len(hogs) < 200:  # full again
                 hogs.append(psycopg.connect(pg_url.replace("+psycopg", ""), connect_timeout=5))
         monkeypatch.setattr(store_mod, "PG_FULL_WAIT", 0.5)
+        with caplog.at_level("WARNING", logger="samverkan.workshop"):
+            with pytest.raises(StoreError, match="^Databasen svarar inte just nu"):  # the participant's screen
+                kernel.record(p.token, "principer-quiz", "principer-quiz-2", "single_choice", 1, False)
+        assert "inga lediga anslutningar (höj max_connections)" in caplog.text  # the log says why
         with pytest.raises(StoreError, match="inga lediga anslutningar \\(höj max_connections\\)"):
-            kernel.record(p.token, "principer-quiz", "principer-quiz-2", "single_choice", 1, False)
+            kernel.stats(session.id)  # the dashboard, report and export say it straight away
     finally:
         for h in hogs:
             h.close()

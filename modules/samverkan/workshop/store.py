@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import logging
 import os
 import random
 import re
@@ -78,6 +79,10 @@ PG_FULL_WAIT = 20.0  # seconds a transaction retries while PostgreSQL has no fre
 PG_POOL = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}  # the server process only
 CREATE_LOCK = 0x53764B31  # pg_advisory_xact_lock key held while the tables are created
 
+PARTICIPANT_UNAVAILABLE = ("Databasen svarar inte just nu, så det gick inte att spara eller visa dina svar. "
+                           "Försök igen om en stund, eller säg till den som leder passet.")
+
+log = logging.getLogger("samverkan.workshop")
 metadata = sa.MetaData()
 
 settings = sa.Table(
@@ -290,17 +295,21 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _write(self):
-        """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed at the end of the block."""
-        return self._transaction(write=True)
+    def _write(self, participant: bool = False):
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed at the end of the block.
 
-    def _read(self):
+        ``participant``: the error for an unreachable database is worded for a
+        participant's screen (no address, no driver message; those go to the log).
+        """
+        return self._transaction(write=True, participant=participant)
+
+    def _read(self, participant: bool = False):
         """A connection for reading."""
-        return self._transaction(write=False)
+        return self._transaction(write=False, participant=participant)
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[sa.Connection]:
-        with self._guard():
+    def _transaction(self, write: bool, participant: bool = False) -> Iterator[sa.Connection]:
+        with self._guard(participant):
             conn = self._connect()
             try:
                 if write:
@@ -326,12 +335,16 @@ class Store:
                 pause = min(pause * 2, 1.0)
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _guard(self, participant: bool = False) -> Iterator[None]:
         """Turn a database that cannot be reached, or went away, into a Swedish :class:`StoreError`."""
         try:
             yield
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            raise StoreError(unreachable_message(self.engine.url, exc)) from None
+            message = unreachable_message(self.engine.url, exc)
+            if participant:
+                log.warning("%s", message)
+                raise StoreError(PARTICIPANT_UNAVAILABLE) from None
+            raise StoreError(message) from None
 
     def _insert(self, table: sa.Table):
         if self.dialect == "postgresql":
@@ -400,11 +413,11 @@ class Store:
             raise UnknownSession(f"Passet {session_id} finns inte.")
         return _session(row)
 
-    def session_by_code(self, code: str | None) -> Session:
+    def session_by_code(self, code: str | None, *, participant: bool = False) -> Session:
         code = normalise_code(code)
         if not code:
             raise UnknownSession("Skriv koden som den som leder passet visar.")
-        with self._read() as c:
+        with self._read(participant) as c:
             row = c.execute(sa.select(sessions).where(sessions.c.code == code)).mappings().first()
         if row is None:
             raise UnknownSession(f"Det finns inget pass med koden {code[:12]}. Kontrollera koden och försök igen.")
@@ -428,11 +441,11 @@ class Store:
         group = (group or "").strip() or None
         if group is not None and not GROUP_RE.fullmatch(group):
             raise StoreError("Välj ett bord i listan, eller inget bord.")
-        session = self.session_by_code(code)
+        session = self.session_by_code(code, participant=True)
         if not session.is_open:
             raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
         token = secrets.token_urlsafe(18)
-        with self._write() as c:
+        with self._write(participant=True) as c:
             # Lock the session's row while counting (PostgreSQL; SQLite's BEGIN IMMEDIATE locks the file):
             # two joins at once on two servers must not both take the last place.
             still_open = c.execute(sa.select(sessions.c.is_open).where(sessions.c.id == session.id)
@@ -450,7 +463,7 @@ class Store:
     def participant(self, token: str | None) -> Participant:
         if not token or not TOKEN_RE.fullmatch(token):
             raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
-        with self._read() as c:
+        with self._read(participant=True) as c:
             row = c.execute(
                 sa.select(participants.c.id.label("pid"), participants.c.token, participants.c.grp, sessions)
                 .join(sessions, sessions.c.id == participants.c.session_id)
@@ -477,7 +490,7 @@ class Store:
         if not token or not TOKEN_RE.fullmatch(token):
             raise UnknownSession("Länken saknar en giltig deltagarkod.")
         stamp = now()
-        with self._write() as c:
+        with self._write(participant=True) as c:
             row = c.execute(
                 sa.select(participants.c.id, participants.c.session_id, sessions.c.is_open)
                 .join(sessions, sessions.c.id == participants.c.session_id)
@@ -499,7 +512,7 @@ class Store:
 
     def progress(self, token: str) -> dict[tuple[str, str], Any]:
         """The participant's stored answers: ``{(exercise_id, item_id): value}``."""
-        with self._read() as c:
+        with self._read(participant=True) as c:
             rows = c.execute(
                 sa.select(answers.c.exercise_id, answers.c.item_id, answers.c.value)
                 .join(participants, participants.c.id == answers.c.participant_id)
