@@ -65,10 +65,13 @@ def postgres():
     from .servers import PostgresUnavailable, postgres_cluster
 
     with contextlib.ExitStack() as stack:
+        problem = None
         try:
             cluster = stack.enter_context(postgres_cluster())
         except PostgresUnavailable as exc:
-            pytest.fail(f"PostgreSQL-testerna kan inte köras: {exc}", pytrace=False)
+            problem = str(exc)
+        if problem:
+            pytest.fail(f"PostgreSQL-testerna kan inte köras: {problem}", pytrace=False)
         yield cluster
 
 
