@@ -514,3 +514,18 @@ def test_dashboard_shows_the_picked_sessions_answers_even_for_the_same_lesson(tm
     assert "Bara i eftermiddagspasset" not in " ".join(w.value for w in d.items.children)
     d.picker.value = second.id
     assert "Bara i eftermiddagspasset" in " ".join(w.value for w in d.items.children)
+
+
+def test_serve_refuses_a_public_address_it_cannot_use(tmp_path):
+    """SAMVERKAN_PUBLIC_URL (the proxy's address, docs/driftsattning.md) must be the proxy's root."""
+    import os
+
+    from .servers import free_port
+
+    for bad in ("verkstad.kommun.se", "https://verkstad.kommun.se/verkstad/", "https://verkstad.kommun.se"):
+        run = subprocess.run([sys.executable, "-m", "samverkan.cli", "serve", "--port", str(free_port()),
+                              "--db", str(tmp_path / "x.sqlite"), "--room-size", "0"],
+                             capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "SAMVERKAN_PUBLIC_URL": bad})
+        assert run.returncode == 2, run.stderr[-500:]
+        assert "SAMVERKAN_PUBLIC_URL" in run.stderr and "sluta med /" in run.stderr and "Traceback" not in run.stderr
