@@ -38,7 +38,7 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
     nb = pm.execute_notebook(
         str(ROOT / "notebooks" / f"{lesson_id}.ipynb"), str(out),
         parameters={"audience": audience, "level": level}, kernel_name="python3",
-        cwd=str(ROOT / "notebooks"), progress_bar=False,
+        cwd=str(ROOT / "notebooks"), progress_bar=False, iopub_timeout=60,
     )
     shown = _outputs(nb)
     view = open_lesson(lesson_id, audience=audience, level=level)
@@ -70,7 +70,7 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
 def test_tool_notebooks_run_under_papermill(tmp_path, name, level):
     nb = pm.execute_notebook(
         str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"), parameters={"level": level},
-        kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False,
+        kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False, iopub_timeout=60,
     )
     views = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 1

@@ -221,7 +221,7 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
     try:
         nb = pm.execute_notebook(source_nb, str(executed), parameters={"audience": job.audience, "level": job.level},
                                  kernel_name="python3", cwd=str(Path(root) / "notebooks"), progress_bar=False,
-                                 kernel_manager_class=ipc_kernel_manager(), log_output=False)
+                                 kernel_manager_class=ipc_kernel_manager(), iopub_timeout=60, log_output=False)
     except PapermillExecutionError as exc:
         n = _cell_number(exc.source, source_nb)
         first = (exc.source or "").strip().splitlines()[-1:] or [""]

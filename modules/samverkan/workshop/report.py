@@ -137,7 +137,7 @@ def build_report(session: str, db: str | None = None, out: str | Path | None = N
         try:
             nb = pm.execute_notebook(str(NOTEBOOK), str(executed), parameters={"db": store.url, "session": found.code},
                                      progress_bar=progress, kernel_name="python3", cwd=tmp,
-                                     kernel_manager_class=ipc_kernel_manager())
+                                     kernel_manager_class=ipc_kernel_manager(), iopub_timeout=60)
         except PapermillExecutionError as exc:
             raise SamverkanError(f"Rapporten kunde inte skapas: {exc.ename}: {exc.evalue}") from None
     store.close()
