@@ -8,7 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+import json
+import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -234,3 +238,28 @@ def postgres_cluster(timeout: float = 60):
         if started:
             run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop", wait=60)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        return None
+
+
+def post_join(base: str, code: str, group: str = "") -> tuple[int, str, str]:
+    """POST the join form; returns (status, Location header, body)."""
+    data = urllib.parse.urlencode({"kod": code, "bord": group}).encode()
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        r = opener.open(urllib.request.Request(base + "/delta", data=data), timeout=10)
+        return r.status, r.headers.get("Location", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", ""), e.read().decode()
+
+
+def kernel_message(msg_type: str, content: dict, metadata: dict | None = None, session: str = "test") -> str:
+    """One Jupyter message as a browser sends it over the kernel websocket (JSON text frame)."""
+    return json.dumps({
+        "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session, "username": "",
+                   "date": "2026-11-23T00:00:00Z", "version": "5.3"},
+        "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
+    })

@@ -263,34 +263,20 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
 
     from samverkan.workshop.store import Store
 
-    from .servers import workshop_server
+    from .servers import kernel_message, post_join, workshop_server
 
     db = tmp_path / "fientlig.sqlite"
     with workshop_server(db, room_size=1) as (base, key):
         store = Store(db, create=False)
         session = store.create_session("Fientligt", "03-principer")
-        data = urllib.parse.urlencode({"kod": session.code, "bord": ""}).encode()
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-                return None
-
-        try:
-            urllib.request.build_opener(NoRedirect).open(urllib.request.Request(base + "/delta", data=data), timeout=30)
-            raise AssertionError("the join form did not redirect")
-        except urllib.error.HTTPError as e:
-            location = e.headers["Location"]
+        status, location, _ = post_join(base, session.code)
+        assert status == 303, "the join form did not redirect"
         html = urllib.request.urlopen(base + location, timeout=30).read().decode()
         assert key not in html
         kernel_id = re.search(r'"kernelId": "([0-9a-f-]{36})"', html).group(1)
 
         def message(msg_type: str, content: dict, metadata: dict | None = None) -> str:
-            return json.dumps({
-                "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": "angripare", "username": "",
-                           "date": "2026-11-23T00:00:00Z", "version": "5.3"},
-                "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell",
-                "buffers": [],
-            })
+            return kernel_message(msg_type, content, metadata, session="angripare")
 
         async def attack() -> dict:
             url = base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"

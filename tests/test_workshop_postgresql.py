@@ -26,8 +26,7 @@ import pytest
 
 from samverkan.workshop.store import Store
 
-from .servers import workshop_server
-from .test_workshop_server import post_join
+from .servers import kernel_message, post_join, workshop_server
 
 pytestmark = pytest.mark.notebooks
 LESSON = "03-principer"
@@ -67,11 +66,7 @@ class KernelParticipant:
         self.models = {cid: st.get("state", {}) for cid, st in msg["content"]["data"]["states"].items()}
 
     def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
-        self.ws.send(json.dumps({
-            "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": "deltagare", "username": "",
-                       "date": "2026-11-23T00:00:00Z", "version": "5.3"},
-            "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
-        }))
+        self.ws.send(kernel_message(msg_type, content, metadata, session="deltagare"))
 
     def _until(self, done, timeout: float = 60) -> dict:  # noqa: ANN001
         deadline = time.monotonic() + timeout

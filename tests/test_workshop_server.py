@@ -19,27 +19,11 @@ import pytest
 
 from samverkan.workshop.store import Store
 
-from .servers import free_port, workshop_server
+from .servers import free_port, kernel_message, post_join, workshop_server
 
 pytestmark = pytest.mark.notebooks
 LESSON = "03-principer"
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>Bord & "citat"'
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-        return None
-
-
-def post_join(base: str, code: str, group: str = "") -> tuple[int, str, str]:
-    """POST the join form; returns (status, Location header, body)."""
-    data = urllib.parse.urlencode({"kod": code, "bord": group}).encode()
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        r = opener.open(urllib.request.Request(base + "/delta", data=data), timeout=10)
-        return r.status, r.headers.get("Location", ""), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Location", ""), e.read().decode()
 
 
 @pytest.fixture(scope="module")
@@ -200,11 +184,7 @@ def test_a_websocket_execute_request_runs_nothing(server, tmp_path):
     marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
 
     def message(msg_type: str, content: dict) -> str:
-        return json.dumps({
-            "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": "angripare", "username": "",
-                       "date": "2026-11-23T00:00:00Z", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "content": content, "channel": "shell", "buffers": [],
-        })
+        return kernel_message(msg_type, content, session="angripare")
 
     async def probe() -> list[str]:
         url = base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id=angripare"

@@ -114,6 +114,10 @@ class Report:
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
 
+    def failed_text(self) -> str:
+        n = len(self.failed)
+        return f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} kunde inte byggas"
+
     def summary(self) -> str:
         n = len(self.results)
         text = (f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} på {self.seconds:.0f} s: "
@@ -366,8 +370,7 @@ def index_page(report: Report, built: dt.datetime, links: list[tuple[str, str]] 
                 state = "<strong>fel</strong>"
             rows.append(f"<tr><td>{version}</td><td>{cell}</td><td>{state}</td></tr>")
     failed = report.failed
-    word = "lektionsversion" if len(failed) == 1 else "lektionsversioner"
-    notice = (f'<p class="sv-error" role="alert">{len(failed)} {word} kunde inte byggas. '
+    notice = (f'<p class="sv-error" role="alert">{report.failed_text()}. '
               "Se felen i tabellen och rätta innehållet, till exempel med <code>samverkan check</code>.</p>"
               if failed else "")
     body = (f"<h1>Utskrifter från Samverkansverkstaden</h1>"
@@ -405,7 +408,6 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
     import multiprocessing
 
     from . import loader, notebooks
-    from .schema import Lesson  # noqa: F401 - for type readers
 
     root = paths.kit_root()
     out = Path(out) if out is not None else Path.cwd() / "bygge"
@@ -472,8 +474,3 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
         (out / "index.html").write_text(index_page(report, dt.datetime.now(), links, _earlier(out, manifest, report)),
                                         encoding="utf-8")
     return report
-
-
-def report_json(report: Report) -> str:
-    return json.dumps([{**asdict(r.job), "status": r.status, "seconds": round(r.seconds, 2), "error": r.error}
-                       for r in report.results], ensure_ascii=False, indent=1)

@@ -111,10 +111,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_failed(n: int) -> str:
-    return f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} kunde inte byggas"
-
-
 def _cmd_build(args: argparse.Namespace) -> int:
     from . import build
     from .schema import AUDIENCES, LEVELS
@@ -124,10 +120,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
     levels = build.parse_list(args.level, LEVELS, "nivån", "--level")
     report = build.build(lessons, audiences, levels, out=args.out, jobs=args.jobs, force=args.force,
                          progress=not args.quiet)
+    return _build_outcome(report, [f"Öppna {report.out / 'index.html'}"])
+
+
+def _build_outcome(report, lines: list[str]) -> int:  # noqa: ANN001 - build.Report
+    """Print a build's summary and where to look; exit code 1 when a lesson version failed."""
     print(report.summary())
-    print(f"Öppna {report.out / 'index.html'}")
+    for line in lines:
+        print(line)
     if report.failed:
-        print(f"{build_failed(len(report.failed))}; se felen ovan.", file=sys.stderr)
+        print(f"{report.failed_text()}; se felen ovan.", file=sys.stderr)
         return 1
     return 0
 
@@ -136,13 +138,7 @@ def _cmd_kit(args: argparse.Namespace) -> int:
     from .plan import build_kit
 
     guide, report = build_kit(args.plan, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet)
-    print(report.summary())
-    print(f"Handledarguiden: {guide}")
-    print(f"Alla utskrifter: {report.out / 'index.html'}")
-    if report.failed:
-        print(f"{build_failed(len(report.failed))}; se felen ovan.", file=sys.stderr)
-        return 1
-    return 0
+    return _build_outcome(report, [f"Handledarguiden: {guide}", f"Alla utskrifter: {report.out / 'index.html'}"])
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import ipywidgets as widgets
 from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape
-from ..widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
+from ..widgets import inbound as _inbound  # importing the widgets package also installs the inbound guard
 from . import pages
 from .store import Participant, Store, StoreError
 
@@ -169,9 +169,7 @@ class ParticipantView:
         self.widget = widgets.VBox([self.header, self.picker, self.position, self.notice, self.body,
                                     widgets.HBox([self.prev_button, self.next_button])])
         self.widget.add_class("sv-participant")
-        from ..widgets.inbound import register_host
-
-        register_host(self.widget, self.notice)
+        _inbound.register_host(self.widget, self.notice)
 
     def exercise(self, index: int) -> Any:
         """The exercise widget at ``index``, built (and filled with saved answers) on first use."""
