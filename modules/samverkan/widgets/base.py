@@ -86,6 +86,54 @@ STYLE = """
 """
 
 
+# -- shared layout and style models ----------------------------------------------------------
+# Every ipywidgets control brings its own Layout model, and most a Style model too: a matching exercise of
+# eight statements was 136 models, each one a comm the kernel opens, the server relays and the browser
+# builds. A workshop room of 150 arriving together pays that 150 times on two cores. Controls built with
+# lean() share one frozen Layout (and Style) per kernel for each set of attributes instead, which cuts the
+# models per exercise by about half (bench/workshop.py measures the effect).
+
+_SHARED: dict[tuple, widgets.Widget] = {}
+
+
+def _frozen(change: Any) -> None:
+    raise RuntimeError(
+        f"{type(change['owner']).__name__} is shared by many widgets (samverkan.widgets.base.lean); "
+        f"give the widget its own layout or style instead of changing {change['name']!r}"
+    )
+
+
+def shared(cls: type, **attrs: Any) -> widgets.Widget:
+    """One model of ``cls`` (a Layout or a Style) with ``attrs``, shared by every widget that asks for it.
+
+    It is frozen: changing it raises, since the change would show on every widget that uses it.
+    A closed model (``Widget.close_all()``) is replaced by a new one.
+    """
+    key = (cls, tuple(sorted(attrs.items())))
+    model = _SHARED.get(key)
+    if model is None or getattr(model, "comm", None) is None:
+        model = cls(**attrs)
+        model.observe(_frozen, names=[k for k in model.keys if not k.startswith("_")])
+        _SHARED[key] = model
+    return model
+
+
+def lean(cls: type, *args: Any, layout: Any = None, style: Any = None, **kwargs: Any) -> Any:
+    """``cls(*args, **kwargs)`` whose layout and style are :func:`shared` models.
+
+    ``layout`` and ``style`` may be dicts of attributes (as ipywidgets takes them) or, for a
+    widget that must change its own later, a model of its own.
+    """
+    if not isinstance(layout, widgets.Widget):
+        layout = shared(widgets.Layout, **(layout or {}))
+    trait = cls.class_traits().get("style")
+    if trait is not None and not isinstance(style, widgets.Widget):
+        kwargs["style"] = shared(trait.klass, **(style or {}))
+    elif style is not None:
+        kwargs["style"] = style
+    return cls(*args, layout=layout, **kwargs)
+
+
 class PlaceholderDropdown(widgets.Dropdown):
     """A Dropdown whose first option (such as "Välj …") has the value None and stands for "nothing chosen".
 
@@ -120,7 +168,7 @@ class ExerciseWidget(widgets.VBox):
         self.audience = audience
         self.sources = sources or {}
         self.on_answer = on_answer
-        self.status = widgets.HTML(value="")
+        self.status = lean(widgets.HTML, value="")
         self.add_class("sv-exercise")
 
     def restore(self, saved: Mapping[str, Any]) -> None:

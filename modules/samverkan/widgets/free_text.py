@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from ..errors import ParameterError
 from ..render import escape, plain
 from ..schema import FreeText
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
+from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 
 class FreeTextWidget(ExerciseWidget):
@@ -18,17 +18,18 @@ class FreeTextWidget(ExerciseWidget):
     def __init__(self, exercise: FreeText, *, saved_note: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.exercise = exercise
-        self.title = widgets.HTML(STYLE + heading(plain(exercise.title, self.level)))
-        self.prompt = widgets.HTML(self.html(exercise.prompt))
-        self.answer = widgets.Textarea(
+        self.title = lean(widgets.HTML, STYLE + heading(plain(exercise.title, self.level)))
+        self.prompt = lean(widgets.HTML, self.html(exercise.prompt))
+        self.answer = lean(
+            widgets.Textarea,
             value="", placeholder="Skriv ditt svar här. Skriv inga namn eller personuppgifter.",
             description="Ditt svar:", style={"description_width": "initial"},
-            layout=widgets.Layout(width="100%", height="7em"),
+            layout=dict(width="100%", height="7em"),
         )
-        self.counter = widgets.HTML()
-        self.submit_button = widgets.Button(description="Skicka svar", button_style="primary", icon="paper-plane",
+        self.counter = lean(widgets.HTML)
+        self.submit_button = lean(widgets.Button, description="Skicka svar", button_style="primary", icon="paper-plane",
                                             tooltip="Skicka ditt svar")
-        self.guidance = widgets.HTML()
+        self.guidance = lean(widgets.HTML)
         self.saved_note = saved_note or "Ditt svar sparas inte; det finns bara på den här sidan."
         self.answer.observe(self._on_type, names="value")
         self.submit_button.on_click(self._on_submit)

@@ -10,7 +10,7 @@ from ..errors import ParameterError
 from ..grading import MatchingScore, grade_matching
 from ..render import plain
 from ..schema import Matching
-from .base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html
+from .base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html, lean
 
 PLACEHOLDER = "Välj …"
 
@@ -23,31 +23,31 @@ class MatchingWidget(ExerciseWidget):
         self.exercise = exercise
         self.result: MatchingScore | None = None
         options = [(PLACEHOLDER, None)] + [(plain(c.label, self.level), c.id) for c in exercise.categories]
-        self.title = widgets.HTML(STYLE + heading(plain(exercise.title, self.level)))
-        self.prompt = widgets.HTML(self.html(exercise.prompt))
+        self.title = lean(widgets.HTML, STYLE + heading(plain(exercise.title, self.level)))
+        self.prompt = lean(widgets.HTML, self.html(exercise.prompt))
         self.dropdowns: list[widgets.Dropdown] = []
         self.item_feedback: list[widgets.HTML] = []
         rows = []
         for n, item in enumerate(exercise.items, start=1):
-            text = widgets.HTML(f"<p><strong>{n}.</strong> {plain(item.text, self.level)}</p>")
-            dropdown = PlaceholderDropdown(  # "Välj …" is shown until a category is chosen
+            text = lean(widgets.HTML, f"<p><strong>{n}.</strong> {plain(item.text, self.level)}</p>")
+            dropdown = lean(PlaceholderDropdown,  # "Välj …" is shown until a category is chosen
                 options=options, value=None, description=f"Påstående {n}:",
                 tooltip=plain(item.text, self.level), style={"description_width": "initial"},
-                layout=widgets.Layout(width="max-content"),
+                layout=dict(width="max-content"),
             )
-            feedback = widgets.HTML()
+            feedback = lean(widgets.HTML)
             self.dropdowns.append(dropdown)
             self.item_feedback.append(feedback)
-            rows.append(widgets.VBox([text, dropdown, feedback], layout=widgets.Layout(margin="0 0 .6em 0")))
-        self.items_box = widgets.VBox(rows)
-        self.check_button = widgets.Button(description="Rätta", button_style="primary", icon="check",
+            rows.append(lean(widgets.VBox, [text, dropdown, feedback], layout=dict(margin="0 0 .6em 0")))
+        self.items_box = lean(widgets.VBox, rows)
+        self.check_button = lean(widgets.Button, description="Rätta", button_style="primary", icon="check",
                                            tooltip="Rätta alla dina val")
-        self.reset_button = widgets.Button(description="Börja om", icon="refresh", tooltip="Töm alla val och börja om")
-        self.score = widgets.HTML()
+        self.reset_button = lean(widgets.Button, description="Börja om", icon="refresh", tooltip="Töm alla val och börja om")
+        self.score = lean(widgets.HTML)
         self.check_button.on_click(self._on_check)
         self.reset_button.on_click(self._on_reset)
         self.children = [self.title, self.prompt, self.items_box,
-                         widgets.HBox([self.check_button, self.reset_button]), self.status, self.score]
+                         lean(widgets.HBox, [self.check_button, self.reset_button]), self.status, self.score]
 
     def assignments(self) -> dict[str, str | None]:
         return {item.id: dd.value for item, dd in zip(self.exercise.items, self.dropdowns)}

@@ -11,7 +11,7 @@ from ..errors import ParameterError
 from ..grading import Feedback, check_answer
 from ..render import plain
 from ..schema import Question, Quiz
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html
+from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html, lean
 
 
 class MultiChoice(widgets.VBox):
@@ -21,7 +21,7 @@ class MultiChoice(widgets.VBox):
 
     def __init__(self, labels: list[str], **kwargs: Any):
         self.checkboxes = [
-            widgets.Checkbox(value=False, description=label, indent=False, layout=widgets.Layout(width="auto"))
+            lean(widgets.Checkbox, value=False, description=label, indent=False, layout=dict(width="auto"))
             for label in labels
         ]
         super().__init__(children=self.checkboxes, **kwargs)
@@ -54,26 +54,26 @@ class QuizWidget(ExerciseWidget):
         ]
         self.results: dict[str, Feedback] = {}
         self.position = 0
-        self.title = widgets.HTML(STYLE + heading(plain(quiz.title, self.level)))
-        self.intro = widgets.HTML(self.html(quiz.intro))
-        self.progress = widgets.HTML()
-        self.prompt = widgets.HTML()
-        self.choices: widgets.RadioButtons | MultiChoice = widgets.RadioButtons()
-        self.check_button = widgets.Button(
-            description="Rätta svaret", button_style="primary", icon="check",
+        self.title = lean(widgets.HTML, STYLE + heading(plain(quiz.title, self.level)))
+        self.intro = lean(widgets.HTML, self.html(quiz.intro))
+        self.progress = lean(widgets.HTML)
+        self.prompt = lean(widgets.HTML)
+        self.choices: widgets.RadioButtons | MultiChoice = lean(widgets.RadioButtons)
+        self.check_button = lean(
+            widgets.Button, description="Rätta svaret", button_style="primary", icon="check",
             tooltip="Rätta ditt svar på frågan",
         )
-        self.feedback = widgets.HTML()
-        self.prev_button = widgets.Button(description="Föregående fråga", icon="arrow-left", tooltip="Gå till föregående fråga")
-        self.next_button = widgets.Button(description="Nästa fråga", icon="arrow-right", tooltip="Gå till nästa fråga")
-        self.score = widgets.HTML()
+        self.feedback = lean(widgets.HTML)
+        self.prev_button = lean(widgets.Button, description="Föregående fråga", icon="arrow-left", tooltip="Gå till föregående fråga")
+        self.next_button = lean(widgets.Button, description="Nästa fråga", icon="arrow-right", tooltip="Gå till nästa fråga")
+        self.score = lean(widgets.HTML)
         self.check_button.on_click(self._on_check)
         self.prev_button.on_click(self._on_prev)
         self.next_button.on_click(self._on_next)
-        self.nav = widgets.HBox([self.prev_button, self.next_button])
-        self.choice_box = widgets.VBox()
+        self.nav = lean(widgets.HBox, [self.prev_button, self.next_button])
+        self.choice_box = lean(widgets.VBox)
         if not self.questions:
-            self.children = [self.title, widgets.HTML("<p>Den här övningen har inga frågor för din målgrupp.</p>")]
+            self.children = [self.title, lean(widgets.HTML, "<p>Den här övningen har inga frågor för din målgrupp.</p>")]
             return
         self.children = [
             self.title, self.intro, self.progress, self.prompt, self.choice_box,
@@ -108,8 +108,8 @@ class QuizWidget(ExerciseWidget):
         if q.kind == "single_choice":
             # The tooltip names the group for assistive technology (the workshop server's page script
             # turns it into the radio group's aria-label); the question itself is shown above.
-            self.choices = widgets.RadioButtons(
-                options=labels, index=None, layout=widgets.Layout(width="auto"),
+            self.choices = lean(
+                widgets.RadioButtons, options=labels, index=None, layout=dict(width="auto"),
                 description="",
                 tooltip=f"Svar på fråga {position + 1}: {plain(q.prompt, self.level)}"[:300],
             )

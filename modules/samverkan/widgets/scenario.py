@@ -10,7 +10,7 @@ from ..errors import ParameterError
 from ..grading import ScenarioRun
 from ..render import plain
 from ..schema import RATING_LABELS, Scenario
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
+from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 
 class ScenarioWidget(ExerciseWidget):
@@ -22,26 +22,26 @@ class ScenarioWidget(ExerciseWidget):
         super().__init__(**kwargs)
         self.scenario = scenario
         self.run = ScenarioRun(scenario)
-        self.title = widgets.HTML(STYLE + heading(plain(scenario.title, self.level)))
-        self.intro = widgets.HTML(self.html(scenario.intro))
-        self.progress = widgets.HTML()
-        self.situation = widgets.HTML()
-        self.choices = widgets.RadioButtons(options=[], index=None, layout=widgets.Layout(width="auto"),
+        self.title = lean(widgets.HTML, STYLE + heading(plain(scenario.title, self.level)))
+        self.intro = lean(widgets.HTML, self.html(scenario.intro))
+        self.progress = lean(widgets.HTML)
+        self.situation = lean(widgets.HTML)
+        self.choices = lean(widgets.RadioButtons, options=[], index=None, layout=dict(width="auto"),
                                             tooltip="Vad gör du? Välj ett alternativ")
-        self.choose_button = widgets.Button(description="Välj", button_style="primary", icon="check",
+        self.choose_button = lean(widgets.Button, description="Välj", button_style="primary", icon="check",
                                             tooltip="Välj det markerade alternativet")
-        self.consequence = widgets.HTML()
-        self.continue_button = widgets.Button(description="Fortsätt", icon="arrow-right", tooltip="Gå vidare i scenariot")
-        self.back_button = widgets.Button(description="Ångra senaste valet", icon="undo", tooltip="Gå tillbaka ett steg")
-        self.restart_button = widgets.Button(description="Börja om", icon="refresh", tooltip="Börja om scenariot från början")
-        self.outcome = widgets.HTML()
+        self.consequence = lean(widgets.HTML)
+        self.continue_button = lean(widgets.Button, description="Fortsätt", icon="arrow-right", tooltip="Gå vidare i scenariot")
+        self.back_button = lean(widgets.Button, description="Ångra senaste valet", icon="undo", tooltip="Gå tillbaka ett steg")
+        self.restart_button = lean(widgets.Button, description="Börja om", icon="refresh", tooltip="Börja om scenariot från början")
+        self.outcome = lean(widgets.HTML)
         self.choose_button.on_click(self._on_choose)
         self.continue_button.on_click(self._on_continue)
         self.back_button.on_click(self._on_back)
         self.restart_button.on_click(self._on_restart)
-        self.body = widgets.VBox()
+        self.body = lean(widgets.VBox)
         self.children = [self.title, self.intro, self.progress, self.body, self.status,
-                         widgets.HBox([self.back_button, self.restart_button])]
+                         lean(widgets.HBox, [self.back_button, self.restart_button])]
         self._render_step()
 
     def _restore(self, saved: Any) -> None:

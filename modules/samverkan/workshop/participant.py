@@ -23,6 +23,7 @@ from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape
 from ..widgets import inbound as _inbound  # importing the widgets package also installs the inbound guard
+from ..widgets.base import lean
 from . import pages
 from .store import Participant, Store, StoreError
 
@@ -45,6 +46,9 @@ def prepare() -> None:
         files = (sorted(root.glob("exercises/*/ovningar.yaml")) + sorted(root.glob("exercises/*/lektion.yaml"))
                  + [root / "data" / "kallor.yaml"])
         _STATE["kit"] = loader.load_kit(root, files)
+        from ..render import to_html
+
+        to_html("**Förberedd** | [länk](#)")  # imports mistune and builds its parser now, not at arrival
     if os.environ.get("VOILA_PREHEAT") == "True":
         import websockets.sync.client  # noqa: F401 - wait_for_request() needs it; pay for it now
 
@@ -147,19 +151,19 @@ class ParticipantView:
         if not session.is_open:
             parts.append('<p role="alert"><strong>Passet är stängt.</strong> Du kan läsa frågorna, '
                          "men nya svar sparas inte.</p>")
-        self.header = widgets.HTML("".join(parts))
+        self.header = lean(widgets.HTML, "".join(parts))
         from ..render import plain
 
         titles = [(f"{n}. {plain(kit.exercises[e].title, session.level)}"
                    + (" ✓" if e in self.saved else ""), n - 1) for n, e in enumerate(self.ids, start=1)]
-        self.picker = widgets.Dropdown(options=titles, description="Övning:", style={"description_width": "initial"},
-                                       layout=widgets.Layout(width="auto", max_width="100%"))
-        self.prev_button = widgets.Button(description="Föregående övning", tooltip="Gå till föregående övning")
-        self.next_button = widgets.Button(description="Nästa övning", button_style="info",
+        self.picker = lean(widgets.Dropdown, options=titles, description="Övning:", style={"description_width": "initial"},
+                           layout={"width": "auto", "max_width": "100%"})
+        self.prev_button = lean(widgets.Button, description="Föregående övning", tooltip="Gå till föregående övning")
+        self.next_button = lean(widgets.Button, description="Nästa övning", button_style="info",
                                           tooltip="Gå till nästa övning")
-        self.position = widgets.HTML()
-        self.notice = widgets.HTML()  # refused client updates to the picker and buttons show here
-        self.body = widgets.VBox()
+        self.position = lean(widgets.HTML)
+        self.notice = lean(widgets.HTML)  # refused client updates to the picker and buttons show here
+        self.body = lean(widgets.VBox)
         self.prev_button.on_click(lambda _b: self._step(-1))
         self.next_button.on_click(lambda _b: self._step(+1))
         start = next((i for i, e in enumerate(self.ids) if e not in self.saved), 0)
@@ -167,7 +171,7 @@ class ParticipantView:
         self.show(start)
         self.picker.observe(self._on_pick, names="value")
         self.widget = widgets.VBox([self.header, self.picker, self.position, self.notice, self.body,
-                                    widgets.HBox([self.prev_button, self.next_button])])
+                                    lean(widgets.HBox, [self.prev_button, self.next_button])])
         self.widget.add_class("sv-participant")
         _inbound.register_host(self.widget, self.notice)
 
