@@ -97,6 +97,14 @@ _SHARED: dict[tuple, widgets.Widget] = {}
 
 
 def _frozen(change: Any) -> None:
+    owner = change["owner"]
+    if getattr(owner, "_sv_restoring", False):
+        return
+    owner._sv_restoring = True
+    try:
+        setattr(owner, change["name"], change["old"])  # put it back, then say why
+    finally:
+        owner._sv_restoring = False
     raise RuntimeError(
         f"{type(change['owner']).__name__} is shared by many widgets (samverkan.widgets.base.lean); "
         f"give the widget its own layout or style instead of changing {change['name']!r}"
@@ -106,7 +114,7 @@ def _frozen(change: Any) -> None:
 def shared(cls: type, **attrs: Any) -> widgets.Widget:
     """One model of ``cls`` (a Layout or a Style) with ``attrs``, shared by every widget that asks for it.
 
-    It is frozen: changing it raises, since the change would show on every widget that uses it.
+    It is frozen: a change is undone and raises, since it would show on every widget that uses it.
     A closed model (``Widget.close_all()``) is replaced by a new one.
     """
     key = (cls, tuple(sorted(attrs.items())))
