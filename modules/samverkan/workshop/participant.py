@@ -160,7 +160,7 @@ class ParticipantView:
                            layout={"width": "auto", "max_width": "100%"})
         self.prev_button = lean(widgets.Button, description="Föregående övning", tooltip="Gå till föregående övning")
         self.next_button = lean(widgets.Button, description="Nästa övning", button_style="info",
-                                          tooltip="Gå till nästa övning")
+                                tooltip="Gå till nästa övning")
         self.position = lean(widgets.HTML)
         self.notice = lean(widgets.HTML)  # refused client updates to the picker and buttons show here
         self.body = lean(widgets.VBox)
