@@ -10,9 +10,19 @@ Everything a trainer or a lawyer may want to change lives in data files:
   its expected outcome.
 
 The logic is three-valued: each answer is yes, no or unknown ("vet inte"). Form rules are tried
-in order. The first rule that is certainly true wins, unless an earlier rule could not be decided:
-then the form is ``oklart`` and the outcome names the answers it depends on. "Vet inte" therefore
-never leads to a false verdict. The outcome is training, not legal advice.
+in order and the first rule that is true wins. The verdict has two levels (issue 16):
+
+* ``category``: ``köp`` (the authority buys a service: LOU or LOV) or ``stöd`` (it supports the
+  organisation's own activity: bidrag or IOP), from the form or from the category rules;
+* ``form``: the tool searches every way the unknown answers could be filled in. One possible form
+  is the verdict, with the ``conditions`` it rests on when some completions fit no form; two on the
+  same side give the likelier one (``preferred`` in the data file) with the other in
+  ``alternatives``; forms on both sides, or none, give ``oklart`` with what it depends on.
+
+Guarantee: answering a question left as "vet inte" never turns a definite form (no conditions, no
+alternatives) into another form, and turns a conditional verdict only into its form, one of its
+alternatives, or ``oklart`` when one of its conditions fails. The outcome is training, not legal
+advice.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from .schema import Source, Text
 from .yamlsource import YamlSyntaxError, format_path, parse_yaml
 
 FORMS = ("bidrag", "iop", "upphandling", "lov", "oklart")
+CATEGORIES = ("köp", "stöd")
 PROCEDURES = ("direktupphandling", "annonserad", "oklart")
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 # Swedish spellings a trainer may write in an answers file; YAML turns bare yes/no into booleans.
@@ -48,6 +59,7 @@ class Option:
     value: str
     label: str
     reason: Text | None = None
+    condition: Text | None = None  # "om …": the answer as a condition a verdict can rest on
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,7 @@ class Rule:
     when: Any  # the condition tree, normalised (see _condition)
     forms: tuple[str, ...] = FORMS
     references: tuple[str, ...] = ()
+    category: str | None = None  # for a form: "köp" or "stöd"
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,8 @@ class Model:
     reserved: tuple[Rule, ...]
     red_flags: tuple[Rule, ...]
     checks: tuple[Rule, ...]
+    categories: tuple[Rule, ...] = ()  # "köp" and "stöd": when the answers settle the first level
+    preferred: tuple[str, ...] = ()  # the likelier form first, when two on the same side remain
 
     def question(self, key: str) -> QuestionDef | None:
         return next((q for q in self.questions if q.key == key), None)
@@ -130,9 +145,9 @@ def _condition(ctx: loader._Ctx, value: Any, path: tuple, keys: dict[str, Questi
 
 
 def _rule(ctx: loader._Ctx, value: Any, path: tuple, keys: dict[str, QuestionDef], *, id_key: str = "id",
-          condition: bool = True, forms: bool = False) -> Rule | None:
+          condition: bool = True, forms: bool = False, category: bool = False) -> Rule | None:
     required = [id_key, "label"] + (["when"] if condition else [])
-    optional = ["text", "references"] + (["forms"] if forms else [])
+    optional = ["text", "references"] + (["forms"] if forms else []) + (["category"] if category else [])
     m = ctx.mapping(value, path, required, optional)
     if m is None:
         return None
@@ -148,13 +163,18 @@ def _rule(ctx: loader._Ctx, value: Any, path: tuple, keys: dict[str, QuestionDef
             if f not in FORMS:
                 ctx.problem(path + ("forms", i), f"okänd form '{f}'. Tillåtna: {', '.join(FORMS)}")
         applies = tuple(f for f in items if f in FORMS)
+    cat = m.get("category")
+    if cat is not None and cat not in CATEGORIES:
+        ctx.problem(path + ("category",), f"okänd kategori '{cat}'. Tillåtna: {', '.join(CATEGORIES)}")
+        cat = None
     if rid is None or label is None:
         return None
-    return Rule(rid, label, text, when, applies, tuple(refs))
+    return Rule(rid, label, text, when, applies, tuple(refs), cat)
 
 
 def _question(ctx: loader._Ctx, value: Any, path: tuple) -> QuestionDef | None:
-    m = ctx.mapping(value, path, ["key", "kind", "question"], ["help", "options", "if_yes", "if_no"])
+    m = ctx.mapping(value, path, ["key", "kind", "question"],
+                    ["help", "options", "if_yes", "if_no", "condition_yes", "condition_no"])
     if m is None:
         return None
     key = ctx.opt(m, "key", path, ctx.string, max_length=60)
@@ -166,17 +186,17 @@ def _question(ctx: loader._Ctx, value: Any, path: tuple) -> QuestionDef | None:
     help_ = ctx.optional_text(m, "help", path)
     options: list[Option] = []
     if kind == "yesno":
-        options = [Option(YES, "Ja", ctx.optional_text(m, "if_yes", path)),
-                   Option(NO, "Nej", ctx.optional_text(m, "if_no", path))]
+        options = [Option(YES, "Ja", ctx.optional_text(m, "if_yes", path), ctx.optional_text(m, "condition_yes", path)),
+                   Option(NO, "Nej", ctx.optional_text(m, "if_no", path), ctx.optional_text(m, "condition_no", path))]
     elif kind == "choice":
         for i, o in enumerate(ctx.opt(m, "options", path, ctx.list_of, min_len=2) or []):
             p = path + ("options", i)
-            om = ctx.mapping(o, p, ["value", "label"], ["reason"])
+            om = ctx.mapping(o, p, ["value", "label"], ["reason", "condition"])
             if om is None:
                 continue
             val, label = ctx.opt(om, "value", p, ctx.ident), ctx.opt(om, "label", p, ctx.string, max_length=200)
             if val and label:
-                options.append(Option(val, label, ctx.optional_text(om, "reason", p)))
+                options.append(Option(val, label, ctx.optional_text(om, "reason", p), ctx.optional_text(om, "condition", p)))
     if kind in ("yesno", "choice"):
         options.append(Option(UNKNOWN, "Vet inte"))
     if key is None or question is None:
@@ -186,7 +206,8 @@ def _question(ctx: loader._Ctx, value: Any, path: tuple) -> QuestionDef | None:
 
 def _decision_file(ctx: loader._Ctx, top: dict) -> Model | None:
     ctx.mapping(top, (), ["decision"], ["schema_version"])
-    m = ctx.mapping(top.get("decision"), ("decision",), ["questions", "forms", "procedures", "reserved", "red_flags", "checks"], [])
+    m = ctx.mapping(top.get("decision"), ("decision",), ["questions", "forms", "procedures", "reserved", "red_flags", "checks"],
+                    ["categories", "preferred"])
     if m is None:
         return None
     d = ("decision",)
@@ -204,20 +225,41 @@ def _decision_file(ctx: loader._Ctx, top: dict) -> Model | None:
     forms = []
     for i, v in enumerate(raw_forms):
         last = i == len(raw_forms) - 1
-        r = _rule(ctx, v, d + ("forms", i), keys, id_key="form", condition=not last)
+        r = _rule(ctx, v, d + ("forms", i), keys, id_key="form", condition=not last, category=True)
         if r is None:
             continue
         if r.id not in FORMS:
             ctx.problem(d + ("forms", i, "form"), f"okänd form '{r.id}'. Tillåtna: {', '.join(FORMS)}")
         if last and r.id != "oklart":
             ctx.problem(d + ("forms", i), "den sista formen ska vara 'oklart', utan villkor: den gäller när ingen regel avgör")
+        if not last and "categories" in m and r.category is None:
+            ctx.problem(d + ("forms", i), f"formen '{r.id}' saknar 'category' ({' eller '.join(CATEGORIES)})")
         forms.append(r)
+    categories = []
+    for i, v in enumerate(ctx.list_of(m["categories"], d + ("categories",)) or [] if "categories" in m else []):
+        p = d + ("categories", i)
+        cm = ctx.mapping(v, p, ["category", "label", "when"], ["text", "references"])
+        if cm is None:
+            continue
+        if cm.get("category") not in CATEGORIES:
+            ctx.problem(p + ("category",), f"okänd kategori '{cm.get('category')}'. Tillåtna: {', '.join(CATEGORIES)}")
+            continue
+        label = ctx.opt(cm, "label", p, ctx.string, max_length=200)
+        when = _condition(ctx, cm["when"], p + ("when",), keys) if "when" in cm else None
+        if label and when is not None:
+            categories.append(Rule(cm["category"], label, ctx.optional_text(cm, "text", p), when,
+                                   references=tuple(loader._source_ids(ctx, cm, p, key="references")), category=cm["category"]))
+    preferred = tuple(ctx.list_of(m["preferred"], d + ("preferred",)) or []) if "preferred" in m else ()
+    for i, f in enumerate(preferred):
+        if f not in FORMS or f == "oklart":
+            ctx.problem(d + ("preferred", i), f"okänd form '{f}'. Tillåtna: {', '.join(x for x in FORMS if x != 'oklart')}")
     procedures = {r.id: r for r in rules("procedures", condition=False)}
     for pid in PROCEDURES:
         if "procedures" in m and pid not in procedures:
             ctx.problem(d + ("procedures",), f"förfarandet '{pid}' saknas")
     model = Model(tuple(questions), tuple(forms), procedures, tuple(rules("reserved", forms=True)),
-                  tuple(rules("red_flags", forms=True)), tuple(rules("checks", condition=False, forms=True)))
+                  tuple(rules("red_flags", forms=True)), tuple(rules("checks", condition=False, forms=True)),
+                  tuple(categories), preferred)
     for q in ("value_sek", "date"):
         if q not in keys:
             ctx.problem(d + ("questions",), f"frågan '{q}' saknas; förfarandet räknas ut från den")
@@ -351,6 +393,10 @@ def _atoms(cond: Any, answers: Answers, want: bool | None) -> list[tuple[str, An
 class Outcome:
     form: str
     form_label: str
+    category: str  # "köp", "stöd" or "oklart"
+    verdict: str  # the verdict in one sentence: first level, form, conditions and alternatives
+    conditions: list[str]  # "om …": what the form rests on, among the unanswered questions
+    alternatives: list[str]  # other forms on the same side that the unanswered questions leave open
     summary: str
     procedure: str | None
     procedure_text: str | None
@@ -427,9 +473,112 @@ def _procedure(model: Model, answers: Answers, periods: list[Period], level: str
     return pid, text, threshold, list(rule.references) + list(period.sources)
 
 
+def _search(model: Model, values: dict[str, Any]) -> tuple[frozenset[str], set[str]]:
+    """Every form that some completion of the unknown answers gives ("oklart": no rule fits), and the
+    questions whose answer can change which one (issue 16).
+
+    Exact: a branch stops as soon as three-valued evaluation settles the first true rule, which then
+    holds for every completion below it; otherwise it branches on an unknown answer of the first
+    undecided rule.
+    """
+    relevant: set[str] = set()
+    memo: dict[frozenset, frozenset[str]] = {}
+
+    def first(answers: Answers) -> tuple[str | None, Rule | None]:
+        for rule in model.forms:
+            if rule.when is None:
+                return rule.id, None
+            v = _eval(rule.when, answers)
+            if v is T:
+                return rule.id, None
+            if v is U:
+                return None, rule
+        return "oklart", None
+
+    def go(vals: dict[str, Any]) -> frozenset[str]:
+        key_ = frozenset(vals.items())
+        if key_ in memo:
+            return memo[key_]
+        answers = Answers(vals)
+        winner, pending = first(answers)
+        if winner is not None:
+            result = frozenset([winner])
+        else:
+            key = next(k for k, _ in _atoms(pending.when, answers, None))
+            branches = [go({**vals, key: o.value}) for o in model.question(key).options if o.value != UNKNOWN]
+            if len(set(branches)) > 1:
+                relevant.add(key)
+            result = frozenset().union(*branches)
+        memo[key_] = result
+        return result
+
+    return go({k: v for k, v in values.items() if v != UNKNOWN}), relevant
+
+
+def _phrase(model: Model, key: str, values: frozenset, level: str, sources: Mapping[str, Source]) -> str:
+    """An answer as a condition: "om avtalet inte har sanktioner"."""
+    q = model.question(key)
+    opts = [o for o in q.options if o.value in values and o.value != UNKNOWN]
+    texts = [_render(o.condition, level, sources) for o in opts if o.condition is not None]
+    if len(texts) == len(opts) and texts:
+        return " eller ".join(texts)
+    labels = " eller ".join(o.label.lower() for o in opts)
+    return f"om svaret på frågan ”{q.question.get(level)}” är {labels}"
+
+
+def _conditions(model: Model, cond: Any, answers: Answers, level: str, sources: Mapping[str, Source]) -> list[tuple[list[str], str]]:
+    """What must still hold for ``cond`` to be true: (keys, phrase) for each undecided part."""
+    if _eval(cond, answers) is not U:
+        return []
+    op = cond[0]
+    if op == "is":
+        return [([cond[1]], _phrase(model, cond[1], cond[2], level, sources))]
+    if op == "all":
+        return [c for sub in cond[1] for c in _conditions(model, sub, answers, level, sources)]
+    if op == "any":
+        parts = [c for sub in cond[1] for c in _conditions(model, sub, answers, level, sources)]
+        return [([k for keys, _ in parts for k in keys], " eller ".join(p for _, p in parts))] if parts else []
+    keys = [k for k, _ in _atoms(cond, answers, None)]
+    return [(keys, "om " + " och ".join(f"”{model.question(k).question.get(level)}” besvaras" for k in keys))]
+
+
+def _join(phrases: list[str]) -> str:
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " och " + phrases[-1]
+
+
+def _lower_first(label: str) -> str:
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+VERDICT_CATEGORY = {"köp": "Köp", "stöd": "Stöd, inte köp"}
+
+
+def _verdict(model: Model, form: Rule, category: str, conditions: list[str], alternatives: list[tuple[Rule, list[str]]],
+             both: bool) -> str:
+    """The verdict in one Swedish sentence."""
+    if form.id == "oklart":
+        if both:
+            return "Oklart – svaren pekar både mot köp och mot stöd."
+        if category in VERDICT_CATEGORY:
+            return f"{VERDICT_CATEGORY[category]}, men formen går inte att avgöra."
+        return "Oklart – svaren räcker inte för att avgöra formen, eller så pekar de åt olika håll."
+    out = f"{VERDICT_CATEGORY.get(category, 'Oklart')}: {_lower_first(form.label)}"
+    if conditions:
+        out += ", " + _join(conditions)
+    for alt, alt_conditions in alternatives:
+        out += f"; alternativet är {_lower_first(alt.label)}" + (", " + _join(alt_conditions) if alt_conditions else "")
+    return out + "."
+
+
+def category_rule(model: Model, answers: Answers) -> str | None:
+    """The first level when a category rule settles it (true whatever the unknown answers are)."""
+    return next((c.id for c in model.categories if _eval(c.when, answers) is T), None)
+
+
 def decide(answers: Answers | Mapping[str, Any], model: Model | None = None, periods: list[Period] | None = None,
            sources: Mapping[str, Source] | None = None, level: str = "standard") -> Outcome:
-    """The recommended form, with reasons, red flags, reserved options, checks and references."""
+    """The verdict (category and form, with conditions and alternatives), reasons, red flags,
+    reserved options, checks and references."""
     if model is None or periods is None or sources is None:
         kit = load()
         model, periods, sources = model or kit[0], periods if periods is not None else kit[1], sources or kit[2]
@@ -437,34 +586,28 @@ def decide(answers: Answers | Mapping[str, Any], model: Model | None = None, per
         answers, problems = check_answers(dict(answers), model, "svaren")
         if problems:
             raise ContentError(problems)
-    undecided: list[Rule] = []
-    chosen: Rule | None = None
-    for rule in model.forms:
-        if rule.when is None:
-            chosen = rule
-            break
-        v = _eval(rule.when, answers)
-        if v is T:
-            chosen = rule
-            break
-        if v is U:
-            undecided.append(rule)
-    assert chosen is not None  # the last form has no condition (checked when loading)
-    q_reason = {}
-    for q in model.questions:
-        for o in q.options:
-            q_reason[(q.key, o.value)] = o.reason
+    possible, relevant = _search(model, answers.values)
+    order = list(model.preferred) + [f.id for f in model.forms if f.id not in model.preferred]
+    concrete = [f for f in order if f in possible and f != "oklart"]
+    rule_of = {f.id: f for f in model.forms}
+    sides = {rule_of[f].category for f in concrete}
+    both = len(sides) > 1
+    form_rule = model.form("oklart") if both or not concrete else rule_of[concrete[0]]
+    form = form_rule.id
+    definite = form != "oklart" and possible == {form}
+    if form != "oklart":
+        category = form_rule.category or "oklart"
+    else:
+        category = "oklart" if both else (category_rule(model, answers) or "oklart")
+    conditions: list[str] = []
+    alternatives: list[tuple[Rule, list[str]]] = []
+    if form != "oklart" and not definite:
+        conditions = [p for _, p in _conditions(model, form_rule.when, answers, level, sources)]
+        alternatives = [(rule_of[f], [p for _, p in _conditions(model, rule_of[f].when, answers, level, sources)])
+                        for f in concrete[1:]]
+    depends = [q.key for q in model.questions if q.key in relevant]
+    q_reason = {(q.key, o.value): o.reason for q in model.questions for o in q.options}
     reasons: list[str] = []
-    depends: list[str] = []
-    possible: list[str] = []
-    form_rule = chosen
-    if undecided:
-        form_rule = model.form("oklart")
-        possible = [r.id for r in undecided] + ([chosen.id] if chosen.id != "oklart" else [])
-        for r in undecided:
-            for key, _ in _atoms(r.when, answers, None):
-                if key not in depends:
-                    depends.append(key)
     if form_rule.when is not None:
         for key, value in _atoms(form_rule.when, answers, True):
             text = q_reason.get((key, value))
@@ -472,13 +615,12 @@ def decide(answers: Answers | Mapping[str, Any], model: Model | None = None, per
                 line = _render(text, level, sources)
                 if line not in reasons:
                     reasons.append(line)
-    elif not undecided:
+    elif not concrete:
         # No rule fits: say which answers pull in different directions.
         for q in model.questions:
             text = q_reason.get((q.key, answers.get(q.key)))
             if text is not None:
                 reasons.append(_render(text, level, sources))
-    form = form_rule.id
     refs: list[str] = list(form_rule.references)
 
     procedure = procedure_text = None
@@ -491,19 +633,33 @@ def decide(answers: Answers | Mapping[str, Any], model: Model | None = None, per
         return [r for r in rules if form in r.forms and (r.when is None or _eval(r.when, answers) is T)]
 
     reserved = applying(model.reserved)
+    reserved_possible = [(r, [p for _, p in _conditions(model, r.when, answers, level, sources)])
+                         for r in model.reserved if form in r.forms and r.when is not None and _eval(r.when, answers) is U]
     flags = applying(model.red_flags)
     checks = applying(model.checks)
-    for r in reserved + flags + checks:
+    for r in reserved + flags + checks + [r for r, _ in reserved_possible]:
         refs += r.references
+    for alt, _ in alternatives:
+        refs += alt.references
+    if category in CATEGORIES and form == "oklart":
+        refs += next((c.references for c in model.categories if c.id == category), ())
     depends_text = [f"{model.question(k).question.get(level)}" for k in depends if model.question(k)]
     summary = _render(form_rule.text, level, sources)
-    if form == "oklart" and possible:
-        labels = ", ".join(model.form(f).label for f in possible)
+    if form == "oklart" and concrete:
+        labels = ", ".join(model.form(f).label for f in concrete)
         summary += f" Möjliga former: {labels}."
+    if form == "oklart" and category in CATEGORIES:
+        text = next((c.text for c in model.categories if c.id == category), None)
+        if text is not None:
+            summary = _render(text, level, sources) + " " + summary
     unique_refs = list(dict.fromkeys(refs))
     return Outcome(
         form=form,
         form_label=form_rule.label,
+        category=category,
+        verdict=_verdict(model, form_rule, category, conditions, alternatives, both),
+        conditions=conditions,
+        alternatives=[a.id for a, _ in alternatives],
         summary=summary,
         procedure=procedure,
         procedure_text=procedure_text,
@@ -511,31 +667,41 @@ def decide(answers: Answers | Mapping[str, Any], model: Model | None = None, per
         red_flags=[r.id for r in flags],
         reasons=reasons,
         depends_on=depends,
-        possible_forms=possible,
+        possible_forms=[] if definite else concrete,
         checks=[_render(r.text, level, sources) for r in checks],
         references=[{"id": s, "short": sources[s].short, "reference": sources[s].reference, "url": sources[s].url}
                     for s in unique_refs if s in sources],
         thresholds=threshold,
         details={
             "reserved_options": [{"id": r.id, "label": r.label, "text": _render(r.text, level, sources)} for r in reserved],
+            "reserved_possible": [{"id": r.id, "label": r.label, "text": _render(r.text, level, sources),
+                                   "conditions": c} for r, c in reserved_possible],
             "red_flags": [{"id": r.id, "label": r.label, "text": _render(r.text, level, sources)} for r in flags],
             "depends_on": [{"key": k, "question": t} for k, t in zip(depends, depends_text)],
+            "alternatives": [{"id": a.id, "label": a.label, "conditions": c} for a, c in alternatives],
         },
     )
 
 
 def outcome_text(o: Outcome, model: Model) -> str:
-    """The outcome as plain Swedish text for a terminal."""
+    """The outcome as plain Swedish text for a terminal: the verdict first, then the conditions."""
     from .render import plain
 
-    lines = [f"Förslag: {o.form_label}", "", plain(o.summary)]
+    lines = [f"Förslag: {o.verdict}"]
+    if o.conditions:
+        lines += ["", "Förslaget förutsätter:"] + [f"  - {c}" for c in o.conditions]
+    if o.alternatives:
+        lines += ["", "Alternativ:"] + [f"  - {a['label']}" + (f", {_join(a['conditions'])}" if a["conditions"] else "")
+                                        for a in o.details["alternatives"]]
+    lines += ["", plain(o.summary)]
     if o.procedure:
         lines += ["", f"Förfarande: {model.procedures[o.procedure].label}", plain(o.procedure_text or "")]
     sections = [
         ("Därför", [plain(r) for r in o.reasons]),
         ("Det beror på", [d["question"] for d in o.details["depends_on"]]),
         ("Varningssignaler", [f"{r['label']}: {plain(r['text'])}" for r in o.details["red_flags"]]),
-        ("Reserverad upphandling som kan vara möjlig", [f"{r['label']}: {plain(r['text'])}" for r in o.details["reserved_options"]]),
+        ("Reserverad upphandling som kan vara möjlig", [f"{r['label']}: {plain(r['text'])}" for r in o.details["reserved_options"]]
+         + [f"{r['label']}, {_join(r['conditions'])}: {plain(r['text'])}" for r in o.details.get("reserved_possible", [])]),
         ("Kontrollera också", [plain(c) for c in o.checks]),
         ("Källor", [f"{r['short']}: {r['reference']}" + (f" <{r['url']}>" if r.get("url") else "") for r in o.references]),
     ]
@@ -562,6 +728,8 @@ class Case:
     explanation: Text
     sources: tuple[str, ...]
     line: int | None = None
+    category: str | None = None  # expected first level; None: not checked
+    alternatives: tuple[str, ...] | None = None  # expected alternatives; None: not checked
 
 
 def _cases_file(ctx: loader._Ctx, top: dict) -> dict[str, Case] | None:
@@ -578,7 +746,8 @@ def _cases_file(ctx: loader._Ctx, top: dict) -> dict[str, Case] | None:
         situation = ctx.opt(m, "situation", p, ctx.text)
         explanation = ctx.opt(m, "explanation", p, ctx.text)
         answers = ctx.opt(m, "answers", p, lambda v, pp: ctx.mapping(v, pp, [], list(v) if isinstance(v, dict) else []))
-        e = ctx.opt(m, "expected", p, lambda v, pp: ctx.mapping(v, pp, ["form"], ["procedure", "reserved_options", "red_flags"]))
+        e = ctx.opt(m, "expected", p, lambda v, pp: ctx.mapping(v, pp, ["form"], ["procedure", "reserved_options", "red_flags",
+                                                                                  "category", "alternatives"]))
         sources = loader._source_ids(ctx, m, p)
         if e is None or cid is None or not (title and situation and explanation) or answers is None:
             continue
@@ -595,11 +764,19 @@ def _cases_file(ctx: loader._Ctx, top: dict) -> dict[str, Case] | None:
             ctx.problem(pe, "'procedure' ska anges när formen är upphandling, och bara då")
             continue
         lists = {}
-        for key in ("reserved_options", "red_flags"):
+        for key in ("reserved_options", "red_flags", "alternatives"):
             items = ctx.list_of(e[key], pe + (key,), min_len=0) if key in e else []
             lists[key] = tuple(str(x) for x in items or [])
+        for i, f in enumerate(lists["alternatives"]):
+            if f not in FORMS or f in ("oklart", form):
+                ctx.problem(pe + ("alternatives", i), f"'{f}' kan inte vara ett alternativ till formen {form}")
+        category = e.get("category")
+        if category is not None and category not in CATEGORIES + ("oklart",):
+            ctx.problem(pe + ("category",), f"okänd kategori '{category}'. Tillåtna: {', '.join(CATEGORIES + ('oklart',))}")
+            continue
         out[cid] = Case(cid, title, situation, dict(answers), form, procedure, lists["reserved_options"],
-                        lists["red_flags"], explanation, sources, ctx.doc.line(p))
+                        lists["red_flags"], explanation, sources, ctx.doc.line(p), category,
+                        lists["alternatives"] if "alternatives" in e else None)
     ctx.unique_ids([(c.get("id") if isinstance(c, dict) else None, ("cases", i, "id")) for i, c in enumerate(raw or [])], "fallet")
     return out if raw is not None else None
 
@@ -623,6 +800,10 @@ def case_result(case: Case, model: Model, periods: list[Period], sources: Mappin
         diffs.append(f"väntade reserverade spår {sorted(case.reserved_options)}, reglerna ger {sorted(out.reserved_options)}")
     if set(out.red_flags) != set(case.red_flags):
         diffs.append(f"väntade varningsflaggor {sorted(case.red_flags)}, reglerna ger {sorted(out.red_flags)}")
+    if case.category is not None and out.category != case.category:
+        diffs.append(f"väntad kategori {case.category}, reglerna ger {out.category}")
+    if case.alternatives is not None and set(out.alternatives) != set(case.alternatives):
+        diffs.append(f"väntade alternativ {sorted(case.alternatives)}, reglerna ger {sorted(out.alternatives)}")
     return out, diffs
 
 

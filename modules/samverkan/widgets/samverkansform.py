@@ -1,8 +1,9 @@
 """Samverkansformväljaren as a step-by-step questionnaire.
 
 One question at a time with progress shown, a way back, "Vet inte" on every
-question, and a summary with the form, the reasons, red flags, what to check
-next and the references. The summary can be downloaded as a self-contained
+question, and a summary that opens with the verdict in one sentence (köp or stöd,
+then the form), then the conditions and alternatives, the reasons, red flags, what
+to check next and the references. The summary can be downloaded as a self-contained
 HTML file (a data: link, so nothing is written on the server).
 """
 
@@ -63,8 +64,9 @@ class SamverkansformWidget(ExerciseWidget):
                  if current else "Kitets tabell över beloppsgränser täcker inte dagens datum.")
         self.title = widgets.HTML(STYLE + heading("Samverkansformväljaren"))
         self.intro = widgets.HTML(
-            "<p>Svara på frågorna om en samverkan ni planerar. Verktyget föreslår en form "
-            "(bidrag, IOP, upphandling eller valfrihetssystem) och visar varför. "
+            "<p>Svara på frågorna om en samverkan ni planerar. Verktyget säger först om det är ett köp "
+            "eller ett stöd, och föreslår sedan en form (upphandling, valfrihetssystem, bidrag eller IOP) "
+            "med de villkor förslaget bygger på och skälen. "
             "<strong>Vet inte</strong> är alltid ett giltigt svar. Du kan gå tillbaka och ändra, "
             f"eller visa resultatet när som helst.</p><p class=\"sv-legal\"><em>{escape(sf.DISCLAIMER)} "
             f"{escape(valid)}</em></p>"
@@ -189,7 +191,7 @@ class SamverkansformWidget(ExerciseWidget):
         self.download.value = (f'<p><a download="samverkansform-sammanfattning.html" href="{href}">'
                                "Spara sammanfattningen som HTML-fil</a></p>")
         self._emit(AnswerEvent(TOOL_ID, TOOL_ID, "samverkansform", self.outcome.form, None,
-                               {"procedure": self.outcome.procedure}))
+                               {"procedure": self.outcome.procedure, "category": self.outcome.category}))
         return self.outcome
 
     def summary_html(self) -> str:
@@ -197,7 +199,16 @@ class SamverkansformWidget(ExerciseWidget):
         if o is None:
             return ""
         md = lambda s: to_html(s, self.level, self.sources)  # noqa: E731
-        parts = [f"<h4>Förslag: {escape(o.form_label)}</h4>", md(o.summary)]
+        # The verdict first, in one sentence; then the conditions it rests on and the alternatives.
+        parts = [f'<h4 class="sv-verdict">Förslag: {escape(o.verdict)}</h4>']
+        if o.conditions:
+            parts.append("<h5>Förslaget förutsätter</h5><ul>" + "".join(f"<li>{escape(c)}</li>" for c in o.conditions) + "</ul>")
+        if o.alternatives:
+            items = "".join(f"<li><strong>{escape(a['label'])}</strong>"
+                            + (f", {escape(sf._join(a['conditions']))}" if a["conditions"] else "") + "</li>"
+                            for a in o.details["alternatives"])
+            parts.append(f"<h5>Alternativ</h5><ul>{items}</ul>")
+        parts.append(md(o.summary))
         if o.procedure:
             label = self.model.procedures[o.procedure].label
             parts.append(f"<p><strong>Förfarande: {escape(label)}.</strong></p>{md(o.procedure_text or '')}")
@@ -209,8 +220,11 @@ class SamverkansformWidget(ExerciseWidget):
         if o.red_flags:
             items = "".join(f"<li><strong>⚠ {escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["red_flags"])
             parts.append(f"<h5>Varningssignaler</h5><ul>{items}</ul>")
-        if o.reserved_options:
+        possible = o.details.get("reserved_possible", [])
+        if o.reserved_options or possible:
             items = "".join(f"<li><strong>{escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["reserved_options"])
+            items += "".join(f"<li><strong>{escape(r['label'])}</strong>, {escape(sf._join(r['conditions']))}. {md(r['text'])}</li>"
+                             for r in possible)
             parts.append(f"<h5>Reserverad upphandling som kan vara möjlig</h5><ul>{items}</ul>")
         if o.checks:
             parts.append("<h5>Kontrollera också</h5><ul>" + "".join(f"<li>{md(c)}</li>" for c in o.checks) + "</ul>")
