@@ -531,9 +531,12 @@ _SECRET = re.compile(r"([?&](?:p|nyckel|kod|_xsrf|token|session_id)=)[^&\s\"']*"
 _KERNEL = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # terminal escapes a client could put in a path
+
+
 def redact(text: str) -> str:
-    """``text`` without IP addresses, tokens, keys or kernel ids."""
-    return _KERNEL.sub("<kärna>", _SECRET.sub(r"\1…", _IP.sub("<adress>", text)))
+    """``text`` without IP addresses, tokens, keys, kernel ids or control characters."""
+    return _CONTROL.sub("?", _KERNEL.sub("<kärna>", _SECRET.sub(r"\1…", _IP.sub("<adress>", text))))
 
 
 class PrivacyFilter(logging.Filter):
@@ -572,7 +575,7 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     status = handler.get_status()
     if status < 400 or status in (404, 429, 503):
         return  # ordinary traffic and refusals the server chose: nothing to log per request
-    log.warning("%d %s %s", status, handler.request.method, redact(handler.request.path))
+    log.warning("%d %s %s", status, handler.request.method, redact(handler.request.path[:200]).replace("\n", "?"))
 
 
 def anonymous_identity(base: type) -> type:
