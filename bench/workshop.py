@@ -321,7 +321,7 @@ def main() -> int:
             with workshop_server(db, room_size=n, timeout=600) as (base, key):
                 ready = time.perf_counter() - t0
                 store = Store(db, create=False)
-                session = store.create_session(f"Bänk {n}", LESSON)
+                session = store.create_session(f"Bänk {n}", LESSON, cap=n + 20)  # + the dashboard probe's joins
                 probe: dict = {}
                 room = asyncio.run(run_room(base, session.code, n, labels, quiz_index, store, session.id))
                 mem = kernel_memory()

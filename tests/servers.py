@@ -263,3 +263,30 @@ def kernel_message(msg_type: str, content: dict, metadata: dict | None = None, s
                    "date": "2026-11-23T00:00:00Z", "version": "5.3"},
         "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
     })
+
+
+async def read_kernel_messages(ws, seconds: float, until=None) -> tuple[dict | None, list[dict]]:  # noqa: ANN001
+    """Jupyter messages (JSON text frames) from a kernel websocket for up to ``seconds``.
+
+    Returns ``(message, seen)``: the first message for which ``until`` is true (None when
+    there is no ``until``, or the time ran out or the socket closed first), and every
+    message read so far, in order. Binary frames (buffers) are skipped.
+    """
+    import asyncio
+
+    deadline = time.monotonic() + seconds
+    seen: list[dict] = []
+    while time.monotonic() < deadline:
+        try:
+            raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
+        except asyncio.TimeoutError:
+            break
+        if raw is None:
+            break
+        if isinstance(raw, bytes):
+            continue
+        msg = json.loads(raw)
+        seen.append(msg)
+        if until is not None and until(msg):
+            return msg, seen
+    return None, seen

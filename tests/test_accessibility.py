@@ -334,6 +334,18 @@ def test_start_and_join_pages(workshop, browser):
     page.locator("#fel").wait_for()
     audit(page, "/delta med felmeddelande")
     assert page.locator("#kod").get_attribute("aria-describedby") == "fel kod-hjalp"
+    page.goto(base + "/handledare")  # the facilitator's login, by keyboard, with a wrong key
+    audit(page, "/handledare")
+    tab_to(page, labelled("Handledarnyckel"))
+    page.keyboard.type("GISSNING")
+    page.keyboard.press("Enter")
+    page.locator("#fel").wait_for()
+    audit(page, "/handledare med felmeddelande")
+    for width in (320, 390):  # the server's own pages reflow at phone width (WCAG 1.4.10)
+        page.set_viewport_size({"width": width, "height": 700})
+        for path in ("/", "/delta", "/handledare"):
+            page.goto(base + path)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width, (path, width)
     page.close()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -263,7 +262,7 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
 
     from samverkan.workshop.store import Store
 
-    from .servers import kernel_message, post_join, workshop_server
+    from .servers import kernel_message, post_join, read_kernel_messages, workshop_server
 
     db = tmp_path / "fientlig.sqlite"
     with workshop_server(db, room_size=1) as (base, key):
@@ -283,22 +282,7 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
             ws = await websocket_connect(HTTPRequest(url, headers={"Origin": base}), max_message_size=64 * 2**20)
 
             async def read_until(pred, seconds: float = 20):  # noqa: ANN001
-                deadline = time.monotonic() + seconds
-                seen = []
-                while time.monotonic() < deadline:
-                    try:
-                        raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
-                    except asyncio.TimeoutError:
-                        break
-                    if raw is None:
-                        break
-                    if isinstance(raw, bytes):
-                        continue
-                    msg = json.loads(raw)
-                    seen.append(msg)
-                    if pred(msg):
-                        return msg, seen
-                return None, seen
+                return await read_kernel_messages(ws, seconds, until=pred)
 
             control = uuid.uuid4().hex
             ws.write_message(message("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control",

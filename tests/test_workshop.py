@@ -124,10 +124,51 @@ def test_facilitator_key_survives_a_restart_and_a_wrong_key_is_refused(db):
     key = first.facilitator_key()
     first.close()
     again = Store(db)
-    assert again.facilitator_key() == key
-    assert again.check_key(key) and again.check_key(key.lower())
-    assert not again.check_key(key[:-1] + ("A" if key[-1] != "A" else "B"))
+    second = again.facilitator_key()  # each start of a server prints a new key; the earlier ones still work
+    assert second != key
+    for k in (key, second):
+        assert again.check_key(k) and again.check_key(k.lower())
+        assert not again.check_key(k[:-1] + ("A" if k[-1] != "A" else "B"))
     assert not again.check_key("") and not again.check_key(None) and not again.check_key("x" * 500)
+    with again.engine.connect() as c:  # only hashes are stored, never the key itself
+        stored = " ".join(v for (v,) in c.exec_driver_sql("SELECT value FROM settings"))
+    assert key not in stored and second not in stored
+
+
+def test_only_the_newest_keys_stay_valid_and_an_old_plain_key_becomes_a_hash(db):
+    from samverkan.workshop.store import KEYS_KEPT
+
+    s = Store(db)
+    with s.engine.begin() as c:  # a database from before hashing: the key in plain text
+        c.exec_driver_sql("INSERT INTO settings (name, value) VALUES ('facilitator_key', 'ABCDEFGHJKLM')")
+    s.close()
+    s = Store(db)
+    assert s.check_key("ABCDEFGHJKLM")
+    with s.engine.connect() as c:
+        assert "ABCDEFGHJKLM" not in " ".join(v for (v,) in c.exec_driver_sql("SELECT value FROM settings"))
+    keys = [s.facilitator_key() for _ in range(KEYS_KEPT)]
+    assert all(s.check_key(k) for k in keys) and not s.check_key("ABCDEFGHJKLM")
+    s.close()
+
+
+def test_a_session_takes_as_many_as_its_cap_and_the_facilitator_can_change_it(store, monkeypatch):
+    monkeypatch.setenv("SAMVERKAN_ROOM_SIZE", "3")
+    session = store.create_session("Rum för tre", LESSON)
+    assert store.cap(session.id) == 3
+    people = [store.join(session.code) for _ in range(3)]
+    with pytest.raises(StoreError, match="fullt"):
+        store.join(session.code)
+    store.record(people[0].token, "principer-quiz", "q1", "single_choice", 0, True)
+    assert store.remove_silent(session.code) == 2  # the two who never answered
+    assert store.stats(session.id).participants == 1
+    store.join(session.code), store.join(session.code)
+    store.set_cap(session.code, 5)
+    store.join(session.code), store.join(session.code)
+    with pytest.raises(StoreError, match="fullt"):
+        store.join(session.code)
+    for bad in (0, -1, 10**6, "5", True):
+        with pytest.raises(StoreError, match="heltal"):
+            store.set_cap(session.code, bad)
 
 
 def test_an_answer_is_stored_once_however_often_the_click_is_retried(store):
@@ -236,7 +277,7 @@ def test_the_participant_cap_holds_when_many_join_at_once(db, monkeypatch):
     for t in threads:
         t.join(timeout=60)
     assert len(joined) == 5 and s.stats(session.id).participants == 5
-    assert full == ["Passet är fullt."] * 7
+    assert full == ["Passet är fullt. Säg till den som leder passet."] * 7
     s.close()
 
 
@@ -299,7 +340,9 @@ def test_servers_starting_at_once_on_an_empty_database_share_tables_and_key(post
         for t in threads:
             t.join(timeout=60)
         assert not errors, errors[0]
-        assert len(keys) == 4 and len(set(keys)) == 1
+        check = Store(url, create=False)
+        assert len(keys) == 4 and len(set(keys)) == 4 and all(check.check_key(k) for k in keys)
+        check.close()
 
 
 def test_participant_view_restores_every_kind_of_answer(tmp_path, monkeypatch, kit):

@@ -29,7 +29,7 @@ from ..app import query_params
 from ..errors import SamverkanError
 from ..render import escape, plain
 from ..widgets.base import FOCUS_CSS, PlaceholderDropdown
-from .store import Session, Store, StoreError
+from .store import MAX_PARTICIPANTS, Session, Store, StoreError
 
 log = logging.getLogger("samverkan.workshop")
 
@@ -121,6 +121,15 @@ class Dashboard:
         self.csv_button = widgets.Button(description="Exportera CSV", tooltip="Skapa en CSV-fil med alla svar")
         self.csv_button.on_click(self._guard(self._on_csv))
         self.csv_link = widgets.HTML()
+        self.cap = widgets.BoundedIntText(value=1, min=1, max=MAX_PARTICIPANTS, description="Platser i passet:",
+                                          style={"description_width": "initial"}, layout=widgets.Layout(width="16em"))
+        self.cap_button = widgets.Button(description="Spara antalet platser",
+                                         tooltip="Så många kan gå med i passet (förvalt: rummets storlek)")
+        self.cap_button.on_click(self._guard(self._on_cap))
+        self.remove_button = widgets.Button(description="Ta bort deltagare utan svar",
+                                            tooltip="Tar bort dem som har gått med men inte svarat på något, "
+                                                    "till exempel anslutningar från ett skript")
+        self.remove_button.on_click(self._guard(self._on_remove_silent))
         self.status = widgets.HTML()
         self.join_info = widgets.HTML()
         self.stats = widgets.HTML()
@@ -190,6 +199,21 @@ class Dashboard:
         word = "öppet" if self.session.is_open else "stängt"
         self.status.value = f'<p role="status">Passet {escape(self.session.code)} är {word}.</p>'
 
+    def _on_cap(self, _b: Any = None) -> None:
+        if self.session is None:
+            return
+        self.store.set_cap(self.session.code, int(self.cap.value))
+        self.status.value = (f'<p role="status">Passet {escape(self.session.code)} har nu plats för '
+                             f"{int(self.cap.value)} deltagare.</p>")
+
+    def _on_remove_silent(self, _b: Any = None) -> None:
+        if self.session is None:
+            return
+        removed = self.store.remove_silent(self.session.code)
+        self.refresh(force=True)
+        self.status.value = (f'<p role="status">{removed} deltagare utan svar togs bort. Den som ändå var med '
+                             "och inte hade svarat än får gå med igen från sin sida.</p>")
+
     def _on_csv(self, _b: Any = None) -> None:
         from .summary import export_csv
 
@@ -220,8 +244,10 @@ class Dashboard:
             f'<p>Direktlänk: <a href="{escape(link)}">{escape(link)}</a></p>'
         )
         self.toggle_button.description = "Stäng passet" if s.is_open else "Öppna passet igen"
+        self.cap.value = self.store.cap(s.id)
         self.session_box.children = [
             self.join_info, self.stats, widgets.HBox([self.toggle_button, self.csv_button]), self.csv_link,
+            widgets.HBox([self.cap, self.cap_button, self.remove_button]),
             widgets.HTML("<h2>Svaren</h2>"), self.items,
         ]
 

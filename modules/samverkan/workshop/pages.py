@@ -12,6 +12,15 @@ from typing import Iterable
 
 from .store import MAX_GROUPS
 
+TOO_MANY_JOINS = ("Det har kommit väldigt många anslutningar från ert nätverk på kort tid. Vänta en halv minut "
+                  "och försök igen.")
+TOO_MANY_PAGES = ("Det har kommit väldigt många sidanrop från ert nätverk på kort tid. Vänta en halv minut och "
+                  "ladda om sidan.")
+TOO_MANY_TABS = ("Du har öppnat din sida många gånger i rad. Använd fliken du redan har öppen, eller vänta "
+                 "en halv minut och ladda om sidan. Dina svar finns kvar.")
+SERVER_FULL = ("Servern har inte plats för fler sidor just nu, eftersom alla platser används. Vänta en minut "
+               "och ladda om sidan, eller säg till den som leder passet.")
+
 CSS = """
 :root { --ink: #1a1a1a; --blue: #1f4e79; --muted: #444; }
 * { box-sizing: border-box; }
@@ -23,7 +32,8 @@ h1 { font-size: 1.8rem; margin: .2em 0; } h2 { font-size: 1.35rem; margin-top: 1
 a { color: var(--blue); } a:focus, input:focus, select:focus, button:focus { outline: 3px solid #c45500; outline-offset: 2px; }
 form.join { border: 2px solid var(--blue); border-radius: 6px; padding: 1rem 1.25rem; background: #f4f8fb; }
 label { display: block; font-weight: 600; margin-top: .8em; }
-input, select { font-size: 1.3rem; padding: .35em .5em; margin-top: .2em; border: 2px solid #555; border-radius: 4px; }
+input, select { font-size: 1.3rem; padding: .35em .5em; margin-top: .2em; border: 2px solid #555; border-radius: 4px;
+                max-width: 100%; }
 input#kod { text-transform: uppercase; letter-spacing: .15em; width: 10ch; }
 button { font-size: 1.15rem; margin-top: 1em; padding: .5em 1.2em; background: var(--blue); color: #fff;
          border: 0; border-radius: 4px; cursor: pointer; }
@@ -90,12 +100,43 @@ def start_page(apps: Iterable[tuple[str, str, str]], base_url: str = "/", messag
         f'<ul class="apps">{items}</ul>'
         '<p class="hint">Lägg till <code>?level=lattlast</code> i adressen för lättläst text.</p>'
         "<h2>Leder du passet?</h2>"
-        f'<p><a href="{escape(base_url)}voila/render/handledarvy.ipynb">Öppna handledarvyn</a> '
+        f'<p><a href="{escape(base_url)}handledare">Öppna handledarvyn</a> '
         "(du behöver handledarnyckeln som visades när servern startade).</p>"
         "</main>"
         "<footer>Utbildning, inte juridisk rådgivning. Inga uppgifter lämnar den här datorn.</footer>"
     )
     return page("Samverkansverkstaden", body)
+
+
+def busy_page(base_url: str, message: str) -> str:
+    """A refusal the server chose (too many requests, no room): what happened and what to do."""
+    body = (
+        '<header><p style="margin:0">Samverkansverkstaden</p><h1>Vänta en stund</h1></header>'
+        f'<main id="innehall"><p class="alert" role="alert">{escape(message)}</p>'
+        f'<p><a href="{escape(base_url)}">Till startsidan</a></p></main>'
+    )
+    return page("Vänta en stund – Samverkansverkstaden", body)
+
+
+def facilitator_login(base_url: str, message: str | None = None) -> str:
+    """The facilitator's login: the key is sent in a form, never kept in the address."""
+    alert = f'<p class="alert" role="alert" id="fel">{escape(message)}</p>' if message else ""
+    described = ' aria-describedby="fel nyckel-hjalp"' if message else ' aria-describedby="nyckel-hjalp"'
+    body = (
+        '<header><p style="margin:0">Samverkansverkstaden</p><h1>Handledarvyn</h1></header>'
+        '<main id="innehall">'
+        f'<form class="join" method="post" action="{escape(base_url)}handledare" aria-labelledby="logga-in">'
+        '<h2 id="logga-in" style="margin-top:0">Logga in som handledare</h2>'
+        f"{alert}"
+        '<label for="nyckel">Handledarnyckel</label>'
+        f'<input id="nyckel" name="nyckel" type="password" required autocomplete="off" spellcheck="false" '
+        f'maxlength="100"{described}>'
+        '<p class="hint" id="nyckel-hjalp">Nyckeln visades när servern startade. Den sparas bara i den här '
+        "webbläsaren tills du stänger den, och syns aldrig i adressfältet.</p>"
+        '<button type="submit">Logga in</button></form>'
+        f'<p><a href="{escape(base_url)}">Till startsidan</a></p></main>'
+    )
+    return page("Logga in – Samverkansverkstaden", body)
 
 
 def join_page(base_url: str, code: str = "", group: str | None = None, message: str | None = None) -> str:

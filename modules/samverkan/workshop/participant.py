@@ -60,15 +60,22 @@ def prepare() -> None:
         _STATE["store"] = store
 
 
-def wait_for_request() -> str:
+def wait_for_request(attempt_timeout: float = 30.0) -> str:
     """The page's query string. A preheated kernel blocks here until a participant asks for the page.
 
     The same protocol as ``voila.utils.wait_for_request``, without importing Voila
-    (which costs 0.8 s and 30 MB in every participant kernel).
+    (which costs 0.8 s and 30 MB in every participant kernel), and without its way
+    of hanging for ever: each wait lasts at most ``attempt_timeout`` seconds, and a
+    socket that is closed or refused is opened again (the server keeps a request
+    that arrives in between and hands it over on the next connection). The kernel
+    waits as long as it stays in the pool; once a page has taken it, the request
+    comes on the next connection at the latest.
     """
     if os.environ.get("VOILA_PREHEAT", "False") == "True":
         import json
+        import time
 
+        from websockets.exceptions import WebSocketException
         from websockets.sync.client import connect  # imported by prepare() already, while preheating
 
         host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
@@ -76,8 +83,21 @@ def wait_for_request() -> str:
         base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
         protocol = os.environ.get("VOILA_WS_PROTOCOL", "ws")
         url = f"{protocol}://{host}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}"
-        with connect(url, open_timeout=10, max_size=2**20) as ws:
-            info = json.loads(ws.recv())
+        info = None
+        pause = 0.1
+        while info is None:
+            try:
+                with connect(url, open_timeout=10, max_size=2**20) as ws:
+                    while info is None:
+                        try:
+                            info = json.loads(ws.recv(timeout=attempt_timeout))
+                            info = info if isinstance(info, dict) else None
+                        except TimeoutError:
+                            ws.ping()  # still there? (a dead socket raises and is opened again)
+                pause = 0.1
+            except (OSError, WebSocketException, ValueError):
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
         for key, value in info.items():
             if isinstance(value, str):
                 os.environ[key] = value

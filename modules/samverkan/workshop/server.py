@@ -35,11 +35,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import contextvars
+
 import tornado.web
 from tornado.web import OutputTransform
 
 from ..errors import ParameterError, SamverkanError
-from . import pages
+from . import guard, pages
 from .store import Store, StoreError, normalise_code
 
 PARTICIPANT_APP = "deltagare.ipynb"
@@ -48,6 +50,16 @@ PREPARED_MARK = 'id="cell-id=cell-01"'  # deltagare.ipynb's prepare() cell, as n
 CULL_IDLE_SECONDS = 900
 QUIET_SECONDS = 3.0  # no arrival for this long: start refilling the reserve
 CDN_LINK = re.compile(rb'<link rel="stylesheet" href="https://cdn\.jsdelivr\.net/[^"]*"[^>]*>\s*')
+# nbconvert's lab template imports mermaid from a CDN when a page has a diagram (none here): the script goes.
+MERMAID_SCRIPT = re.compile(rb'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>\s*', re.S)
+FACILITATOR_COOKIE = "samverkan_handledare"
+WRONG_KEY = "Fel handledarnyckel. Skriv nyckeln som servern skrev ut när den startade."
+# What a Voila page here may load: only this server (no CDN, no other host), inline scripts and styles as
+# Voila's templates have them, images from data: and blob: URLs (the charts).
+VOILA_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+             "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
+PAGE_REQUEST: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("samverkan_page_request")
 HEAD_LIMIT = 1 << 20  # a page whose head is not complete after 1 MB is passed on as it is
 # Added to every page Voila renders here (the lesson apps, the tools, the participant app, the
 # dashboard). ipywidgets' RadioButtons renders its inputs without a shared ``name`` and without a
@@ -125,6 +137,7 @@ class SwedishPageTransform(OutputTransform):
     def rewrite(self, page: bytes) -> bytes:
         page = re.sub(rb"<html(\s[^>]*)?>", b'<html lang="sv">', page, count=1)
         page = CDN_LINK.sub(b"", page)
+        page = MERMAID_SCRIPT.sub(b"", page)
         title = self.titles.get(self.path.rsplit("/", 1)[-1])
         if title:
             tag = b"<title>" + html_escape(title).encode() + b"</title>"
@@ -168,6 +181,11 @@ class JoinHandler(_Base):
     async def post(self) -> None:
         code = self.get_body_argument("kod", "")[:40]
         group = self.get_body_argument("bord", "")[:40]
+        joins = self.settings.get("samverkan_joins")
+        if joins is not None and not joins.allow(self.request.remote_ip or ""):
+            self.write_html(pages.join_page(self.base, code=normalise_code(code)[:12], message=pages.TOO_MANY_JOINS),
+                            status=429)
+            return
         loop = asyncio.get_running_loop()
         try:
             participant = await loop.run_in_executor(None, self.store.join, code, group)
@@ -179,6 +197,44 @@ class JoinHandler(_Base):
         self.redirect(f"{self.base}voila/render/{PARTICIPANT_APP}?{query}", status=303)
 
 
+class FacilitatorLogin(_Base):
+    """``/handledare``: the facilitator's key, typed or from the printed link, becomes a cookie.
+
+    The key never stays in the address bar (which a projector shows) or in the browser's history:
+    a valid key sets an HttpOnly, SameSite=Strict session cookie and redirects to the dashboard
+    without it. The dashboard's page passes the key to its kernel from the cookie.
+    """
+
+    async def get(self) -> None:
+        key = self.get_query_argument("nyckel", "")[:100]
+        if key:
+            await self._login(key, from_link=True)
+        elif self.get_query_argument("fel", ""):
+            self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
+        else:
+            self.write_html(pages.facilitator_login(self.base))
+
+    async def post(self) -> None:
+        await self._login(self.get_body_argument("nyckel", "")[:100])
+
+    async def _login(self, key: str, from_link: bool = False) -> None:
+        pages_limit = self.settings.get("samverkan_pages")
+        if pages_limit is not None and not pages_limit.allow(self.request.remote_ip or ""):
+            self.write_html(pages.facilitator_login(self.base, message=pages.TOO_MANY_PAGES), status=429)
+            return
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, self.store.check_key, key)
+        if not ok:
+            if from_link:  # not even a wrong key stays in the address bar
+                self.redirect(f"{self.base}handledare?fel=1", status=303)
+                return
+            self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
+            return
+        self.set_cookie(FACILITATOR_COOKIE, normalise_code(key), httponly=True, samesite="Strict",
+                        path=self.base or "/")
+        self.redirect(f"{self.base}voila/render/{DASHBOARD_APP}", status=303)
+
+
 class StatusHandler(_Base):
     """How many preheated participant pages are ready (no session data): for the start-up line and benchmarks."""
 
@@ -188,8 +244,97 @@ class StatusHandler(_Base):
 
     def get(self) -> None:
         ready, size = self.app.pool_status() if self.app else (0, 0)
+        budget = getattr(self.app, "budget", None)
+        status = {"deltagarplatser_klara": ready, "deltagarplatser": size}
+        if budget is not None:  # counts only: how many kernels run, and how many the budget has freed
+            status.update(karnor=len(budget.km.list_kernel_ids()), frigjorda_karnor=budget.shut_down)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"deltagarplatser_klara": ready, "deltagarplatser": size}))
+        self.finish(json.dumps(status))
+
+
+def guarded_voila_handler(base: type) -> type:
+    """Voila's page handler with the workshop's limits in front (see :mod:`samverkan.workshop.guard`)."""
+
+    class GuardedVoilaHandler(base):  # type: ignore[misc, valid-type]
+        def set_default_headers(self) -> None:
+            super().set_default_headers()
+            self.set_header("Content-Security-Policy", VOILA_CSP)
+            self.set_header("Referrer-Policy", "no-referrer")
+            self.set_header("X-Content-Type-Options", "nosniff")
+
+        def refuse(self, status: int, message: str) -> None:
+            self.set_status(status)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Retry-After", "30")
+            self.finish(pages.busy_page(self.base_url, message))
+
+        def write_error(self, status_code: int, **kwargs: Any) -> None:
+            # Voila's error page shows English and, with tracebacks on, server paths: never either here.
+            message = pages.SERVER_FULL if status_code == 503 else "Sidan kunde inte visas. Ladda om sidan om en stund."
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(pages.busy_page(self.base_url, message))
+
+        def _set_query(self, params: dict[str, str]) -> None:
+            # Voila gives the kernel request.query (QUERY_STRING); template and theme overrides would
+            # bypass the preheated kernels and start a new one each, so they never pass.
+            self.request.query = urlencode(params)
+            self.request.query_arguments = {k: [v.encode()] for k, v in params.items()}
+            self.request.arguments = dict(self.request.query_arguments)
+
+        async def get(self, path: str | None = None) -> None:  # noqa: C901 - one gate per kind of page
+            s = self.settings
+            budget: guard.KernelBudget | None = s.get("samverkan_budget")
+            store: Store | None = s.get("samverkan_store")
+            limit = s.get("samverkan_pages")
+            params = {k: self.get_query_argument(k)[:200] for k in self.request.query_arguments
+                      if k not in ("template", "theme")}
+            name = (path or "").rsplit("/", 1)[-1]
+            kind, token = "other", None
+            if name == PARTICIPANT_APP and store is not None:
+                token = params.get("p", "")
+                code = normalise_code(params.get("kod", ""))[:12]
+                known = False
+                if token:
+                    loop = asyncio.get_running_loop()
+                    try:
+                        await loop.run_in_executor(None, store.participant, token)
+                        known = True
+                    except StoreError:
+                        known = False
+                if not known:  # the join form needs no kernel: the server's own page
+                    if limit is not None and not limit.allow(self.request.remote_ip or ""):
+                        return self.refuse(429, pages.TOO_MANY_PAGES)
+                    return self.redirect(f"{self.base_url}delta" + (f"?{urlencode({'kod': code})}" if code else ""))
+                if budget is not None and not budget.tab_allowed(token):
+                    return self.refuse(429, pages.TOO_MANY_TABS)
+                kind = "participant"
+            elif name == DASHBOARD_APP and store is not None:
+                given = params.pop("nyckel", "")
+                if given:  # the printed link: the key goes into a cookie and out of the address bar
+                    return self.redirect(f"{self.base_url}handledare?{urlencode({'nyckel': given})}", status=303)
+                cookie = self.get_cookie(FACILITATOR_COOKIE, "")[:100]
+                if cookie:
+                    loop = asyncio.get_running_loop()
+                    if await loop.run_in_executor(None, store.check_key, cookie):
+                        params["nyckel"] = cookie
+                        kind = "facilitator"
+            if kind == "other" and limit is not None and not limit.allow(self.request.remote_ip or ""):
+                # Anonymous pages only: a participant's page is bounded by its token (one kernel, a few
+                # loads in a row), the facilitator's by the key, so a storm from one address (which may be
+                # the whole room's, behind one NAT) never keeps the room out.
+                return self.refuse(429, pages.TOO_MANY_PAGES)
+            self._set_query(params)
+            if budget is not None:
+                pool = budget.pool_kernels() if kind == "participant" else 0
+                if not pool and not budget.may_start(kind):
+                    return self.refuse(503, pages.SERVER_FULL)
+            ticket = PAGE_REQUEST.set((kind, token))
+            try:
+                await super().get(path)
+            finally:
+                PAGE_REQUEST.reset(ticket)
+
+    return GuardedVoilaHandler
 
 
 class TreeRedirect(tornado.web.RequestHandler):
@@ -215,17 +360,48 @@ def _voila_class():
             self.log.setLevel(self.log_level)
             # Generated notebooks are not signed; Voila's warning about it says nothing to a facilitator.
             self.log.addFilter(lambda record: "is not trusted" not in record.getMessage())
+            # One log for the server, tornado and the kit, every line without addresses, tokens or keys,
+            # and at most guard.LOG_LINES_PER_MINUTE a minute (a script must not fill the disk or the screen).
+            import logging
+
+            privacy = guard.PrivacyFilter()
+            for handler in self.log.handlers:
+                handler.addFilter(privacy)
+            for name in ("tornado", "samverkan"):
+                other = logging.getLogger(name)
+                other.parent, other.propagate = self.log, True
 
         def init_handlers(self) -> list:
+            from voila.request_info_handler import RequestInfoSocketHandler
+            from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+            from voila.tornado.handler import TornadoVoilaHandler
+            from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
             kwargs = {"store": self.store, "apps": self.apps, "base_url": self.base_url}
             base = self.server_url
             mine = [
                 (base, StartHandler, kwargs),
                 (base + "delta", JoinHandler, kwargs),
+                (base + "handledare", FacilitatorLogin, kwargs),
                 (base + "status", StatusHandler, {**kwargs, "app": self}),
                 (base + r"voila/tree(.*)", TreeRedirect),
             ]
-            return mine + super().init_handlers()
+            budget_of = lambda: getattr(self, "budget", None)  # noqa: E731
+            replace = {
+                VoilaKernelWebsocketHandler: guard.websocket_class(VoilaKernelWebsocketHandler, budget_of),
+                RequestInfoSocketHandler: guard.request_info_class(
+                    RequestInfoSocketHandler, lambda kid: kid in self.kernel_manager),
+                TornadoVoilaHandler: guarded_voila_handler(TornadoVoilaHandler),
+            }
+            handlers = []
+            for entry in super().init_handlers():
+                pattern, cls, *rest = entry
+                if cls is VoilaShutdownKernelHandler:
+                    handlers.append((pattern.replace("(.*)", guard_kernel_id()), guard.KernelShutdown,
+                                     {"budget_of": budget_of}))
+                    continue
+                handlers.append((pattern, replace.get(cls, cls), *rest))
+            return mine + handlers
 
         def init_settings(self) -> dict:
             settings = super().init_settings()
@@ -243,8 +419,18 @@ def _voila_class():
                 pools = dict(km.kernel_pools_config)
                 pools[PARTICIPANT_APP] = {"pool_size": reserve_size(self.room_size)}
                 km.kernel_pools_config = pools
-                km.fill_if_needed = _refill_when_quiet(km, km.fill_if_needed)
+                km.fill_if_needed = _refill_when_quiet(km, km.fill_if_needed, lambda: self.budget.may_refill())
             settings["transforms"] = [SwedishPageTransform]
+            settings["log_function"] = guard.log_request  # no addresses, no query strings
+            settings["websocket_max_message_size"] = guard.MAX_FRAME_BYTES
+            settings["ws_ping_timeout"] = settings.get("ws_ping_interval", 30000)  # a dead client is noticed in 30 s
+            limits = guard.limits_for(self.room_size, reserve_size(self.room_size) if self.room_size else 0)
+            self.budget = guard.KernelBudget(km, limits, PARTICIPANT_APP)
+            _count_pages(km, self.budget)
+            settings["samverkan_budget"] = self.budget
+            settings["samverkan_store"] = self.store
+            settings["samverkan_pages"] = guard.ClientLimits(limits.client_pages_burst, limits.client_pages_per_second)
+            settings["samverkan_joins"] = guard.ClientLimits(limits.client_joins_burst, limits.client_joins_per_second)
             return settings
 
         def pool_status(self) -> tuple[int, int]:
@@ -276,12 +462,46 @@ def _voila_class():
                     print(f"Alla {size} deltagarplatser är förberedda. Rummet kan gå in nu.", flush=True)
 
             tornado.ioloop.PeriodicCallback(report, 2000).start()
+            tornado.ioloop.IOLoop.current().add_callback(lambda: self.budget.start())
             super().start()
 
     return SamverkanVoila
 
 
-def _refill_when_quiet(km: Any, fill: Any) -> Any:
+def guard_kernel_id() -> str:
+    return r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"
+
+
+def _count_pages(km: Any, budget: guard.KernelBudget) -> None:
+    """Tell the budget which kernel each page request got (preheated or new), and refuse a new kernel
+    beyond the budget. The page handler says what kind of page asks (:data:`PAGE_REQUEST`).
+
+    Only the page handler calls these on the instance; the pool starts its kernels through the class
+    (``super().start_kernel``), so a preheated kernel belongs to nobody until a page takes it.
+    """
+    from jupyter_core.utils import ensure_async
+
+    start, rendered = km.start_kernel, km.get_rendered_notebook
+
+    async def start_kernel(*args: Any, **kwargs: Any) -> str:
+        kind, token = PAGE_REQUEST.get(("other", None))
+        if not budget.may_start(kind):
+            raise tornado.web.HTTPError(503)
+        kernel_id = await ensure_async(start(*args, **kwargs))
+        budget.handed(kernel_id, kind, token)
+        return kernel_id
+
+    async def get_rendered_notebook(*args: Any, **kwargs: Any) -> Any:
+        render_task, cache, kernel_id = await rendered(*args, **kwargs)
+        kind, token = PAGE_REQUEST.get(("participant", None))
+        budget.handed(kernel_id, kind, token)
+        return render_task, cache, kernel_id
+
+    km.start_kernel = start_kernel
+    km.get_rendered_notebook = get_rendered_notebook
+
+
+def _refill_when_quiet(km: Any, fill: Any, allowed: Any = lambda: True) -> Any:
     """Refill the participant reserve one kernel at a time, and only when no one has arrived for a moment.
 
     Voila starts a replacement for every kernel taken. Starting a kernel costs
@@ -307,6 +527,9 @@ def _refill_when_quiet(km: Any, fill: Any) -> Any:
             return  # one is starting; its done-callback tries again
         target = km.kernel_pools_config[PARTICIPANT_APP]["pool_size"]
         if len(pool) >= target:
+            return
+        if not allowed():  # the room's kernels are all in use: wait for one to be freed
+            state["timer"] = loop.call_later(QUIET_SECONDS, attempt)
             return
         config = dict(km.kernel_pools_config)
         config[PARTICIPANT_APP] = {**config[PARTICIPANT_APP], "pool_size": len(pool) + 1}
@@ -548,6 +771,7 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
         "JUPYTER_PLATFORM_DIRS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "MPLBACKEND": "Agg",
+        "SAMVERKAN_ROOM_SIZE": str(room_size),  # the default number of places in a new session
         # The preheated kernel asks the server for its request on this address:
         "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
     })
@@ -557,6 +781,9 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     c.Voila.port = port
     c.Voila.port_retries = 0  # the printed address must be the real one
     c.Voila.open_browser = False
+    from voila.voila_identity_provider import VoilaIdentityProvider
+
+    c.Voila.identity_provider_class = guard.anonymous_identity(VoilaIdentityProvider)  # no identity cookie
     c.Voila.log_level = log_level
     c.VoilaConfiguration.show_tracebacks = False
     c.VoilaConfiguration.strip_sources = True
@@ -588,7 +815,7 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
              else store.engine.url.render_as_string(hide_password=True))
     print("Samverkansverkstaden startar.\n"
           f"  Deltagarna öppnar:  {public}  och skriver koden från handledarvyn\n"
-          f"  Handledarvyn:       {public}voila/render/{DASHBOARD_APP}?nyckel={key}\n"
+          f"  Handledarvyn:       {public}handledare?nyckel={key}\n"
           f"  Handledarnyckel:    {key}\n"
           f"  Svaren sparas i:    {where}\n"
           + (f"  Förbereder {room_size} deltagarplatser; det tar ungefär {max(5, room_size // 2)} sekunder.\n"

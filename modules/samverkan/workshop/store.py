@@ -68,7 +68,10 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud an
 CODE_LENGTH = 6
 KEY_LENGTH = 12
 MAX_GROUPS = 40
-MAX_PARTICIPANTS = 1000  # per session: bounds what a stray script on the network can add
+MAX_PARTICIPANTS = 1000  # per session, the most a facilitator can allow
+DEFAULT_CAP = 150  # places in a session when nobody says otherwise (serve sets it from --room-size)
+KEYS_KEPT = 5  # facilitator keys that stay valid: each start of a server adds one
+KEY_ROUNDS = 60_000  # PBKDF2 rounds: a stolen database gives no key to try quickly
 MAX_VALUE_CHARS = 20_000
 KINDS = ("single_choice", "multiple_choice", "matching", "scenario", "free_text")
 GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
@@ -284,6 +287,7 @@ class Store:
                 metadata.create_all(self.engine)
             with self._write() as c:
                 self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
+                self._migrate_plain_key(c)
             return
         # PostgreSQL: DDL is transactional; the lock keeps a second server that starts at the same
         # moment from creating the same tables (it waits, then finds them made).
@@ -291,6 +295,7 @@ class Store:
             c.execute(sa.select(sa.func.pg_advisory_xact_lock(CREATE_LOCK)))
             metadata.create_all(c)
             self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
+            self._migrate_plain_key(c)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -364,29 +369,66 @@ class Store:
         c.execute(stmt)
 
     # -- the facilitator key ---------------------------------------------
-    def facilitator_key(self) -> str:
-        """The key for the dashboard, made on first use and kept across restarts."""
-        with self._write() as c:
-            self._upsert_setting(c, "facilitator_key", new_code(KEY_LENGTH), replace=False)
-            return c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key")).scalar_one()
+    # Only a salted PBKDF2 hash of each key is stored (settings "facilitator_key_hash:…"). Each start
+    # of a server makes a new key and prints it; the :data:`KEYS_KEPT` newest stay valid, so two
+    # servers sharing a database, and a restart, do not lock anyone out.
+    def _key_salt(self, c: sa.Connection) -> bytes:
+        self._upsert_setting(c, "facilitator_key_salt", secrets.token_hex(16), replace=False)
+        return bytes.fromhex(c.execute(sa.select(settings.c.value)
+                                       .where(settings.c.name == "facilitator_key_salt")).scalar_one())
+
+    @staticmethod
+    def _key_hash(key: str, salt: bytes) -> str:
+        import hashlib
+
+        return hashlib.pbkdf2_hmac("sha256", normalise_code(key).encode(), salt, KEY_ROUNDS).hex()
 
     def new_facilitator_key(self) -> str:
+        """A new key for the dashboard; only its hash is stored. Older keys stay valid (the newest few)."""
         key = new_code(KEY_LENGTH)
         with self._write() as c:
-            self._upsert_setting(c, "facilitator_key", key, replace=True)
+            digest = self._key_hash(key, self._key_salt(c))
+            c.execute(self._insert(settings).values(name=f"facilitator_key_hash:{digest[:16]}",
+                                                    value=f"{now().isoformat()} {digest}"))
+            rows = c.execute(sa.select(settings.c.name, settings.c.value)
+                             .where(settings.c.name.like("facilitator_key_hash:%"))).all()
+            old = sorted(rows, key=lambda r: r.value, reverse=True)[KEYS_KEPT:]
+            if old:
+                c.execute(settings.delete().where(settings.c.name.in_([r.name for r in old])))
         return key
+
+    def facilitator_key(self) -> str:
+        """A new facilitator key (see :meth:`new_facilitator_key`), kept for callers of the old name."""
+        return self.new_facilitator_key()
+
+    def _migrate_plain_key(self, c: sa.Connection) -> None:
+        """A database from before hashing kept the key in plain text: keep it valid, as a hash only."""
+        plain = c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key")).scalar()
+        if plain is None:
+            return
+        digest = self._key_hash(plain, self._key_salt(c))
+        self._upsert_setting(c, f"facilitator_key_hash:{digest[:16]}", f"{now().isoformat()} {digest}", replace=True)
+        c.execute(settings.delete().where(settings.c.name == "facilitator_key"))
 
     def check_key(self, key: str | None) -> bool:
         if not key or len(key) > 100:
             return False
         with self._read() as c:
-            stored = c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key")).scalar()
-        if stored is None:
+            salt = c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key_salt")).scalar()
+            stored = c.execute(sa.select(settings.c.value)
+                               .where(settings.c.name.like("facilitator_key_hash:%"))).scalars().all()
+        if salt is None or not stored:
             return False
-        return hmac.compare_digest(normalise_code(key).encode(), stored.encode())
+        given = self._key_hash(key, bytes.fromhex(salt)).encode()
+        ok = False
+        for value in stored:  # every one compared, in constant time each
+            ok |= hmac.compare_digest(given, value.rsplit(" ", 1)[-1].encode())
+        return ok
 
     # -- sessions -----------------------------------------------------------
-    def create_session(self, name: str, lesson: str, level: str = "standard") -> Session:
+    def create_session(self, name: str, lesson: str, level: str = "standard", cap: int | None = None) -> Session:
+        """A new open session. ``cap``: how many may join (default: ``SAMVERKAN_ROOM_SIZE``, set by serve,
+        or :data:`DEFAULT_CAP`); the facilitator can change it later (:meth:`set_cap`)."""
         name = " ".join(str(name).split())[:120]
         if not name:
             raise StoreError("Ge passet ett namn, till exempel ”Regionkonferensen, pass 2”.")
@@ -401,6 +443,7 @@ class Store:
                     sid = c.execute(sessions.insert().values(
                         code=code, name=name, lesson=lesson, level=level, is_open=True, created_at=now(),
                     )).inserted_primary_key[0]
+                    self._upsert_setting(c, f"session_cap:{sid}", str(self._checked_cap(cap)), replace=True)
             except sa.exc.IntegrityError:
                 continue  # the code was taken: draw another
             return self.session(sid)
@@ -428,6 +471,45 @@ class Store:
             rows = c.execute(sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())).mappings()
             return [_session(r) for r in rows]
 
+    @staticmethod
+    def _checked_cap(cap: int | None) -> int:
+        if cap is None:
+            room = os.environ.get("SAMVERKAN_ROOM_SIZE", "")
+            cap = min(int(room) if room.isdigit() and int(room) > 0 else DEFAULT_CAP, MAX_PARTICIPANTS)
+        if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= MAX_PARTICIPANTS:
+            raise StoreError(f"Antalet platser ska vara ett heltal mellan 1 och {MAX_PARTICIPANTS}.")
+        return cap
+
+    def cap(self, session_id: int) -> int:
+        """How many participants may join the session."""
+        with self._read() as c:
+            return self._cap(c, session_id)
+
+    def _cap(self, c: sa.Connection, session_id: int) -> int:
+        value = c.execute(sa.select(settings.c.value).where(settings.c.name == f"session_cap:{session_id}")).scalar()
+        return int(value) if value and value.isdigit() else MAX_PARTICIPANTS  # a session from before caps
+
+    def set_cap(self, code: str, cap: int) -> Session:
+        """Let ``cap`` participants join the session (the facilitator raises or lowers it)."""
+        cap = self._checked_cap(cap)
+        session = self.session_by_code(code)
+        with self._write() as c:
+            self._upsert_setting(c, f"session_cap:{session.id}", str(cap), replace=True)
+        return session
+
+    def remove_silent(self, code: str) -> int:
+        """Remove the session's participants who have not answered anything; returns how many.
+
+        A script that filled the session with joins is undone this way; a real participant who
+        had not answered yet is asked to join again by their own page.
+        """
+        session = self.session_by_code(code)
+        with self._write() as c:
+            answered = sa.select(answers.c.participant_id).where(answers.c.session_id == session.id)
+            result = c.execute(participants.delete().where(participants.c.session_id == session.id,
+                                                           participants.c.id.not_in(answered)))
+        return int(result.rowcount or 0)
+
     def set_open(self, code: str, is_open: bool) -> Session:
         session = self.session_by_code(code)
         with self._write() as c:
@@ -454,8 +536,8 @@ class Store:
                 raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
             count = c.execute(sa.select(sa.func.count()).select_from(participants)
                               .where(participants.c.session_id == session.id)).scalar_one()
-            if count >= MAX_PARTICIPANTS:
-                raise StoreError("Passet är fullt.")
+            if count >= min(self._cap(c, session.id), MAX_PARTICIPANTS):
+                raise StoreError("Passet är fullt. Säg till den som leder passet.")
             pid = c.execute(participants.insert().values(
                 token=token, session_id=session.id, grp=group, joined_at=now())).inserted_primary_key[0]
         return Participant(pid, token, session, group)
