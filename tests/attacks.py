@@ -108,25 +108,22 @@ async def widget_states(ws, v1: bool = False, seconds: float = 20) -> dict:
         ws.write_message(legacy_text("comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
                                                    "data": {}}, metadata={"version": "1.0.0"}))
         ws.write_message(legacy_text("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}))
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
-        except asyncio.TimeoutError:
-            break
-        if raw is None:
-            break
-        if isinstance(raw, bytes):
-            parsed = v1_parse(raw) if v1 else None
-            if not parsed or len(parsed[1]) < 4:
-                continue
-            msg = {"header": json.loads(parsed[1][0]), "content": json.loads(parsed[1][3])}
-        else:
-            msg = json.loads(raw)
+    def v1_message(raw: bytes) -> dict | None:
+        parsed = v1_parse(raw)
+        if not parsed or len(parsed[1]) < 4:
+            return None
+        return {"header": json.loads(parsed[1][0]), "content": json.loads(parsed[1][3])}
+
+    def is_states(msg: dict) -> bool:
         data = msg.get("content", {}).get("data", {})
-        if msg["header"]["msg_type"] == "comm_msg" and data.get("method") == "update_states":
-            return {k: v.get("state", {}) for k, v in data["states"].items()}
-    return {}
+        return msg["header"]["msg_type"] == "comm_msg" and data.get("method") == "update_states"
+
+    from .servers import read_kernel_messages
+
+    msg, _seen = await read_kernel_messages(ws, seconds, until=is_states, decode=v1_message if v1 else None)
+    if msg is None:
+        return {}
+    return {k: v.get("state", {}) for k, v in msg["content"]["data"]["states"].items()}
 
 
 async def status_time(base: str, timeout: float = 2.0) -> float | None:

@@ -265,12 +265,14 @@ def kernel_message(msg_type: str, content: dict, metadata: dict | None = None, s
     })
 
 
-async def read_kernel_messages(ws, seconds: float, until=None) -> tuple[dict | None, list[dict]]:  # noqa: ANN001
+async def read_kernel_messages(ws, seconds: float, until=None,  # noqa: ANN001
+                               decode=None) -> tuple[dict | None, list[dict]]:  # noqa: ANN001
     """Jupyter messages (JSON text frames) from a kernel websocket for up to ``seconds``.
 
     Returns ``(message, seen)``: the first message for which ``until`` is true (None when
     there is no ``until``, or the time ran out or the socket closed first), and every
-    message read so far, in order. Binary frames (buffers) are skipped.
+    message read so far, in order. Binary frames (buffers) are skipped, unless ``decode``
+    turns one into a message (the v1 format; None to skip it).
     """
     import asyncio
 
@@ -284,8 +286,11 @@ async def read_kernel_messages(ws, seconds: float, until=None) -> tuple[dict | N
         if raw is None:
             break
         if isinstance(raw, bytes):
-            continue
-        msg = json.loads(raw)
+            msg = decode(raw) if decode is not None else None
+            if msg is None:
+                continue
+        else:
+            msg = json.loads(raw)
         seen.append(msg)
         if until is not None and until(msg):
             return msg, seen

@@ -82,8 +82,10 @@ def check_update(state: Any) -> None:
         raise Refused("value too large")
 
 
-def _contains(container: widgets.Widget, target: widgets.Widget) -> bool:
-    stack, seen = [container], set()
+def _reachable(roots: list, target: widgets.Widget, skip_hidden: bool = False) -> bool:
+    """Whether ``target`` is one of ``roots`` or inside one of them (through ``children``)."""
+    stack = [w for w in roots if not (skip_hidden and _hidden(w))]
+    seen: set[int] = set()
     while stack:
         w = stack.pop()
         if w is target:
@@ -91,8 +93,13 @@ def _contains(container: widgets.Widget, target: widgets.Widget) -> bool:
         if id(w) in seen:
             continue
         seen.add(id(w))
-        stack.extend(c for c in (getattr(w, "children", None) or ()) if isinstance(c, widgets.Widget))
+        stack.extend(c for c in (getattr(w, "children", None) or ())
+                     if isinstance(c, widgets.Widget) and not (skip_hidden and _hidden(c)))
     return False
+
+
+def _contains(container: widgets.Widget, target: widgets.Widget) -> bool:
+    return _reachable([container], target)
 
 
 def _live_widgets() -> dict:
@@ -141,18 +148,7 @@ def _hidden(w: widgets.Widget) -> bool:
 
 def on_screen(target: widgets.Widget) -> bool:
     """Whether ``target`` is shown: reachable from a displayed widget through containers that are not hidden."""
-    stack = [w for w in list(_displayed) if not _hidden(w)]
-    seen: set[int] = set()
-    while stack:
-        w = stack.pop()
-        if w is target:
-            return True
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
-        stack.extend(c for c in (getattr(w, "children", None) or ())
-                     if isinstance(c, widgets.Widget) and not _hidden(c))
-    return False
+    return _reachable(list(_displayed), target, skip_hidden=True)
 
 
 def _refuse(widget: widgets.Widget, reason: str) -> None:
