@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8866
 ROOM ?= 30
 
-.PHONY: start lab test check bench bench-build bench-workshop browser postgresql clean
+.PHONY: start lab test check bench bench-build bench-workshop bench-attacks browser postgresql clean
 
 # Install (or refresh, when pyproject.toml changed) the kit and its test tools.
 $(STAMP): pyproject.toml
@@ -51,6 +51,10 @@ bench-build: $(STAMP)
 ## make bench-workshop: rooms of 1, 10, 50 and 150 participants arriving at the workshop server
 bench-workshop: $(STAMP) browser
 	$(BIN)/python bench/workshop.py
+
+## make bench-attacks: a room of 100 arriving while each attack of tests/attacks.py runs (about 15 min)
+bench-attacks: $(STAMP)
+	$(BIN)/python bench/attacks.py
 
 # Debian's chromium for the browser tests (never a browser download).
 browser:
