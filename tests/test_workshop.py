@@ -516,14 +516,15 @@ def test_report_builds_from_a_stored_session(tmp_path):
         p = db.join(s.code, f"Bord {n % 2 + 1}")
         db.record(p.token, "principer-quiz", q.id, q.kind, n % 2, (n % 2) in q.correct_indices)
     db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", HOSTILE)
+    db.join(s.code)  # no table: the report once crashed on it (issue 15)
     out = tmp_path / "rapport.html"
     run = subprocess.run([sys.executable, "-m", "samverkan.cli", "report", s.code, "--db", db.url,
                           "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and '<html lang="sv">' in html
-    assert "Rapport: Konferensen" in html and "4 deltagare" in html and "5 svar" in html
-    assert "Att samtala om" in html and "Bord 1" in html
+    assert "Rapport: Konferensen" in html and "5 deltagare" in html and "5 svar" in html
+    assert "Att samtala om" in html and "Bord 1" in html and "Inget bord" in html
     assert "&lt;script&gt;" in html and "<script" not in html
     assert 'src="http' not in html and "<link" not in html  # self-contained: loads nothing
     assert html.count('src="data:image/png;base64,') >= 1 and 'alt="Liggande stapeldiagram' in html

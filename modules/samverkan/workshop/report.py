@@ -38,12 +38,14 @@ img { max-width: 100%; }
 class ReportData:
     """What the report notebook shows, one method per part."""
 
-    def __init__(self, db: str, session: str):
-        from .. import loader, paths
+    def __init__(self, db: str, session: str, kit: Any | None = None):
+        if kit is None:
+            from .. import loader, paths
 
+            kit = loader.load_kit(paths.kit_root())
         self.store = Store(db or None, create=False)
         self.session = self.store.session_by_code(session)
-        self.kit = loader.load_kit(paths.kit_root())
+        self.kit = kit
         self.rows = self.store.answers(self.session.id)
         self.items = summarise(self.kit, self.session, self.rows)
         self.stats = self.store.stats(self.session.id)
@@ -73,7 +75,8 @@ class ReportData:
         right = sum(it.right or 0 for it in graded)
         answered = sum(it.answered for it in graded)
         share = f"{round(100 * right / answered)} %" if answered else "–"
-        groups = sorted(self.store.iter_groups(self.session.id), key=lambda g: (g[0] is None, _group_no(g[0])))
+        groups = sorted(self.store.iter_groups(self.session.id),
+                        key=lambda g: (g[0] is None, _group_no(g[0]), g[0] or ""))
         rows = "".join(f'<tr><th scope="row">{escape(g or "Inget bord")}</th><td>{n}</td></tr>' for g, n in groups)
         html = ("<h2>Översikt</h2>"
                 f"<ul><li>{st.participants} deltagare</li><li>{st.answers} svar</li>"
@@ -116,8 +119,10 @@ class ReportData:
 
 
 def _group_no(group: str | None) -> int:
+    """The table's number for sorting ("Bord 12" → 12); 0 for no table or a name without a number."""
+    words = (group or "").split()
     try:
-        return int((group or "").split()[-1])
+        return int(words[-1]) if words else 0
     except ValueError:
         return 0
 
