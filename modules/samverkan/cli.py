@@ -16,17 +16,92 @@
     samverkan samverkansform ANSWERS.yaml [--json] [--html FILE] [--lattlast]
                                  which form of collaboration fits (Samverkansformväljaren)
 
-Errors are printed in Swedish, one per line, never as a traceback.
+Errors are printed in Swedish, one per line, never as a traceback; argparse's own texts
+(usage, headings, --help, argument errors) are Swedish too (:class:`SwedishParser`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 from .errors import SamverkanError
+
+# argparse's own texts (Python 3.11's argparse.py, every string it passes to gettext) in Swedish.
+ARGPARSE_SV = {
+    "usage: ": "användning: ",
+    "positional arguments": "argument",
+    "options": "flaggor",
+    "show this help message and exit": "visa den här hjälptexten och avsluta",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: fel: %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "the following arguments are required: %s": "det här saknas: %s",
+    "one of the arguments %s is required": "ange ett av argumenten %s",
+    "unrecognized arguments: %s": "okända argument: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "okänt val %(value)r (välj bland %(choices)s)",
+    "invalid %(type)s value: %(value)r": "ogiltigt värde %(value)r",
+    "expected one argument": "ett värde behövs",
+    "expected at most one argument": "högst ett värde",
+    "expected at least one argument": "minst ett värde behövs",
+    "expected %s argument": "%s värde behövs",
+    "expected %s arguments": "%s värden behövs",
+    "ambiguous option: %(option)s could match %(matches)s": "flaggan %(option)s kan betyda flera: %(matches)s",
+    "not allowed with argument %s": "går inte att kombinera med %s",
+    "ignored explicit argument %r": "flaggan tar inget värde, men fick %r",
+    "unexpected option string: %s": "oväntad flagga: %s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "okänt kommando %(parser_name)r (välj bland %(choices)s)",
+    "can't open '%(filename)s': %(error)s": "kan inte öppna ”%(filename)s”: %(error)s",
+    "show program's version number and exit": "visa versionen och avsluta",
+}
+
+
+@contextlib.contextmanager
+def _swedish_argparse() -> Iterator[None]:
+    """argparse looks its texts up through its module's ``_`` and ``ngettext`` (gettext) when it formats
+    them; for the duration of the block they come from :data:`ARGPARSE_SV`. Nests; the CLI is one thread."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._ = lambda text: ARGPARSE_SV.get(text, text)  # type: ignore[attr-defined]
+    argparse.ngettext = lambda one, many, n: ARGPARSE_SV.get(one if n == 1 else many, one if n == 1 else many)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+class SwedishParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose own texts (usage, headings, ``--help``, errors) are Swedish.
+
+    Subcommands' parsers are of the same class (argparse uses the parent's class).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.HelpFormatter)
+        with _swedish_argparse():
+            super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        with _swedish_argparse():
+            return super().parse_args(args, namespace)
+
+    def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        with _swedish_argparse():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with _swedish_argparse():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _swedish_argparse():
+            return super().format_help()
+
+    def error(self, message: str):  # noqa: ANN201
+        with _swedish_argparse():
+            super().error(message)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -56,6 +131,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1
     print(f"Allt innehåll är giltigt: {checked} {'fil' if checked == 1 else 'filer'}, {len(kit.lessons)} lektioner, "
           f"{len(kit.exercises)} övningar, {len(kit.sources)} källor.")
+    # Estimated time against each lesson's time plan: warnings only, never a failed check.
+    from .timing import report
+
+    lesson_ids = None if files is None else {f.resolve().parent.name for f in files}
+    lines, warnings = report(kit, lesson_ids)
+    for line in ([""] if lines else []) + lines + ([""] if warnings else []) + warnings:
+        print(line)
     return 0
 
 
@@ -212,7 +294,7 @@ def _run(cmd: list[str], cwd: Path) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SwedishParser(
         prog="samverkan",
         description="Samverkansverkstaden: utbildningskit om samverkan med civilsamhället.",
     )
@@ -250,9 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "verkstadsplan eller handledare.md. Spara filen, så visas ändringen inom en "
                                       "sekund; fel visas med fil och rad.")
     prev.add_argument("file", metavar="FIL", help="filen, till exempel exercises/03-principer/ovningar.yaml")
-    prev.add_argument("--port", type=int, default=8867, help="port (standard 8867)")
-    prev.add_argument("--audience", default="tjansteperson", help="fortroendevald eller tjansteperson")
-    prev.add_argument("--level", default="standard", help="standard eller lattlast")
+    prev.add_argument("--port", type=int, default=8867, metavar="PORT", help="port (standard 8867)")
+    prev.add_argument("--audience", default="tjansteperson", metavar="MÅLGRUPP",
+                      help="fortroendevald eller tjansteperson")
+    prev.add_argument("--level", default="standard", metavar="NIVÅ", help="standard eller lattlast")
     prev.add_argument("--no-browser", action="store_true", help="öppna inte webbläsaren")
     prev.set_defaults(func=_cmd_preview)
     kit = sub.add_parser("kit", help="bygg ett verkstadskit: handledarguide och deltagarutskrifter från en plan",
@@ -270,9 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("lab", _cmd_lab, 8888, "öppna lektionerna i JupyterLab för självstudier"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--host", default="127.0.0.1",
+        p.add_argument("--host", default="127.0.0.1", metavar="ADRESS",
                        help="adress att lyssna på (standard 127.0.0.1; 0.0.0.0 för deltagare i nätverket)")
-        p.add_argument("--port", type=int, default=port, help=f"port (standard {port})")
+        p.add_argument("--port", type=int, default=port, metavar="PORT", help=f"port (standard {port})")
         p.set_defaults(func=func)
         if name == "serve":
             p.add_argument("--db", metavar="FIL_ELLER_URL", default=None,
