@@ -312,6 +312,32 @@ def test_page_transform_rewrites_a_streamed_voila_page(monkeypatch):
 
 
 
+
+def test_voilas_loading_screen_is_rewritten_in_swedish():
+    """The installed Voila's own loading screen ("Running deltagare...", "Executing 2 of 3") as the server sends it."""
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import jinja2
+
+    from samverkan.workshop.server import SwedishPageTransform
+
+    base = Path(sys.prefix) / "share" / "jupyter" / "voila" / "templates" / "base"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(base)))
+    spinner = str(env.get_template("spinner.macro.html.j2").make_module({"nb_title": "deltagare"}).html())
+    helpers = str(env.get_template("voila_setup.macro.html.j2").make_module({}).voila_setup_helper_functions())
+    assert "Running deltagare..." in spinner and "`Executing ${cell_index} of ${cell_count}`" in helpers
+    page = (b'<!DOCTYPE html>\n<html lang="en"><head><title>deltagare</title></head><body data-voila="voila">'
+            + spinner.encode() + helpers.encode() + b'<div id="rendered_cells" style="display: none"></div></body></html>')
+    t = SwedishPageTransform(SimpleNamespace(path="/voila/render/deltagare.ipynb"))
+    _status, _headers, out = t.transform_first_chunk(200, {"Content-Type": "text/html"}, page, True)
+    text = out.decode()
+    assert '<h2 id="loading_text">Sidan laddas …</h2>' in text
+    assert "`Förbereder del ${cell_index} av ${cell_count}`" in text and "`Läser del ${cell_index} av ${cell_count}`" in text
+    assert '<svg class="spinner" aria-hidden="true"' in text
+    assert not re.search(r"Running|Executing|Reading|<title>spin</title>", text), text
+
 @pytest.fixture(scope="module")
 def workshop(tmp_path_factory):
     db = tmp_path_factory.mktemp("a11y") / "samverkan.sqlite"

@@ -61,6 +61,15 @@ VOILA_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval
              "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
 PAGE_REQUEST: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("samverkan_page_request")
 HEAD_LIMIT = 1 << 20  # a page whose head is not complete after 1 MB is passed on as it is
+# Voila's loading screen in Swedish: "Running deltagare..." (templates/base/spinner.macro.html.j2) and
+# "Executing 2 of 3" / "Reading 2 of 3" (voila_setup.macro.html.j2); the spinner's "spin" is decoration.
+LOADING_TEXTS = tuple((re.compile(a), b.encode()) for a, b in (
+    (rb'(<h2 id="loading_text">)Running [^<]*</h2>', r"\1Sidan laddas …</h2>"),
+    (rb"`Executing \$\{cell_index\} of \$\{cell_count\}`", "`Förbereder del ${cell_index} av ${cell_count}`"),
+    (rb"`Reading \$\{cell_index\} of \$\{cell_count\}`", "`Läser del ${cell_index} av ${cell_count}`"),
+    (rb'<svg class="spinner" ', '<svg class="spinner" aria-hidden="true" focusable="false" '),
+    (rb"<title>spin</title>", ""),
+))
 # Added to every page Voila renders here (the lesson apps, the tools, the participant app, the
 # dashboard). ipywidgets' RadioButtons renders its inputs without a shared ``name`` and without a
 # group role, so a screen reader announced each answer as "1 of 1" and Tab stopped at every answer.
@@ -145,6 +154,8 @@ class SwedishPageTransform(OutputTransform):
         if not self.voila:
             return page  # this server's own pages have their landmarks and focus styles, and no script
         page = page.replace(b"</head>", A11Y_HEAD + b"</head>", 1)
+        for english, swedish in LOADING_TEXTS:
+            page = english.sub(lambda _m, sv=swedish: _m.expand(sv), page, count=1)
         return page.replace(b'<div id="rendered_cells"', b'<div id="rendered_cells" role="main"', 1)
 
 
