@@ -888,4 +888,4 @@ def load_exercise_file(path: Path | str) -> ExerciseFile:
 
 def _register_kinds() -> None:
     """Import the modules that register the data kinds (lazily: they import this module)."""
-    from . import datafiles, samverkansform  # noqa: F401
+    from . import datafiles, samverkansform, timing  # noqa: F401

@@ -1,0 +1,289 @@
+"""How long a lesson takes: reading time per level plus time for its exercises.
+
+The speeds and allowances live in ``data/tidsuppskattning.yaml`` (top-level key ``timing:``),
+each with its source or marked as the kit's own assumption, so trainers change them there and
+never here. The estimate is for one learner reading everything the lesson shows at one level:
+
+* reading: words (as :mod:`readability` counts them) ÷ the level's words per minute;
+* a quiz question: its prompt, choices, the right choices' feedback and the explanation read
+  (what a learner who answers right sees), plus an answering allowance;
+* a matching exercise: its prompt, categories, items and their feedback read, plus an allowance
+  per item;
+* a scenario: along its longest path (in time), each step's situation, choices and the chosen
+  consequence read, plus an allowance per decision, and the ending read;
+* a free text: its prompt and guidance read, plus a writing allowance;
+* the discussion: the minutes the lesson's time plan gives it.
+
+Tables, charts, the glossary and the Samverkansformväljaren are not counted. An estimate over
+the budget is a warning for authors, never a content problem: it never fails ``samverkan
+check`` and never stops a lesson, an app or a handout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from . import loader
+from .readability import words
+from .schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario, Text
+
+BASES = ("källa", "antagande")  # a number is sourced, or the kit's own assumption
+ALLOWANCES = {
+    "quiz_question": "svara på en quizfråga (utöver att läsa frågan och alternativen)",
+    "matching_item": "placera ett påstående i en matchningsövning",
+    "scenario_step": "välja i ett scenariosteg (utöver att läsa steget)",
+    "free_text": "skriva ett fritextsvar",
+}
+
+
+@dataclass(frozen=True)
+class Speed:
+    words_per_minute: int
+    basis: str
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Allowance:
+    seconds: int
+    basis: str
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    speeds: dict[str, Speed]
+    allowances: dict[str, Allowance]
+
+    def read(self, texts: Iterable[Text | str | None], level: str) -> float:
+        """Seconds to read ``texts`` at ``level``."""
+        n = 0
+        for t in texts:
+            if t is None:
+                continue
+            n += len(words(t.get(level) if isinstance(t, Text) else t))
+        return 60.0 * n / self.speeds[level].words_per_minute
+
+    def allow(self, key: str) -> float:
+        return float(self.allowances[key].seconds)
+
+
+# -- the data file -------------------------------------------------------------
+
+
+def _basis(ctx: loader._Ctx, m: dict, p: tuple) -> str | None:
+    basis = m.get("basis")
+    if basis not in BASES:
+        ctx.problem(p + ("basis",), f"ska vara {' eller '.join(BASES)}, men är {basis!r}")
+        return None
+    return basis
+
+
+def _timing_file(ctx: loader._Ctx, top: dict) -> Timing | None:
+    ctx.mapping(top, (), ["timing"], ["schema_version"])
+    tm = ctx.mapping(top.get("timing"), ("timing",), ["reading", "exercises"], []) if "timing" in top else None
+    if tm is None:
+        return None
+    speeds: dict[str, Speed] = {}
+    rm = ctx.mapping(tm.get("reading"), ("timing", "reading"), LEVELS, []) if "reading" in tm else None
+    for level in LEVELS if rm else ():
+        p = ("timing", "reading", level)
+        m = ctx.mapping(rm.get(level), p, ["words_per_minute", "basis", "note"], ["sources"])
+        if m is None:
+            continue
+        wpm = ctx.opt(m, "words_per_minute", p, ctx.integer, 20, 1000)
+        basis = _basis(ctx, m, p)
+        sources = loader._source_ids(ctx, m, p)
+        note = ctx.opt(m, "note", p, ctx.string)
+        if basis == "källa" and not sources:
+            ctx.problem(p + ("sources",), "en hastighet med basis: källa måste ange minst en källa")
+        if wpm and basis and note:
+            speeds[level] = Speed(wpm, basis, sources, note)
+    allowances: dict[str, Allowance] = {}
+    em = ctx.mapping(tm.get("exercises"), ("timing", "exercises"), list(ALLOWANCES), []) if "exercises" in tm else None
+    for key in ALLOWANCES if em else ():
+        p = ("timing", "exercises", key)
+        m = ctx.mapping(em.get(key), p, ["seconds", "basis", "note"], ["sources"])
+        if m is None:
+            continue
+        seconds = ctx.opt(m, "seconds", p, ctx.integer, 0, 3600)
+        basis = _basis(ctx, m, p)
+        sources = loader._source_ids(ctx, m, p)
+        note = ctx.opt(m, "note", p, ctx.string)
+        if basis == "källa" and not sources:
+            ctx.problem(p + ("sources",), "en tid med basis: källa måste ange minst en källa")
+        if seconds is not None and basis and note:
+            allowances[key] = Allowance(seconds, basis, sources, note)
+    if len(speeds) < len(LEVELS) or len(allowances) < len(ALLOWANCES):
+        return None
+    return Timing(speeds, allowances)
+
+
+loader.DATA_KINDS["timing"] = _timing_file
+
+
+# -- the estimate ----------------------------------------------------------------
+
+
+def exercise_seconds(ex: Any, timing: Timing, level: str, audience: str | None = None) -> float:
+    """Seconds one learner (or table) needs for an exercise, as the module docstring says."""
+    if isinstance(ex, Quiz):
+        total = timing.read([ex.title, ex.intro], level)
+        for q in ex.questions:
+            if audience is None or audience in q.audience:
+                shown = [q.prompt, *(c.text for c in q.choices), *(c.feedback for c in q.choices if c.correct),
+                         q.explanation]
+                total += timing.read(shown, level) + timing.allow("quiz_question")
+        return total
+    if isinstance(ex, Matching):
+        shown = [ex.title, ex.prompt, *(c.label for c in ex.categories), *(i.text for i in ex.items),
+                 *(i.feedback for i in ex.items)]
+        return (timing.read(shown, level)
+                + len(ex.items) * timing.allow("matching_item"))
+    if isinstance(ex, Scenario):
+        return timing.read([ex.title, ex.intro], level) + scenario_longest_path(ex, timing, level)[0]
+    if isinstance(ex, FreeText):
+        return timing.read([ex.title, ex.prompt, ex.guidance], level) + timing.allow("free_text")
+    return 0.0
+
+
+def scenario_longest_path(sc: Scenario, timing: Timing, level: str) -> tuple[float, int]:
+    """(seconds, decisions) along the path through the scenario that takes longest."""
+    steps = {s.id: s for s in sc.steps}
+    memo: dict[str, tuple[float, int]] = {}
+    visiting: set[str] = set()
+
+    def cost(step_id: str) -> tuple[float, int]:
+        if step_id in memo:
+            return memo[step_id]
+        step = steps.get(step_id)
+        if step is None or step_id in visiting:  # the loader reports broken graphs; never loop here
+            return 0.0, 0
+        visiting.add(step_id)
+        if step.is_outcome:
+            result = (timing.read([step.outcome, step.explanation], level), 0)
+        else:
+            here = timing.read([step.situation, *(c.text for c in step.choices)], level) + timing.allow("scenario_step")
+            best = (0.0, 0)
+            for c in step.choices:
+                after = cost(c.next)
+                candidate = (timing.read([c.consequence], level) + after[0], after[1])
+                best = max(best, candidate)
+            result = (here + best[0], best[1] + 1)
+        visiting.discard(step_id)
+        memo[step_id] = result
+        return result
+
+    return cost(sc.start)
+
+
+@dataclass
+class SectionEstimate:
+    id: str
+    planned: int  # minutes in the lesson's time plan
+    reading: float  # seconds
+    exercises: float  # seconds
+
+    @property
+    def minutes(self) -> float:
+        return (self.reading + self.exercises) / 60.0
+
+    @property
+    def over(self) -> bool:
+        return self.minutes > self.planned
+
+
+@dataclass
+class LessonEstimate:
+    lesson: str
+    level: str
+    audience: str
+    budget: int  # the lesson's own minutes (sections plus discussion)
+    frame_reading: float  # seconds: why, questions, objectives, discussion prompts, key points, reflection
+    discussion: int  # minutes from the time plan
+    sections: list[SectionEstimate] = field(default_factory=list)
+
+    @property
+    def reading_minutes(self) -> float:
+        return (self.frame_reading + sum(s.reading for s in self.sections)) / 60.0
+
+    @property
+    def exercise_minutes(self) -> float:
+        return sum(s.exercises for s in self.sections) / 60.0
+
+    @property
+    def minutes(self) -> float:
+        return self.reading_minutes + self.exercise_minutes + self.discussion
+
+    @property
+    def over(self) -> bool:
+        return self.minutes > self.budget
+
+
+def estimate(lesson: Lesson, kit: loader.Kit, timing: Timing, level: str, audience: str) -> LessonEstimate:
+    """The estimate for one learner of ``audience`` reading ``lesson`` at ``level``."""
+    frame = [lesson.title, lesson.why, *lesson.questions, *lesson.objectives, *lesson.discussion.values(),
+             *lesson.key_points, *lesson.reflection]
+    est = LessonEstimate(lesson.id, level, audience, lesson.minutes, timing.read(frame, level), lesson.discussion_minutes)
+    for s in lesson.sections:
+        reading = timing.read([s.title, s.body, s.examples.get(audience)], level)
+        exercises = sum(exercise_seconds(kit.exercises[e], timing, level, audience) for e in s.exercises
+                        if e in kit.exercises and audience in kit.exercises[e].audience)
+        est.sections.append(SectionEstimate(s.id, s.minutes, reading, exercises))
+    return est
+
+
+def lesson_estimates(lesson: Lesson, kit: loader.Kit, timing: Timing) -> dict[str, LessonEstimate]:
+    """Per level, the estimate for the audience whose version takes longest."""
+    return {level: max((estimate(lesson, kit, timing, level, a) for a in AUDIENCES), key=lambda e: e.minutes)
+            for level in LEVELS}
+
+
+def minutes_text(x: float) -> str:
+    """Minutes with one decimal and a Swedish decimal comma: 15,4."""
+    return f"{x:.1f}".replace(".", ",")
+
+
+def warning(e: LessonEstimate) -> str | None:
+    """The warning for one lesson and level, or None when it fits its minutes and time plan."""
+    over = [f"{s.id} {minutes_text(s.minutes)} min mot {s.planned}" for s in e.sections if s.over]
+    if not e.over and not over:
+        return None
+    head = f"Varning: {e.lesson}, {LEVEL_LABELS[e.level]}: "
+    parts = []
+    if e.over:
+        parts.append(f"uppskattningen {minutes_text(e.minutes)} min är mer än lektionens {e.budget} min")
+    if over:
+        parts.append(f"avsnitt över tidsplanen: {', '.join(over)}")
+    return head + "; ".join(parts) + "."
+
+
+def report(kit: loader.Kit, lesson_ids: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """(lines, warnings) for ``samverkan check``: each lesson's estimate against its time plan.
+
+    Empty when the kit has no valid timing file. Warnings never count as problems.
+    """
+    timing = kit.data.get("timing")
+    if timing is None:
+        return [], []
+    ids = sorted(kit.lessons) if lesson_ids is None else [i for i in lesson_ids if i in kit.lessons]
+    if not ids:
+        return [], []
+    speeds = " och ".join(f"{timing.speeds[lv].words_per_minute} ord/min i {LEVEL_LABELS[lv]}" for lv in LEVELS)
+    lines = [f"Uppskattad tid per lektion (läsning med {speeds}, övningar enligt {kit.data_files['timing']}, "
+             "diskussion enligt tidsplanen; för den målgrupp vars version tar längst tid):"]
+    warnings = []
+    for lid in ids:
+        lesson = kit.lessons[lid]
+        parts = []
+        for level, e in lesson_estimates(lesson, kit, timing).items():
+            parts.append(f"{LEVEL_LABELS[level]} {minutes_text(e.minutes)} min (läsning {minutes_text(e.reading_minutes)}, "
+                         f"övningar {minutes_text(e.exercise_minutes)}, diskussion {e.discussion})")
+            w = warning(e)
+            if w:
+                warnings.append(w)
+        lines.append(f"  {lid}, {lesson.minutes} min enligt tidsplanen: " + "; ".join(parts))
+    return lines, warnings
