@@ -3,7 +3,9 @@
     .venv/bin/python bench/lix.py
 
 For each lesson (lektion.yaml plus the exercises it uses) and each level, LIX of all the text
-joined, and the highest LIX of any passage of 10 words or more. Writes bench/results/lix.json
+joined, the highest LIX of any passage of 10 words or more, and the estimated time (reading plus
+exercises plus the planned discussion, from samverkan.timing and data/tidsuppskattning.yaml)
+against the lesson's own minutes. Writes bench/results/lix.json
 and prints a Markdown table for the README. LIX under 30 is "mycket lätt", 30–40 "lätt",
 40–50 "medelsvår", 50–60 "svår".
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from samverkan import loader
+from samverkan import loader, timing
 from samverkan.readability import MIN_WORDS, iter_texts, lix, words
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,12 +28,18 @@ def measure() -> list[dict]:
         records = [lesson] + [kit.exercises[e] for s in lesson.sections for e in s.exercises]
         texts = [t for r in records for _, t in iter_texts(r)]
         row = {"lesson": lid, "minutes": lesson.minutes}
+        estimates = timing.lesson_estimates(lesson, kit, kit.data["timing"])
         for level in ("standard", "lattlast"):
+            e = estimates[level]
             shown = [t.get(level) for t in texts]
             passages = [s for s in shown if len(words(s)) >= MIN_WORDS]
             row[level] = {"lix": round(lix("\n\n".join(shown)), 1),
                           "max": round(max(lix(s) for s in passages), 1),
-                          "words": sum(len(words(s)) for s in shown)}
+                          "words": sum(len(words(s)) for s in shown),
+                          "estimate": {"minutes": round(e.minutes, 1), "reading": round(e.reading_minutes, 1),
+                                       "exercises": round(e.exercise_minutes, 1), "discussion": e.discussion,
+                                       "audience": e.audience,
+                                       "sections_over": [s.id for s in e.sections if s.over]}}
         rows.append(row)
     return rows
 
@@ -41,12 +49,15 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "lix.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print("| lektion | tid | LIX standard | LIX lättläst | högsta LIX lättläst (ett stycke) | ord standard / lättläst |")
-    print("|---|---|---|---|---|---|")
+    print("| lektion | tid | LIX standard | LIX lättläst | högsta LIX lättläst (ett stycke) | ord standard / lättläst "
+          "| uppskattad tid standard / lättläst | avsnitt över tidsplanen |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         s, l_ = r["standard"], r["lattlast"]
+        over = sorted(set(s["estimate"]["sections_over"]) | set(l_["estimate"]["sections_over"]))
         print(f"| `{r['lesson']}` | {r['minutes']} min | {s['lix']:.0f} | {l_['lix']:.0f} | {l_['max']:.0f} | "
-              f"{s['words']} / {l_['words']} |".replace(".", ","))
+              f"{s['words']} / {l_['words']} | {s['estimate']['minutes']:.1f} / {l_['estimate']['minutes']:.1f} min "
+              f"| {', '.join(over) or '–'} |".replace(".", ","))
 
 
 if __name__ == "__main__":
