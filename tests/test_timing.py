@@ -170,3 +170,31 @@ def test_check_shows_every_lesson_s_estimate_per_level(capsys):
     assert "Uppskattad tid per lektion" in out
     for lid in loader.load_kit().lessons:
         assert re.search(rf"  {lid}, \d+ min enligt tidsplanen: standard [\d,]+ min .*; lättläst [\d,]+ min", out)
+
+
+# -- a damaged or hostile timing file gives problems, never a traceback -----------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from samverkan.errors import Problem  # noqa: E402
+
+TIMING_WORDS = ["timing", "reading", "exercises", "standard", "lattlast", "words_per_minute", "basis", "källa",
+                "antagande", "note", "sources", "seconds", *timing.ALLOWANCES]
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+                     st.sampled_from(TIMING_WORDS), st.text(max_size=20))
+_docs = st.recursive(_scalars, lambda c: st.one_of(
+    st.lists(c, max_size=4), st.dictionaries(st.sampled_from(TIMING_WORDS) | st.text(max_size=6), c, max_size=5)),
+    max_leaves=30)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_docs)
+def test_any_structure_as_a_timing_file_gives_problems_not_a_traceback(tmp_path_factory, doc):
+    import yaml
+
+    path = tmp_path_factory.mktemp("fuzz") / "tidsuppskattning.yaml"
+    path.write_text(yaml.safe_dump({"schema_version": 1, "timing": doc}, allow_unicode=True), encoding="utf-8")
+    result = loader.load_file(path, root=path.parent)
+    assert all(isinstance(p, Problem) and p.message for p in result.problems)
+    assert result.problems or result.data is not None
