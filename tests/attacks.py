@@ -249,7 +249,7 @@ async def tab_storm(base: str, participant_path: str, tabs: int = 50) -> dict:
     codes: dict[int, int] = {}
     for _ in range(tabs):
         try:
-            r = await fetch(base + participant_path, timeout=30)
+            r = await fetch(base + participant_path, timeout=30, follow=True)
             codes[r.code] = codes.get(r.code, 0) + 1
         except Exception:  # noqa: BLE001
             codes[0] = codes.get(0, 0) + 1

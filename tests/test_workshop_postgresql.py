@@ -207,7 +207,7 @@ def test_answers_through_two_servers_show_in_one_dashboard(two_servers, browser)
     # One dashboard, on server A, logged in with the key by hand, shows all of them.
     dash = browser.new_page()
     dash.goto(f"{a}/voila/render/handledarvy.ipynb")
-    dash.get_by_label("Handledarnyckel:").fill(key)
+    dash.get_by_label("Handledarnyckel", exact=True).fill(key)
     dash.get_by_role("button", name="Logga in").click()
     dash.wait_for_selector(".sv-code", timeout=60_000)
     picker = dash.locator("select").filter(has_text=code).first

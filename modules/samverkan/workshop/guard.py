@@ -16,8 +16,10 @@ module holds the server's defences; ``server.py`` installs them:
 * :class:`KernelBudget`: a hard cap on kernels, one live kernel per participant
   token (a new tab takes over), and kernels without a page connected are shut
   down within seconds.
-* :class:`ClientLimits`: per-client token buckets for page requests and joins,
-  sized so that a whole room behind one NAT never meets them.
+* :class:`ClientLimits`: per-client token buckets for anonymous page requests,
+  sized so that a whole room behind one NAT never meets them. Joins have none (a
+  room behind one NAT shares an address): a join stores nothing until its page
+  opens (``Store.join_ticket`` / ``Store.redeem``).
 * :func:`log_request` and :class:`PrivacyFilter`: the log names events, never IP
   addresses, tokens, keys or answers, and is rate-limited.
 * :class:`AnonymousIdentity`: no identity cookie.
@@ -52,6 +54,9 @@ MESSAGE_BURST = 400.0
 NO_SOCKET_GRACE = 30.0  # a page's kernel with no websocket this long after the page was sent: shut down
 CLOSED_GRACE = 20.0  # a page's kernel whose last websocket closed this long ago: shut down
 REAP_INTERVAL = 2.0
+ARRIVAL_QUIET = 5.0  # no new anonymous kernel while a participant page was handed out this recently
+OTHER_STARTS_BURST = 4.0  # anonymous kernels started in a row, then OTHER_STARTS_PER_SECOND
+OTHER_STARTS_PER_SECOND = 0.5
 TOKEN_TABS_BURST = 4.0  # one participant's page loads in a row before they must wait
 TOKEN_TABS_PER_SECOND = 0.2
 LOG_LINES_PER_MINUTE = 60
@@ -71,8 +76,6 @@ class Limits:
     facilitator_kernels: int
     client_pages_burst: float
     client_pages_per_second: float
-    client_joins_burst: float
-    client_joins_per_second: float
 
     @property
     def total_kernels(self) -> int:
@@ -91,8 +94,6 @@ def limits_for(room_size: int, reserve: int) -> Limits:
         facilitator_kernels=4,
         client_pages_burst=2.0 * room + 20,
         client_pages_per_second=max(2.0, room / 30),
-        client_joins_burst=room + 10.0,
-        client_joins_per_second=max(1.0, room / 60),
     )
 
 
@@ -164,6 +165,8 @@ class KernelBudget:
         self.by_token: dict[str, str] = {}
         self.token_tabs: dict[str, TokenBucket] = {}
         self.shut_down = 0  # kernels this budget freed (tests and the benchmark read it)
+        self.last_participant = 0.0
+        self.other_starts = TokenBucket(OTHER_STARTS_BURST, OTHER_STARTS_PER_SECOND)
         # SAMVERKAN_KERNEL_GRACE (seconds) shortens both graces, for tests and for a machine short of memory
         grace = os.environ.get("SAMVERKAN_KERNEL_GRACE", "")
         custom = float(grace) if grace.replace(".", "", 1).isdigit() and float(grace) > 0 else None
@@ -195,6 +198,16 @@ class KernelBudget:
         """Whether the participant reserve may start one more kernel."""
         return self.may_start("participant")
 
+    def room_arriving(self) -> bool:
+        """Whether participants are arriving (a participant page was handed out in the last few seconds)."""
+        return time.monotonic() - self.last_participant < ARRIVAL_QUIET
+
+    def pace_other(self) -> bool:
+        """Whether an anonymous page may start a kernel now: at most a few in a row, then one every two
+        seconds. A kernel start costs the server a second of CPU, so a storm of lesson pages would
+        otherwise take the CPU an arriving room needs (bench/attacks.py: p95 17 s instead of 0.3 s)."""
+        return self.other_starts.take()
+
     def tab_allowed(self, token: str) -> bool:
         bucket = self.token_tabs.get(token)
         if bucket is None:
@@ -206,6 +219,8 @@ class KernelBudget:
     # events
     def handed(self, kernel_id: str, kind: str, token: str | None) -> None:
         self.pages[kernel_id] = Page(kind, token)
+        if kind == "participant":
+            self.last_participant = time.monotonic()
         if token:
             previous = self.by_token.get(token)
             self.by_token[token] = kernel_id

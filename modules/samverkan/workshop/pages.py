@@ -12,12 +12,13 @@ from typing import Iterable
 
 from .store import MAX_GROUPS
 
-TOO_MANY_JOINS = ("Det har kommit väldigt många anslutningar från ert nätverk på kort tid. Vänta en halv minut "
-                  "och försök igen.")
 TOO_MANY_PAGES = ("Det har kommit väldigt många sidanrop från ert nätverk på kort tid. Vänta en halv minut och "
                   "ladda om sidan.")
 TOO_MANY_TABS = ("Du har öppnat din sida många gånger i rad. Använd fliken du redan har öppen, eller vänta "
                  "en halv minut och ladda om sidan. Dina svar finns kvar.")
+ROOM_ARRIVING = ("Deltagarna går in i passet just nu, och deras sidor går först. Vänta en halv minut och "
+                 "ladda om sidan.")
+SERVER_BUSY = "Servern öppnar många sidor just nu. Vänta några sekunder och ladda om sidan."
 SERVER_FULL = ("Servern har inte plats för fler sidor just nu, eftersom alla platser används. Vänta en minut "
                "och ladda om sidan, eller säg till den som leder passet.")
 
@@ -26,7 +27,7 @@ CSS = """
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink);
        margin: 0; line-height: 1.5; font-size: 1.05rem; background: #fff; }
-header, main, footer { max-width: 46rem; margin: 0 auto; padding: 1rem 1.25rem; }
+header, main, footer { max-width: 40rem; margin: 0 auto; padding: 1rem 1.25rem; }  /* about 75 characters a line */
 header { border-bottom: 4px solid var(--blue); }
 h1 { font-size: 1.8rem; margin: .2em 0; } h2 { font-size: 1.35rem; margin-top: 1.6em; }
 a { color: var(--blue); } a:focus, input:focus, select:focus, button:focus { outline: 3px solid #c45500; outline-offset: 2px; }
@@ -34,8 +35,9 @@ form.join { border: 2px solid var(--blue); border-radius: 6px; padding: 1rem 1.2
 label { display: block; font-weight: 600; margin-top: .8em; }
 input, select { font-size: 1.3rem; padding: .35em .5em; margin-top: .2em; border: 2px solid #555; border-radius: 4px;
                 max-width: 100%; }
-input#kod { text-transform: uppercase; letter-spacing: .15em; width: 10ch; }
-button { font-size: 1.15rem; margin-top: 1em; padding: .5em 1.2em; background: var(--blue); color: #fff;
+input#kod { text-transform: uppercase; letter-spacing: .15em; width: 9em; }  /* six wide letters, M and W */
+button { font-size: 1.15rem; margin-top: 1em; padding: .5em 1.2em; min-height: 44px; max-width: 100%;
+         background: var(--blue); color: #fff;
          border: 0; border-radius: 4px; cursor: pointer; }
 .hint { color: var(--muted); font-size: .95rem; margin: .2em 0; }
 .alert { border-left: 5px solid #b71c1c; background: #fdecea; padding: .6em .8em; margin: 1em 0; }

@@ -71,7 +71,8 @@ MAX_GROUPS = 40
 MAX_PARTICIPANTS = 1000  # per session, the most a facilitator can allow
 DEFAULT_CAP = 150  # places in a session when nobody says otherwise (serve sets it from --room-size)
 KEYS_KEPT = 5  # facilitator keys that stay valid: each start of a server adds one
-KEY_ROUNDS = 60_000  # PBKDF2 rounds: a stolen database gives no key to try quickly
+KEY_ROUNDS = 60_000
+TICKET_SECONDS = 15 * 60  # a join form's ticket must be used (the page opened) within this time  # PBKDF2 rounds: a stolen database gives no key to try quickly
 MAX_VALUE_CHARS = 20_000
 KINDS = ("single_choice", "multiple_choice", "matching", "scenario", "free_text")
 GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
@@ -518,15 +519,13 @@ class Store:
         return self.session(session.id)
 
     # -- participants -----------------------------------------------------
-    def join(self, code: str | None, group: str | None = None) -> Participant:
-        """A new anonymous participant in an open session; returns it with its token."""
-        group = (group or "").strip() or None
-        if group is not None and not GROUP_RE.fullmatch(group):
-            raise StoreError("Välj ett bord i listan, eller inget bord.")
+    def join(self, code: str | None, group: str | None = None, token: str | None = None) -> Participant:
+        """A new anonymous participant in an open session; returns it with its token (``token``: use this one)."""
+        group = self._checked_group(group)
         session = self.session_by_code(code, participant=True)
         if not session.is_open:
             raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
-        token = secrets.token_urlsafe(18)
+        token = token or secrets.token_urlsafe(18)
         with self._write(participant=True) as c:
             # Lock the session's row while counting (PostgreSQL; SQLite's BEGIN IMMEDIATE locks the file):
             # two joins at once on two servers must not both take the last place.
@@ -541,6 +540,65 @@ class Store:
             pid = c.execute(participants.insert().values(
                 token=token, session_id=session.id, grp=group, joined_at=now())).inserted_primary_key[0]
         return Participant(pid, token, session, group)
+
+    @staticmethod
+    def _checked_group(group: str | None) -> str | None:
+        group = (group or "").strip() or None
+        if group is not None and not GROUP_RE.fullmatch(group):
+            raise StoreError("Välj ett bord i listan, eller inget bord.")
+        return group
+
+    # A join form that is sent takes no place yet: it gives a signed ticket, and the place is taken when
+    # the participant's page opens with it (redeem). Thousands of join requests from a script then store
+    # nothing and fill no session; only opened pages, which each cost the sender a kernel, count.
+    def _join_secret(self) -> bytes:
+        with self._write() as c:
+            self._upsert_setting(c, "join_secret", secrets.token_hex(32), replace=False)
+            return bytes.fromhex(c.execute(sa.select(settings.c.value)
+                                           .where(settings.c.name == "join_secret")).scalar_one())
+
+    @staticmethod
+    def _ticket_sig(secret: bytes, code: str, group: str | None, token: str, stamp: int) -> str:
+        message = f"{code}|{group or ''}|{token}|{stamp}".encode()
+        return hmac.new(secret, message, "sha256").hexdigest()[:32]
+
+    def join_ticket(self, code: str | None, group: str | None = None) -> tuple[Session, str, str]:
+        """Check a join (the session exists and is open, the table is valid) without storing anything;
+        returns (session, token, ticket). :meth:`redeem` turns the ticket into a participant."""
+        group = self._checked_group(group)
+        session = self.session_by_code(code, participant=True)
+        if not session.is_open:
+            raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
+        token = secrets.token_urlsafe(18)
+        stamp = int(time.time())
+        if not hasattr(self, "_secret"):
+            self._secret = self._join_secret()
+        return session, token, f"{stamp}.{self._ticket_sig(self._secret, session.code, group, token, stamp)}"
+
+    def redeem(self, code: str | None, token: str, ticket: str, group: str | None = None,
+               max_age: float = TICKET_SECONDS) -> Participant:
+        """The participant behind ``token``: the existing one, or a new one if ``ticket`` is a valid,
+        fresh ticket from :meth:`join_ticket` for this code, table and token (the place is taken now)."""
+        try:
+            return self.participant(token)
+        except UnknownSession:
+            pass
+        group = self._checked_group(group)
+        session = self.session_by_code(code, participant=True)
+        stamp_text, _, sig = (ticket or "").partition(".")
+        if not stamp_text.isdigit() or not TOKEN_RE.fullmatch(token or ""):
+            raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
+        stamp = int(stamp_text)
+        if not hasattr(self, "_secret"):
+            self._secret = self._join_secret()
+        good = hmac.compare_digest(sig.encode(), self._ticket_sig(self._secret, session.code, group, token,
+                                                                  stamp).encode())
+        if not good or not 0 <= time.time() - stamp <= max_age:
+            raise UnknownSession("Länken har gått ut. Gå med i passet igen från startsidan.")
+        try:
+            return self.join(session.code, group, token=token)
+        except sa.exc.IntegrityError:  # the same ticket redeemed twice at once: the other one won
+            return self.participant(token)
 
     def participant(self, token: str | None) -> Participant:
         if not token or not TOKEN_RE.fullmatch(token):
