@@ -8,7 +8,8 @@ loopback port with its own SQLite file. N real participants (simulated as a brow
 ``bench/workshop.py``) arrive evenly over 10 s while one hostile script, started at the same moment
 in a process of its own, runs the attack from ``tests/attacks.py``:
 
-* ``binary-frame``: a widget update with binary buffers to the glossary's kernel (legacy format);
+* ``binary-frame``: a widget update with binary buffers (legacy format) to the attacker's own
+  participant page's kernel (as are ``never-read`` and ``crafted-flood``);
 * ``query-socket``: request-info sockets for random kernel ids opened and closed, 5 rounds;
 * ``page-storm``: 60 anonymous page requests over 10 s;
 * ``tab-storm``: one participant's link opened in 50 tabs;
@@ -66,8 +67,9 @@ async def hostile(name: str, base: str, code: str) -> str:
     """Run one attack; returns a short note of how it went for the attacker."""
     if name == "quiet":
         return ""
+    # The attacker uses a participant's page of its own: anonymous pages wait while the room arrives.
     if name == "binary-frame":
-        return await attacks.binary_frame(base)
+        return await attacks.binary_frame(base, code=code)
     if name == "query-socket":
         await attacks.query_socket_trick(base, rounds=5)
         return ""
@@ -79,10 +81,10 @@ async def hostile(name: str, base: str, code: str) -> str:
     if name == "join-flood":
         return json.dumps(await attacks.join_flood(base, code, count=2000, concurrency=50))
     if name == "never-read":
-        await attacks.never_read(base, requests=3000, seconds=20)
+        await attacks.never_read(base, requests=3000, seconds=20, code=code)
         return ""
     if name == "crafted-flood":
-        await attacks.crafted_flood(base, messages=2000)
+        await attacks.crafted_flood(base, messages=2000, code=code)
         return ""
     raise SystemExit(f"Okänd attack: {name}")
 

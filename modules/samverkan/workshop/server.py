@@ -197,7 +197,10 @@ class JoinHandler(_Base):
         # the place is taken when the page opens with the ticket (Store.redeem), which costs a kernel.
         loop = asyncio.get_running_loop()
         try:
-            session, token, ticket = await loop.run_in_executor(None, self.store.join_ticket, code, group)
+            if self.store.cached_session(code) is not None:  # no database, no thread: answer at once
+                session, token, ticket = self.store.join_ticket(code, group)
+            else:
+                session, token, ticket = await loop.run_in_executor(None, self.store.join_ticket, code, group)
         except StoreError as exc:
             self.write_html(pages.join_page(self.base, code=normalise_code(code)[:12], group=group, message=str(exc)),
                             status=400)

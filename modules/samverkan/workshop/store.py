@@ -72,6 +72,7 @@ MAX_PARTICIPANTS = 1000  # per session, the most a facilitator can allow
 DEFAULT_CAP = 150  # places in a session when nobody says otherwise (serve sets it from --room-size)
 KEYS_KEPT = 5  # facilitator keys that stay valid: each start of a server adds one
 KEY_ROUNDS = 60_000
+SESSION_CACHE_SECONDS = 2.0  # a join sees a closed session this late at most (the page's redeem checks again)
 TICKET_SECONDS = 15 * 60  # a join form's ticket must be used (the page opened) within this time  # PBKDF2 rounds: a stolen database gives no key to try quickly
 MAX_VALUE_CHARS = 20_000
 KINDS = ("single_choice", "multiple_choice", "matching", "scenario", "free_text")
@@ -566,7 +567,10 @@ class Store:
         """Check a join (the session exists and is open, the table is valid) without storing anything;
         returns (session, token, ticket). :meth:`redeem` turns the ticket into a participant."""
         group = self._checked_group(group)
-        session = self.session_by_code(code, participant=True)
+        session = self.cached_session(code)
+        if session is None:
+            session = self.session_by_code(code, participant=True)
+            self._sessions_seen[session.code] = (session, time.monotonic() + SESSION_CACHE_SECONDS)
         if not session.is_open:
             raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
         token = secrets.token_urlsafe(18)
@@ -574,6 +578,18 @@ class Store:
         if not hasattr(self, "_secret"):
             self._secret = self._join_secret()
         return session, token, f"{stamp}.{self._ticket_sig(self._secret, session.code, group, token, stamp)}"
+
+    def cached_session(self, code: str | None) -> Session | None:
+        """The session for ``code`` if it was looked up in the last :data:`SESSION_CACHE_SECONDS` (a room
+        arriving, or a script flooding the join form, asks for the same code again and again)."""
+        if not hasattr(self, "_sessions_seen"):
+            self._sessions_seen: dict[str, tuple[Session, float]] = {}
+        hit = self._sessions_seen.get(normalise_code(code))
+        if hit is None or hit[1] < time.monotonic():
+            if len(self._sessions_seen) > 1000:
+                self._sessions_seen.clear()
+            return None
+        return hit[0]
 
     def redeem(self, code: str | None, token: str, ticket: str, group: str | None = None,
                max_age: float = TICKET_SECONDS) -> Participant:
