@@ -310,17 +310,16 @@ def guarded_voila_handler(base: type) -> type:
                 known = False
                 loop = asyncio.get_running_loop()
                 if token and params.get("biljett"):
-                    # Straight from the join form: the place is taken now, then the address loses the ticket.
+                    # Straight from the join form: the place is taken now (a reload finds it taken already).
                     try:
                         await loop.run_in_executor(None, store.redeem, code, token, params["biljett"],
                                                    params.get("bord"))
+                        known = True
                     except StoreError as exc:
                         self.set_status(409)
                         self.set_header("Content-Type", "text/html; charset=utf-8")
                         return self.finish(pages.join_page(self.base_url, code=code, message=str(exc)))
-                    return self.redirect(f"{self.base_url}voila/render/{PARTICIPANT_APP}?"
-                                         + urlencode({"kod": code, "p": token}))
-                if token:
+                elif token:
                     try:
                         await loop.run_in_executor(None, store.participant, token)
                         known = True
