@@ -71,6 +71,50 @@ FOCUS_CSS = """.jupyter-button:focus-visible, .jupyter-widgets button:focus-visi
 .sv-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
+# Phone-first (WCAG 2.1 AA 1.4.10 reflow, and touch targets of 44 px): ipywidgets sizes its controls for a
+# desktop notebook, so on a phone at 320 or 390 px a wrapped answer overlapped the next (each radio label is
+# 20 px high), a matching list ran past the screen edge, buttons were cut ("Ångra senaste v…"), and text was
+# 13 px. These rules, scoped to the exercises and the participant page, let every control wrap and shrink
+# to the screen, make each answer and button at least 44 px high, set the text to 17 px and keep a line of
+# text to about 75 characters on a wide screen. Plain CSS in the style block every exercise already sends,
+# so no control needs a Layout model of its own (see lean() below).
+REFLOW_CSS = """
+.sv-exercise, .sv-participant { --jp-widgets-font-size: 1rem; --jp-widgets-inline-height: 44px;
+  --jp-widgets-inline-width: 100%; font-size: 1.0625rem; line-height: 1.5; max-width: 100%; min-width: 0; }
+.sv-participant { width: 100%; max-width: 46rem; margin: 0 auto; box-sizing: border-box; }
+.sv-exercise { width: 100%; box-sizing: border-box; }
+.sv-exercise *, .sv-participant * { min-width: 0; }
+.sv-exercise .widget-html-content, .sv-participant .widget-html-content { font-size: 1.0625rem; line-height: 1.5;
+  overflow-wrap: break-word; }
+.sv-exercise p, .sv-exercise li, .sv-exercise label, .sv-participant p { max-width: 37em; }
+.sv-exercise .widget-inline-hbox, .sv-participant .widget-inline-hbox { max-width: 100%; height: auto; }
+.sv-exercise .widget-radio, .sv-exercise .widget-radio-box { width: auto; max-width: 100%; }
+.sv-exercise .widget-radio-box label { height: auto; min-height: 44px; line-height: 1.4; display: flex;
+  align-items: center; gap: .6em; padding: .3em 0; box-sizing: border-box; font-size: 1.0625rem;
+  white-space: normal; overflow-wrap: break-word; cursor: pointer; }
+.sv-exercise .widget-radio-box input { float: none; flex: none; order: -1; width: 1.25em; height: 1.25em;
+  margin: 0 0 0 2px; }
+.sv-exercise .widget-checkbox { width: auto; height: auto; line-height: 1.4; }
+.sv-exercise .widget-checkbox label, .sv-exercise .widget-label-basic { white-space: normal; overflow: visible;
+  height: auto; min-height: 44px; line-height: 1.4; display: flex; align-items: center; gap: .6em;
+  font-size: 1.0625rem; overflow-wrap: break-word; cursor: pointer; }
+.sv-exercise .widget-checkbox input { flex: none; width: 1.25em; height: 1.25em; margin: 0 0 0 2px; }
+.sv-exercise .widget-label, .sv-participant .widget-label { font-size: 1rem; white-space: normal; height: auto;
+  line-height: 1.4; overflow: visible; }
+.sv-exercise .jupyter-button, .sv-participant .jupyter-button { width: auto; max-width: 100%; height: auto;
+  min-height: 44px; min-width: 44px; line-height: 1.3; padding: .45em 1em; white-space: normal; font-size: 1rem; }
+.sv-exercise .widget-hbox, .sv-participant .widget-hbox { flex-wrap: wrap; gap: .5em; }
+.sv-exercise .widget-hbox > .jupyter-button, .sv-participant .widget-hbox > .jupyter-button { margin: 0; }
+.sv-exercise .widget-dropdown, .sv-participant .widget-dropdown { flex-wrap: wrap; align-items: center;
+  column-gap: .5em; }
+.sv-exercise .widget-dropdown > select, .sv-participant .widget-dropdown > select { height: auto; min-height: 44px;
+  max-width: 100%; min-width: 0; flex: 0 1 auto; font-size: 1rem; text-overflow: ellipsis; }
+.sv-exercise .widget-textarea { max-width: 100%; flex-wrap: wrap; }
+.sv-exercise textarea, .sv-exercise input[type=text] { font-size: 1rem; }
+.jp-RenderedHTMLCommon h1, .jp-RenderedHTMLCommon h2, .sv-exercise h3 { overflow-wrap: break-word; }
+body:has(.sv-participant) .jp-RenderedHTMLCommon h1 { font-size: clamp(1.3rem, 6.5vw, 2.2rem); }
+"""
+
 STYLE = """
 <style>
 .sv-feedback, .sv-status { margin: .4em 0; line-height: 1.5; }
@@ -82,7 +126,7 @@ STYLE = """
 .sv-progress { color: #333; font-size: 95%; }
 .sv-legal { color: #333; font-size: 90%; }
 .sv-box { border-left: 4px solid #1f4e79; padding-left: .8em; margin: .5em 0 1em 0; }
-""" + FOCUS_CSS + """</style>
+""" + FOCUS_CSS + REFLOW_CSS + """</style>
 """
 
 

@@ -34,7 +34,7 @@ a { color: var(--blue); } a:focus, input:focus, select:focus, button:focus { out
 form.join { border: 2px solid var(--blue); border-radius: 6px; padding: 1rem 1.25rem; background: #f4f8fb; }
 label { display: block; font-weight: 600; margin-top: .8em; }
 input, select { font-size: 1.3rem; padding: .35em .5em; margin-top: .2em; border: 2px solid #555; border-radius: 4px;
-                max-width: 100%; }
+                max-width: 100%; min-height: 44px; }
 input#kod { text-transform: uppercase; letter-spacing: .15em; width: 9em; }  /* six wide letters, M and W */
 button { font-size: 1.15rem; margin-top: 1em; padding: .5em 1.2em; min-height: 44px; max-width: 100%;
          background: var(--blue); color: #fff;
