@@ -221,6 +221,15 @@ def test_the_join_page_and_every_exercise_fit_a_phone(server, browser, shots):
         page.screenshot(path=str(shots / "join-failed.png"), full_page=True)
         raise AssertionError(f"joining failed at {page.url}: {page.inner_text('body')[:500]}") from None
     page.wait_for_selector(".sv-exercise", timeout=30_000)
+    # Voila's loading screen as the server rewrote it: its progress text is Swedish when it is shown
+    loading = page.evaluate("""() => {
+        document.body.insertAdjacentHTML('beforeend', '<div id="loading" style="display:none"><h2 id="loading_text"></h2></div>');
+        window.update_loading_text(2, 3);
+        const text = document.getElementById('loading_text').innerText;
+        document.getElementById('loading').remove();
+        return text;
+    }""")
+    assert loading == "Förbereder del 2 av 3"
 
     for index, exercise_id in enumerate(ids):
         exercise = KIT.exercises[exercise_id]
