@@ -113,6 +113,7 @@ REFLOW_CSS = """
 .sv-exercise textarea, .sv-exercise input[type=text] { font-size: 1rem; }
 .jp-RenderedHTMLCommon h1, .jp-RenderedHTMLCommon h2, .sv-exercise h3 { overflow-wrap: break-word; }
 body:has(.sv-participant) .jp-RenderedHTMLCommon h1 { font-size: clamp(1.3rem, 6.5vw, 2.2rem); }
+.sv-participant h2 { font-size: clamp(1.25rem, 6vw, 1.75rem); }
 """
 
 STYLE = """

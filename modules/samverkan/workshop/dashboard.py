@@ -123,10 +123,10 @@ class Dashboard:
         self.csv_link = widgets.HTML()
         self.cap = widgets.BoundedIntText(value=1, min=1, max=MAX_PARTICIPANTS, description="Platser i passet:",
                                           style={"description_width": "initial"}, layout=widgets.Layout(width="16em"))
-        self.cap_button = widgets.Button(description="Spara antalet platser",
+        self.cap_button = widgets.Button(description="Spara antalet platser", layout=widgets.Layout(width="auto"),
                                          tooltip="Så många kan gå med i passet (förvalt: rummets storlek)")
         self.cap_button.on_click(self._guard(self._on_cap))
-        self.remove_button = widgets.Button(description="Ta bort deltagare utan svar",
+        self.remove_button = widgets.Button(description="Ta bort deltagare utan svar", layout=widgets.Layout(width="auto"),
                                             tooltip="Tar bort dem som har gått med men inte svarat på något, "
                                                     "till exempel anslutningar från ett skript")
         self.remove_button.on_click(self._guard(self._on_remove_silent))
