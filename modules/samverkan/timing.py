@@ -82,6 +82,23 @@ def _basis(ctx: loader._Ctx, m: dict, p: tuple) -> str | None:
     return basis
 
 
+def _figure(ctx: loader._Ctx, value: Any, p: tuple, key: str, low: int, high: int, what: str) -> tuple | None:
+    """One figure of the timing file (``key``, ``basis``, ``note``, ``sources``) as (value, basis, sources,
+    note), or None when it has problems (they are reported on ``ctx``)."""
+    m = ctx.mapping(value, p, [key, "basis", "note"], ["sources"])
+    if m is None:
+        return None
+    figure = ctx.opt(m, key, p, ctx.integer, low, high)
+    basis = _basis(ctx, m, p)
+    sources = loader._source_ids(ctx, m, p)
+    note = ctx.opt(m, "note", p, ctx.string)
+    if basis == "källa" and not sources:
+        ctx.problem(p + ("sources",), f"{what} med basis: källa måste ange minst en källa")
+    if figure is not None and basis and note:
+        return figure, basis, sources, note
+    return None
+
+
 def _timing_file(ctx: loader._Ctx, top: dict) -> Timing | None:
     ctx.mapping(top, (), ["timing"], ["schema_version"])
     tm = ctx.mapping(top.get("timing"), ("timing",), ["reading", "exercises"], []) if "timing" in top else None
@@ -90,33 +107,16 @@ def _timing_file(ctx: loader._Ctx, top: dict) -> Timing | None:
     speeds: dict[str, Speed] = {}
     rm = ctx.mapping(tm.get("reading"), ("timing", "reading"), LEVELS, []) if "reading" in tm else None
     for level in LEVELS if rm else ():
-        p = ("timing", "reading", level)
-        m = ctx.mapping(rm.get(level), p, ["words_per_minute", "basis", "note"], ["sources"])
-        if m is None:
-            continue
-        wpm = ctx.opt(m, "words_per_minute", p, ctx.integer, 20, 1000)
-        basis = _basis(ctx, m, p)
-        sources = loader._source_ids(ctx, m, p)
-        note = ctx.opt(m, "note", p, ctx.string)
-        if basis == "källa" and not sources:
-            ctx.problem(p + ("sources",), "en hastighet med basis: källa måste ange minst en källa")
-        if wpm and basis and note:
-            speeds[level] = Speed(wpm, basis, sources, note)
+        entry = _figure(ctx, rm.get(level), ("timing", "reading", level), "words_per_minute", 20, 1000,
+                        "en hastighet")
+        if entry:
+            speeds[level] = Speed(*entry)
     allowances: dict[str, Allowance] = {}
     em = ctx.mapping(tm.get("exercises"), ("timing", "exercises"), list(ALLOWANCES), []) if "exercises" in tm else None
     for key in ALLOWANCES if em else ():
-        p = ("timing", "exercises", key)
-        m = ctx.mapping(em.get(key), p, ["seconds", "basis", "note"], ["sources"])
-        if m is None:
-            continue
-        seconds = ctx.opt(m, "seconds", p, ctx.integer, 0, 3600)
-        basis = _basis(ctx, m, p)
-        sources = loader._source_ids(ctx, m, p)
-        note = ctx.opt(m, "note", p, ctx.string)
-        if basis == "källa" and not sources:
-            ctx.problem(p + ("sources",), "en tid med basis: källa måste ange minst en källa")
-        if seconds is not None and basis and note:
-            allowances[key] = Allowance(seconds, basis, sources, note)
+        entry = _figure(ctx, em.get(key), ("timing", "exercises", key), "seconds", 0, 3600, "en tid")
+        if entry:
+            allowances[key] = Allowance(*entry)
     if len(speeds) < len(LEVELS) or len(allowances) < len(ALLOWANCES):
         return None
     return Timing(speeds, allowances)
