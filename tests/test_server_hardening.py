@@ -317,6 +317,7 @@ def test_a_ticket_takes_one_place_once_and_cannot_be_forged(tmp_path):
 def test_the_key_leaves_the_address_bar_and_is_stored_only_as_a_hash(tmp_path, browser):
     with room(tmp_path, 1) as (base, key, store, code):
         assert f"{base}/handledare?nyckel={key}" in server_log(base)  # the printed link
+        assert "Säkerhetskopia:     samverkan backup KOPIA.sqlite --db " in server_log(base)
         context = browser.new_context(viewport={"width": 1280, "height": 720})
         page = context.new_page()
         page.goto(f"{base}/handledare?nyckel={key}")

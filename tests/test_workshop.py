@@ -573,3 +573,40 @@ def test_serve_refuses_a_public_address_it_cannot_use(tmp_path):
                              env={**os.environ, "SAMVERKAN_PUBLIC_URL": bad})
         assert run.returncode == 2, run.stderr[-500:]
         assert "SAMVERKAN_PUBLIC_URL" in run.stderr and "sluta med /" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_backup_copies_a_running_store_with_what_is_still_in_its_wal(tmp_path):
+    """samverkan backup: a copy taken while the store is open holds every committed answer, even those
+    that are still only in the write-ahead log (a plain copy of the .sqlite file misses them)."""
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "levande.sqlite"
+    s = Store(db)
+    session = s.create_session("Kopia", LESSON)
+    with s.engine.connect() as c:
+        c.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # keep the answers in the WAL, as a busy server may
+    people = [s.join(session.code) for _ in range(5)]
+    for n, p in enumerate(people):
+        s.record(p.token, "principer-quiz", "q1", "single_choice", n % 3, n % 2 == 0)
+    assert (tmp_path / "levande.sqlite-wal").stat().st_size > 0
+    naive = tmp_path / "naiv.sqlite"
+    shutil.copy(db, naive)  # what a facilitator would do by hand
+    out = subprocess.run([sys.executable, "-m", "samverkan.cli", "backup", str(tmp_path / "kopia.sqlite"),
+                          "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Kopian är sparad i" in out.stdout and "5 svar" in out.stdout
+    copy = sqlite3.connect(tmp_path / "kopia.sqlite")
+    assert copy.execute("SELECT count(*) FROM answers").fetchone()[0] == 5
+    assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    copy.close()
+    assert not (tmp_path / "kopia.sqlite-wal").exists()
+    naive_count = sqlite3.connect(naive).execute(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'answers'").fetchone()[0]
+    assert naive_count == 0 or sqlite3.connect(naive).execute("SELECT count(*) FROM answers").fetchone()[0] < 5
+    again = subprocess.run([sys.executable, "-m", "samverkan.cli", "backup", str(tmp_path / "kopia.sqlite"),
+                            "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "finns redan" in again.stderr  # never overwrites
+    s.close()

@@ -193,6 +193,26 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from .workshop.store import Store
+
+    import sqlite3
+
+    store = Store(args.db, create=False)
+    try:
+        target = store.backup(args.target)
+    finally:
+        store.close()
+    copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)  # read only: the copy stays as written
+    try:
+        sessions, answers = (copy.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                             for table in ("sessions", "answers"))
+    finally:
+        copy.close()
+    print(f"Kopian är sparad i {target} ({sessions} pass, {answers} svar). Öppna den med --db {target}.")
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from . import build
     from .schema import AUDIENCES, LEVELS
@@ -375,6 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FIL", help="CSV-filen (standard: skriv till skärmen)")
     export.add_argument("--db", metavar="FIL_ELLER_URL", default=None, help="samma som för serve")
     export.set_defaults(func=_cmd_export)
+    backup = sub.add_parser("backup", help="kopiera verkstadens SQLite-fil medan servern kör",
+                            description="Skriver en säker kopia av databasen, även medan samverkan serve kör. "
+                                        "En vanlig filkopia av .sqlite-filen kan sakna de senaste svaren, "
+                                        "som ligger i -wal-filen bredvid.")
+    backup.add_argument("target", metavar="FIL", help="kopians filnamn, till exempel kopia-2026-12-06.sqlite")
+    backup.add_argument("--db", metavar="FIL", default=None, help="databasen (standard verkstad/samverkan.sqlite)")
+    backup.set_defaults(func=_cmd_backup)
     return parser
 
 

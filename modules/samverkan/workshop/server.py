@@ -848,6 +848,8 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
           f"  Handledarvyn:       {public}handledare?nyckel={key}\n"
           f"  Handledarnyckel:    {key}\n"
           f"  Svaren sparas i:    {where}\n"
+          + (f"  Säkerhetskopia:     samverkan backup KOPIA.sqlite --db {where}  (går bra medan servern kör)\n"
+             if store.url.startswith("sqlite:///") else "")
           + (f"  Förbereder {room_size} deltagarplatser; det tar ungefär {max(5, room_size // 2)} sekunder.\n"
              if room_size else "")
           + "Avsluta med Ctrl+C. Sparade svar finns kvar när servern startas igen.", flush=True)

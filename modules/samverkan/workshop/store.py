@@ -302,6 +302,43 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def backup(self, target: str | os.PathLike) -> Path:
+        """A consistent copy of the SQLite store in ``target``, taken while the server runs.
+
+        Copying the ``.sqlite`` file alone misses what is still in its write-ahead log (``-wal``);
+        SQLite's online backup copies the database as one transaction sees it, WAL included.
+        """
+        if self.dialect != "sqlite":
+            raise StoreError("samverkan backup kopierar en SQLite-fil. För PostgreSQL: använd pg_dump "
+                             "(se docs/driftsattning.md).")
+        import sqlite3
+
+        source_path = Path(sa.engine.make_url(self.url).database or "")
+        target = Path(target).expanduser().resolve()
+        if target == source_path.resolve():
+            raise StoreError("Kopian kan inte ha samma namn som databasen. Välj en annan fil.")
+        if target.is_dir():
+            raise StoreError(f"{target} är en mapp; ange en fil, till exempel {target / 'kopia.sqlite'}.")
+        if target.exists():
+            raise StoreError(f"{target} finns redan. Välj ett nytt filnamn, så skrivs ingen kopia över.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".delvis")
+        src = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
+        try:
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+            finally:
+                dst.close()
+        except sqlite3.Error as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"Kopian kunde inte skrivas ({exc}).") from None
+        finally:
+            src.close()
+        partial.replace(target)
+        return target
+
     def _write(self, participant: bool = False):
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed at the end of the block.
 
