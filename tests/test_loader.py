@@ -165,3 +165,14 @@ def test_load_exercise_file_raises_all_problems_at_once():
         loader.load_exercise_file(BROKEN / "unknown_field.yaml")
     assert len(info.value.problems) == 2
     assert "rad 6" in str(info.value) and "rad 3" in str(info.value)
+
+
+def test_an_id_of_the_wrong_type_is_a_problem_not_a_traceback(kit_copy):
+    """Found by hypothesis in CI: ``id: []`` made the duplicate-id check raise TypeError (unhashable)."""
+    from samverkan import loader
+
+    (kit_copy / "data" / "kallor.yaml").write_text("schema_version: 1\nsources:\n  - id: []\n  - id: {a: 1}\n",
+                                                   encoding="utf-8")
+    problems = [str(p) for p in loader.load_kit(kit_copy).problems if str(p).startswith("data/kallor.yaml")]
+    assert any("sources[0].id" in p and "ska vara en text" in p for p in problems), problems
+    assert any("sources[1].id" in p for p in problems), problems

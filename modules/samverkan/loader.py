@@ -229,8 +229,8 @@ class _Ctx:
     def unique_ids(self, ids: list[tuple[str | None, tuple]], what: str) -> None:
         seen: dict[str, tuple] = {}
         for ident, path in ids:
-            if ident is None:
-                continue
+            if ident is None or not isinstance(ident, (str, int)):
+                continue  # a missing id, or one of the wrong type (a list, a mapping), is reported where it is read
             if ident in seen:
                 first = self.doc.line(seen[ident])
                 self.problem(path, f"{what} '{ident}' finns redan (rad {first}); varje id måste vara unikt")
