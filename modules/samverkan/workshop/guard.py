@@ -163,7 +163,7 @@ class KernelBudget:
         self.participant_app = participant_app
         self.pages: dict[str, Page] = {}
         self.by_token: dict[str, str] = {}
-        self.token_tabs: dict[str, TokenBucket] = {}
+        self.token_tabs = ClientLimits(TOKEN_TABS_BURST, TOKEN_TABS_PER_SECOND, max_clients=20_000)
         self.shut_down = 0  # kernels this budget freed (tests and the benchmark read it)
         self.last_participant = 0.0
         self.other_starts = TokenBucket(OTHER_STARTS_BURST, OTHER_STARTS_PER_SECOND)
@@ -178,21 +178,18 @@ class KernelBudget:
     def pool_kernels(self) -> int:
         return len(getattr(self.km, "_pools", {}).get(self.participant_app, []))
 
-    def count(self, kind: str) -> int:
-        live = set(self.km.list_kernel_ids())
-        return sum(1 for kid, page in self.pages.items() if page.kind == kind and kid in live)
-
     def may_start(self, kind: str) -> bool:
         """Whether a page of ``kind`` may start a new kernel now."""
-        total = len(self.km.list_kernel_ids()) + sum(1 for t in getattr(self.km, "_pools", {}).get(
-            self.participant_app, []) if not t.done())
-        if total >= self.limits.total_kernels:
+        live = set(self.km.list_kernel_ids())
+        pool = getattr(self.km, "_pools", {}).get(self.participant_app, [])
+        if len(live) + sum(1 for t in pool if not t.done()) >= self.limits.total_kernels:
             return False
+        mine = sum(1 for kid, page in self.pages.items() if page.kind == kind and kid in live)
         if kind == "participant":
-            return self.count("participant") + self.pool_kernels() < self.limits.participant_kernels
+            return mine + len(pool) < self.limits.participant_kernels
         if kind == "facilitator":
-            return self.count("facilitator") < self.limits.facilitator_kernels
-        return self.count("other") < self.limits.other_kernels
+            return mine < self.limits.facilitator_kernels
+        return mine < self.limits.other_kernels
 
     def may_refill(self) -> bool:
         """Whether the participant reserve may start one more kernel."""
@@ -209,12 +206,7 @@ class KernelBudget:
         return self.other_starts.take()
 
     def tab_allowed(self, token: str) -> bool:
-        bucket = self.token_tabs.get(token)
-        if bucket is None:
-            if len(self.token_tabs) > 20_000:
-                self.token_tabs.clear()
-            bucket = self.token_tabs[token] = TokenBucket(TOKEN_TABS_BURST, TOKEN_TABS_PER_SECOND)
-        return bucket.take()
+        return self.token_tabs.allow(token)
 
     # events
     def handed(self, kernel_id: str, kind: str, token: str | None) -> None:

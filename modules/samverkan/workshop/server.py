@@ -53,6 +53,7 @@ CDN_LINK = re.compile(rb'<link rel="stylesheet" href="https://cdn\.jsdelivr\.net
 # nbconvert's lab template imports mermaid from a CDN when a page has a diagram (none here): the script goes.
 MERMAID_SCRIPT = re.compile(rb'<script type="module">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>\s*', re.S)
 FACILITATOR_COOKIE = "samverkan_handledare"
+KERNEL_ID = r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"  # as Voila's routes name a kernel
 WRONG_KEY = "Fel handledarnyckel. Skriv nyckeln som servern skrev ut när den startade."
 # What a Voila page here may load: only this server (no CDN, no other host), inline scripts and styles as
 # Voila's templates have them, images from data: and blob: URLs (the charts).
@@ -428,7 +429,7 @@ def _voila_class():
             for entry in super().init_handlers():
                 pattern, cls, *rest = entry
                 if cls is VoilaShutdownKernelHandler:
-                    handlers.append((pattern.replace("(.*)", guard_kernel_id()), guard.KernelShutdown,
+                    handlers.append((pattern.replace("(.*)", KERNEL_ID), guard.KernelShutdown,
                                      {"budget_of": budget_of}))
                     continue
                 handlers.append((pattern, replace.get(cls, cls), *rest))
@@ -496,10 +497,6 @@ def _voila_class():
             super().start()
 
     return SamverkanVoila
-
-
-def guard_kernel_id() -> str:
-    return r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"
 
 
 def _count_pages(km: Any, budget: guard.KernelBudget) -> None:

@@ -270,6 +270,8 @@ class Store:
         except sa.exc.ArgumentError as exc:
             raise ParameterError(f"--db: databasadressen går inte att använda ({exc}).") from None
         self.dialect = self.engine.dialect.name
+        self._secret: bytes | None = None  # the join tickets' signing key, read from the store on first use
+        self._sessions_seen: dict[str, tuple[Session, float]] = {}  # see cached_session()
         if is_sqlite:
             _sqlite_setup(self.engine)
         if create:
@@ -590,10 +592,12 @@ class Store:
     # the participant's page opens with it (redeem). Thousands of join requests from a script then store
     # nothing and fill no session; only opened pages, which each cost the sender a kernel, count.
     def _join_secret(self) -> bytes:
-        with self._write() as c:
-            self._upsert_setting(c, "join_secret", secrets.token_hex(32), replace=False)
-            return bytes.fromhex(c.execute(sa.select(settings.c.value)
-                                           .where(settings.c.name == "join_secret")).scalar_one())
+        if self._secret is None:
+            with self._write() as c:
+                self._upsert_setting(c, "join_secret", secrets.token_hex(32), replace=False)
+                self._secret = bytes.fromhex(c.execute(sa.select(settings.c.value)
+                                                       .where(settings.c.name == "join_secret")).scalar_one())
+        return self._secret
 
     @staticmethod
     def _ticket_sig(secret: bytes, code: str, group: str | None, token: str, stamp: int) -> str:
@@ -612,15 +616,11 @@ class Store:
             raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
         token = secrets.token_urlsafe(18)
         stamp = int(time.time())
-        if not hasattr(self, "_secret"):
-            self._secret = self._join_secret()
-        return session, token, f"{stamp}.{self._ticket_sig(self._secret, session.code, group, token, stamp)}"
+        return session, token, f"{stamp}.{self._ticket_sig(self._join_secret(), session.code, group, token, stamp)}"
 
     def cached_session(self, code: str | None) -> Session | None:
         """The session for ``code`` if it was looked up in the last :data:`SESSION_CACHE_SECONDS` (a room
         arriving, or a script flooding the join form, asks for the same code again and again)."""
-        if not hasattr(self, "_sessions_seen"):
-            self._sessions_seen: dict[str, tuple[Session, float]] = {}
         hit = self._sessions_seen.get(normalise_code(code))
         if hit is None or hit[1] < time.monotonic():
             if len(self._sessions_seen) > 1000:
@@ -642,9 +642,7 @@ class Store:
         if not stamp_text.isdigit() or not TOKEN_RE.fullmatch(token or ""):
             raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
         stamp = int(stamp_text)
-        if not hasattr(self, "_secret"):
-            self._secret = self._join_secret()
-        good = hmac.compare_digest(sig.encode(), self._ticket_sig(self._secret, session.code, group, token,
+        good = hmac.compare_digest(sig.encode(), self._ticket_sig(self._join_secret(), session.code, group, token,
                                                                   stamp).encode())
         if not good or not 0 <= time.time() - stamp <= max_age:
             raise UnknownSession("Länken har gått ut. Gå med i passet igen från startsidan.")
