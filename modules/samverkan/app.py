@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from urllib.parse import parse_qs
 
-from .schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
+from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
 
 
 def query_params(query: str | None = None) -> dict[str, str]:
@@ -25,8 +25,8 @@ def lesson_app(lesson_id: str, query: str | None = None):
     """A widget with the lesson's exercises for the audience and level in the address."""
     import ipywidgets as widgets
 
-    from .lesson import LessonView, open_lesson
-    from .render import escape
+    from samverkan.lesson import LessonView, open_lesson
+    from samverkan.render import escape
 
     params = query_params(query)
     notes = []
@@ -42,7 +42,7 @@ def lesson_app(lesson_id: str, query: str | None = None):
     ids = [e for s in view.lesson.sections for e in s.exercises]
     if audience is None:
         # A mixed room: every exercise, every question.
-        from .widgets import exercise_widget
+        from samverkan.widgets import exercise_widget
 
         items = [exercise_widget(view.kit.exercises[e], level=level, sources=view.sources) for e in ids]
         who = "alla"
@@ -59,16 +59,16 @@ def lesson_app(lesson_id: str, query: str | None = None):
 
 def tool(name: str, level: str = "standard"):
     """A kit tool for a notebook: ``samverkansformvaljaren`` or ``ordlista``."""
-    from .errors import ParameterError
-    from .schema import check_params
+    from samverkan.errors import ParameterError
+    from samverkan.schema import check_params
 
     check_params(None, level, audience_required=False)
     if name == "samverkansformvaljaren":
-        from .widgets.samverkansform import samverkansform_widget
+        from samverkan.widgets.samverkansform import samverkansform_widget
 
         return samverkansform_widget(level=level)
     if name == "ordlista":
-        from .widgets.glossary import glossary_widget
+        from samverkan.widgets.glossary import glossary_widget
 
         return glossary_widget(level=level)
     raise ParameterError(f"Okänt verktyg {name!r}. Verktyg: samverkansformvaljaren, ordlista.")
@@ -78,7 +78,7 @@ def tool_app(name: str, query: str | None = None):
     """The tool as a Voila app; ``?level=lattlast`` in the address gives easy-to-read text."""
     import ipywidgets as widgets
 
-    from .render import escape
+    from samverkan.render import escape
 
     level = query_params(query).get("level", "standard")
     note = ""

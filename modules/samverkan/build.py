@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from . import paths
-from .errors import ParameterError, display_path
-from .render import escape
-from .schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
+from samverkan import paths
+from samverkan.errors import ParameterError, display_path
+from samverkan.render import escape
+from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
 
 BUILD_FORMAT = 1  # bump when the page layout changes, so old handouts are rebuilt
 MANIFEST = ".bygge.json"
@@ -204,14 +204,14 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
     """Run one lesson version with papermill and write its two pages. Never raises."""
     start = time.perf_counter()
     os.environ["SAMVERKAN_HOME"] = root
-    from .handout import HANDOUT_ENV
+    from samverkan.handout import HANDOUT_ENV
 
     os.environ[HANDOUT_ENV] = "1"
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .kernels import ipc_kernel_manager
+    from samverkan.kernels import ipc_kernel_manager
 
     out_dir = Path(out)
     runs = out_dir / RUNS_DIR
@@ -238,7 +238,7 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
         return {"status": "fel", "seconds": time.perf_counter() - start,
                 "error": f"körningen avbröts: {type(exc).__name__}: {exc}\nKärnans logg: "
                          f"{display_path(runs / (job.name + '.log'))}"}
-    from . import loader
+    from samverkan import loader
 
     kit = loader.load_kit(Path(root))
     lesson = kit.lessons[job.lesson]
@@ -264,7 +264,7 @@ def _text(value) -> str:  # noqa: ANN001 - str or list of str, as nbformat store
 
 
 def _output_html(output) -> str:  # noqa: ANN001
-    from .render import _markdown
+    from samverkan.render import _markdown
 
     kind = output.get("output_type")
     if kind == "stream":
@@ -291,7 +291,7 @@ def is_facit(output) -> bool:  # noqa: ANN001
 def handout_page(nb, job: Job, title: str, *, facilitator: bool, guide: str | None = None,  # noqa: ANN001
                  built: dt.date | None = None) -> str:
     """One self-contained HTML page from an executed lesson notebook."""
-    from .render import _markdown
+    from samverkan.render import _markdown
 
     built = built or dt.date.today()
     who = AUDIENCE_LABELS[job.audience]
@@ -407,7 +407,7 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
-    from . import loader, notebooks
+    from samverkan import loader, notebooks
 
     root = paths.kit_root()
     out = Path(out) if out is not None else Path.cwd() / "bygge"

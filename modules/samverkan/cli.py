@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from .errors import SamverkanError
+from samverkan.errors import SamverkanError
 
 # argparse's own texts (Python 3.11's argparse.py, every string it passes to gettext) in Swedish.
 ARGPARSE_SV = {
@@ -105,7 +105,7 @@ class SwedishParser(argparse.ArgumentParser):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from . import loader, paths
+    from samverkan import loader, paths
 
     root = paths.kit_root()
     files = None
@@ -132,7 +132,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"Allt innehåll är giltigt: {checked} {'fil' if checked == 1 else 'filer'}, {len(kit.lessons)} lektioner, "
           f"{len(kit.exercises)} övningar, {len(kit.sources)} källor.")
     # Estimated time against each lesson's time plan: warnings only, never a failed check.
-    from .timing import report
+    from samverkan.timing import report
 
     lesson_ids = None if files is None else {f.resolve().parent.name for f in files}
     lines, warnings = report(kit, lesson_ids)
@@ -142,7 +142,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from . import loader, notebooks, paths
+    from samverkan import loader, notebooks, paths
 
     kit = loader.load_kit(paths.kit_root())
     if kit.problems:
@@ -165,13 +165,13 @@ def _jupyter_env() -> dict[str, str]:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .workshop.server import serve
+    from samverkan.workshop.server import serve
 
     return serve(host=args.host, port=args.port, db=args.db, room_size=args.room_size)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .workshop.report import build_report
+    from samverkan.workshop.report import build_report
 
     out = build_report(args.session, db=args.db, out=args.out, progress=not args.quiet)
     print(f"Rapporten är sparad i {out}.")
@@ -179,8 +179,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .workshop.summary import export_csv
-    from .workshop.store import Store
+    from samverkan.workshop.summary import export_csv
+    from samverkan.workshop.store import Store
 
     store = Store(args.db, create=False)
     session = store.session_by_code(args.session)
@@ -194,7 +194,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from .workshop.store import Store
+    from samverkan.workshop.store import Store
 
     import sqlite3
 
@@ -214,8 +214,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from . import build
-    from .schema import AUDIENCES, LEVELS
+    from samverkan import build
+    from samverkan.schema import AUDIENCES, LEVELS
 
     lessons = build.parse_list(args.lessons, build.lesson_ids(), "lektionen", "--lessons")
     audiences = build.parse_list(args.audience, AUDIENCES, "målgruppen", "--audience")
@@ -237,17 +237,17 @@ def _build_outcome(report, lines: list[str]) -> int:  # noqa: ANN001 - build.Rep
 
 
 def _cmd_kit(args: argparse.Namespace) -> int:
-    from .plan import build_kit
+    from samverkan.plan import build_kit
 
     guide, report = build_kit(args.plan, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet)
     return _build_outcome(report, [f"Handledarguiden: {guide}", f"Alla utskrifter: {report.out / 'index.html'}"])
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from . import paths
-    from .errors import ParameterError
-    from .preview import PREVIEW_ENV
-    from .schema import AUDIENCES, LEVELS
+    from samverkan import paths
+    from samverkan.errors import ParameterError
+    from samverkan.preview import PREVIEW_ENV
+    from samverkan.schema import AUDIENCES, LEVELS
 
     if args.audience not in AUDIENCES or args.level not in LEVELS:
         raise ParameterError(f"--audience ska vara {' eller '.join(AUDIENCES)} och --level "
@@ -270,7 +270,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    from . import paths
+    from samverkan import paths
 
     nbdir = paths.notebooks_dir()
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={args.host}", f"--ServerApp.port={args.port}",
@@ -282,14 +282,14 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 def _cmd_samverkansform(args: argparse.Namespace) -> int:
-    from . import samverkansform as sf
+    from samverkan import samverkansform as sf
 
     model, periods, sources, _cases = sf.load()
     answers = sf.load_answers(args.answers, model)
     level = "lattlast" if args.lattlast else "standard"
     outcome = sf.decide(answers, model, periods, sources, level=level)
     if args.html:
-        from .widgets.samverkansform import SamverkansformWidget
+        from samverkan.widgets.samverkansform import SamverkansformWidget
 
         w = SamverkansformWidget(model, periods, level=level, sources=sources)
         w.answers = dict(answers.values)

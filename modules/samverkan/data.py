@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
-from .errors import SamverkanError
+from samverkan import paths
+from samverkan.errors import SamverkanError
 
 REGISTER_FILE = "exempel_samverkansregister.csv"
 REGISTER_NOTE = "Exempeldata: påhittade uppgifter för en övning. Inga verkliga organisationer, beslut eller belopp."

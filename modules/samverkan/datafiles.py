@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import loader
-from .errors import Problem, SamverkanError
-from .schema import Text
+from samverkan import loader
+from samverkan.errors import Problem, SamverkanError
+from samverkan.schema import Text
 
 # -- glossary ----------------------------------------------------------------
 

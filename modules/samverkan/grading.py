@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from .errors import ParameterError
-from .schema import Matching, Question, Scenario, Step, Text
+from samverkan.errors import ParameterError
+from samverkan.schema import Matching, Question, Scenario, Step, Text
 
 
 @dataclass(frozen=True)

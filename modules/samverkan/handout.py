@@ -20,8 +20,8 @@ import os
 import string
 from typing import Mapping
 
-from .render import escape, to_html
-from .schema import (
+from samverkan.render import escape, to_html
+from samverkan.schema import (
     AUDIENCE_LABELS,
     AUDIENCES,
     RATING_LABELS,
@@ -177,7 +177,7 @@ def _free_text(ex: FreeText, r: _Render) -> tuple[str, str]:
 
 def glossary_html(terms: Mapping, level: str, sources: Mapping[str, Source] | None) -> str:
     """The whole glossary as a definition list (the same text as the searchable widget)."""
-    from .datafiles import swedish_key
+    from samverkan.datafiles import swedish_key
 
     r = _Render(level, AUDIENCES[0], sources)
     items = []

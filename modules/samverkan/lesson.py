@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import loader
-from .errors import ContentError, ParameterError
-from .render import markdown_text
-from .schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
+from samverkan import loader
+from samverkan.errors import ContentError, ParameterError
+from samverkan.render import markdown_text
+from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
 
 DISCLAIMER = (
     "*Kitet är en utbildning, inte juridisk rådgivning. Bedöm alltid det enskilda fallet "
@@ -124,34 +124,34 @@ class LessonView:
         """What the section's ``show:`` list asks for: tables, charts, the glossary, the tool."""
         from IPython.display import HTML, Markdown
 
-        from . import paths
-        from .schema import FIGURE_PREFIX
+        from samverkan import paths
+        from samverkan.schema import FIGURE_PREFIX
 
         out = []
         for name in self.lesson.section(section_id).show:
             if name.startswith(FIGURE_PREFIX):
-                from .figures import figure_html
+                from samverkan.figures import figure_html
 
                 fig = self.kit.data["figures"][name[len(FIGURE_PREFIX):]]
                 out.append(HTML(figure_html(fig, paths.data_dir(), self.sources)))
             elif name == "troskelvarden":
-                from .datafiles import thresholds_markdown
+                from samverkan.datafiles import thresholds_markdown
 
                 out.append(Markdown(thresholds_markdown(self._data("thresholds"), self.sources)))
             elif name == "ordlista" and self.handout:
-                from .handout import glossary_html
+                from samverkan.handout import glossary_html
 
                 out.append(HTML(glossary_html(self._data("terms"), self.level, self.sources)))
             elif name == "samverkansformvaljaren" and self.handout:
-                from .handout import decision_tool_html
+                from samverkan.handout import decision_tool_html
 
                 out.append(HTML(decision_tool_html(self._data("decision"), self.level, self.sources)))
             elif name == "ordlista":
-                from .widgets.glossary import GlossaryWidget
+                from samverkan.widgets.glossary import GlossaryWidget
 
                 out.append(GlossaryWidget(self._data("terms"), level=self.level, sources=self.sources))
             elif name == "samverkansformvaljaren":
-                from .widgets.samverkansform import SamverkansformWidget
+                from samverkan.widgets.samverkansform import SamverkansformWidget
 
                 out.append(SamverkansformWidget(self._data("decision"), self._data("thresholds"),
                                                 level=self.level, sources=self.sources))
@@ -159,7 +159,7 @@ class LessonView:
 
     def _data(self, kind: str):
         if kind not in self.kit.data:
-            from .errors import Problem
+            from samverkan.errors import Problem
 
             files = {"thresholds": "troskelvarden.yaml", "terms": "ordlista.yaml", "decision": "samverkansform.yaml"}
             raise ContentError([Problem(f"data/{files[kind]}", None, "", "filen saknas eller har fel; kör 'samverkan check'")])
@@ -183,14 +183,14 @@ class LessonView:
         if self.handout:
             from IPython.display import HTML, display
 
-            from .handout import FACIT, exercise_parts
+            from samverkan.handout import FACIT, exercise_parts
 
             learner, key = exercise_parts(ex, self.level, self.audience, self.sources)
             display(HTML(learner))
             if key:
                 display(HTML(key), metadata=FACIT)
             return None
-        from .widgets import exercise_widget
+        from samverkan.widgets import exercise_widget
 
         if self.audience not in ex.audience:
             import ipywidgets as widgets
@@ -219,6 +219,6 @@ def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "s
     own = kit.problems_in(lesson_id) + [p for p in kit.problems if p.file.startswith("data/")]
     if own:
         raise ContentError(own)
-    from .handout import handout_mode
+    from samverkan.handout import handout_mode
 
     return LessonView(lesson, kit, audience, level, handout=handout_mode())

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import paths, readability
-from .errors import ContentError, Problem, display_path
-from .schema import (
+from samverkan import paths, readability
+from samverkan.errors import ContentError, Problem, display_path
+from samverkan.schema import (
     AUDIENCES,
     BLOCKS,
     FIGURE_PREFIX,
@@ -45,7 +45,7 @@ from .schema import (
     Step,
     Text,
 )
-from .yamlsource import SourceDoc, YamlSyntaxError, format_path, parse_yaml
+from samverkan.yamlsource import SourceDoc, YamlSyntaxError, format_path, parse_yaml
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 CITATION_RE = re.compile(r"\[@([^\]\s]+)\]")
@@ -731,7 +731,7 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
     elif "sources" in top:
         result.sources = _sources_file(ctx, top)
     elif "workshop" in top:
-        from .plan import parse_plan
+        from samverkan.plan import parse_plan
 
         result.plan = parse_plan(ctx, top)
     elif kind := next((k for k in DATA_KINDS if k in top), None):
@@ -857,7 +857,7 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
         if kind in kit.data:
             kit.problems.extend(check(kit, root))
     if kit.plans:
-        from .plan import check_plan
+        from samverkan.plan import check_plan
 
         for workshop_plan in kit.plans.values():
             kit.problems.extend(check_plan(workshop_plan, kit))
@@ -888,4 +888,4 @@ def load_exercise_file(path: Path | str) -> ExerciseFile:
 
 def _register_kinds() -> None:
     """Import the modules that register the data kinds (lazily: they import this module)."""
-    from . import datafiles, samverkansform, timing  # noqa: F401
+    from samverkan import datafiles, samverkansform, timing  # noqa: F401

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ParameterError
+from samverkan.errors import ParameterError
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ContentError, Problem
-from .schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
+from samverkan.errors import ContentError, Problem
+from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
 
 MAX_MINUTES = 8 * 60 * 3  # three full days
 TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
@@ -194,12 +194,12 @@ def check_plan(plan: Plan, kit) -> list[Problem]:  # noqa: ANN001 - loader.Kit
 
 def load_plan(path: Path | str):  # noqa: ANN201 - (Plan, Kit)
     """The plan in ``path`` and the kit, or :class:`ContentError` with every problem in the plan and its lessons."""
-    from . import loader, paths
+    from samverkan import loader, paths
 
     path = Path(path)
     if not path.is_file():
         raise ContentError([Problem(str(path), None, "", "filen finns inte")])
-    from .errors import display_path
+    from samverkan.errors import display_path
 
     root = paths.kit_root()
     kit = loader.load_kit(root, [path])
@@ -263,9 +263,9 @@ def guide_html(plan: Plan, kit, handouts: dict | None = None, built: dt.date | N
     ``handouts`` maps (lesson, audience, level) to ``{"deltagare": file, "handledare": file}`` for the
     versions that built; missing ones are marked as not built.
     """
-    from . import paths
-    from .build import page
-    from .render import _markdown, escape, plain
+    from samverkan import paths
+    from samverkan.build import page
+    from samverkan.render import _markdown, escape, plain
 
     handouts = handouts or {}
     rows = agenda_rows(plan, kit)
@@ -377,7 +377,7 @@ def _chosen(item: AgendaItem, lesson, kit, plan: Plan) -> list[str]:  # noqa: AN
 def build_kit(path: Path | str, out: Path | str | None = None, jobs: int | None = None, force: bool = False,
               progress: bool = True):  # noqa: ANN201 - (Path of the guide, build.Report)
     """Everything for one workshop: the participants' handouts and the facilitator guide."""
-    from . import build
+    from samverkan import build
 
     plan, kit = load_plan(path)
     out = Path(out) if out is not None else Path.cwd() / "bygge" / Path(path).stem

@@ -28,9 +28,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .render import escape
-from .schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS, check_params
-from .widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
+from samverkan.render import escape
+from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS, check_params
+from samverkan.widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
 
 PREVIEW_ENV = "SAMVERKAN_PREVIEW_FILE"
 INTERVAL = 0.5  # seconds between looks at the file
@@ -38,7 +38,7 @@ INTERVAL = 0.5  # seconds between looks at the file
 
 def resolve(path: str | Path) -> Path:
     """An absolute path: as given, else relative to the kit's folder, else to the current folder."""
-    from . import paths
+    from samverkan import paths
 
     p = Path(path).expanduser()
     if p.is_absolute():
@@ -59,8 +59,8 @@ class PreviewWidget(widgets.VBox):
         self._stamp: tuple | None = None
         self._task: asyncio.Task | None = None
         self.renders = 0  # how many times the body was rebuilt (tests and the status line use it)
-        from . import paths
-        from .errors import display_path
+        from samverkan import paths
+        from samverkan.errors import display_path
 
         self.label = display_path(self.path, paths.kit_root())
         self.title = widgets.HTML(f"<h2>Förhandsvisning av <code>{escape(self.label)}</code></h2>"
@@ -126,13 +126,13 @@ class PreviewWidget(widgets.VBox):
         self.status.value = f'<p class="sv-progress" role="status">Läst {_now()}: inga fel. {escape(what)}</p>'
 
     def _render(self) -> None:
-        from . import loader, paths
+        from samverkan import loader, paths
 
         if self._stamp is None:
             self._show_problems([f"{self.label}: filen finns inte (har den bytt namn?)"])
             return
         if self.path.suffix == ".md":
-            from .render import _markdown
+            from samverkan.render import _markdown
 
             text = self.path.read_text(encoding="utf-8", errors="replace")
             self.body.children = [widgets.HTML(_markdown()(text))]
@@ -146,7 +146,7 @@ class PreviewWidget(widgets.VBox):
         result = loader.load_file(self.path, root=root)
         audience, level = self.audience.value, self.level.value
         if result.exercise_file is not None:
-            from .widgets import exercise_widget
+            from samverkan.widgets import exercise_widget
 
             parts: list[Any] = []
             for ex in result.exercise_file.exercises:
@@ -163,7 +163,7 @@ class PreviewWidget(widgets.VBox):
             self.body.children = self._lesson(result.lesson, kit, audience, level)
             self._ok(f"Lektionen {result.lesson.id}, {result.lesson.minutes} minuter.")
         elif result.plan is not None:
-            from .plan import agenda_rows
+            from samverkan.plan import agenda_rows
 
             rows = "".join(f"<tr><td>{escape(r['clock'] or str(r['from']))}</td><td>{r['minutes']}</td>"
                            f"<td>{escape(r['item'].title or (r['lesson'].title.standard if r['lesson'] else ''))}</td></tr>"
@@ -179,8 +179,8 @@ class PreviewWidget(widgets.VBox):
             self._ok("")
 
     def _lesson(self, lesson, kit, audience: str, level: str) -> list:  # noqa: ANN001
-        from .lesson import LessonView
-        from .render import _markdown
+        from samverkan.lesson import LessonView
+        from samverkan.render import _markdown
 
         view = LessonView(lesson, kit, audience, level)
 
@@ -206,7 +206,7 @@ def preview(fil: str | Path | None = None, audience: str = "tjansteperson", leve
     """The preview of ``fil`` (``SAMVERKAN_PREVIEW_FILE`` wins, as set by ``samverkan preview``)."""
     chosen = os.environ.get(PREVIEW_ENV) or fil
     if not chosen:
-        from .errors import ParameterError
+        from samverkan.errors import ParameterError
 
         raise ParameterError("Ange vilken fil som ska förhandsvisas, till exempel "
                              "fil = \"exercises/03-principer/ovningar.yaml\".")

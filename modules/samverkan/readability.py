@@ -50,7 +50,7 @@ def iter_texts(record, path: str = ""):
     """Every :class:`~samverkan.schema.Text` inside a record, with where it sits."""
     from dataclasses import fields, is_dataclass
 
-    from .schema import Text
+    from samverkan.schema import Text
 
     if isinstance(record, Text):
         yield path, record

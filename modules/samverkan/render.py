@@ -11,8 +11,8 @@ import html
 from functools import lru_cache
 from typing import Mapping
 
-from .loader import CITATION_RE
-from .schema import Source, Text
+from samverkan.loader import CITATION_RE
+from samverkan.schema import Source, Text
 
 
 @lru_cache(maxsize=1)

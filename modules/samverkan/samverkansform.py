@@ -33,11 +33,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from . import loader
-from .datafiles import Period, ThresholdError, as_date, period_for
-from .errors import ContentError, Problem, display_path
-from .schema import Source, Text
-from .yamlsource import YamlSyntaxError, format_path, parse_yaml
+from samverkan import loader
+from samverkan.datafiles import Period, ThresholdError, as_date, period_for
+from samverkan.errors import ContentError, Problem, display_path
+from samverkan.schema import Source, Text
+from samverkan.yamlsource import YamlSyntaxError, format_path, parse_yaml
 
 FORMS = ("bidrag", "iop", "upphandling", "lov", "oklart")
 CATEGORIES = ("köp", "stöd")
@@ -416,7 +416,7 @@ class Outcome:
 
 
 def _render(text: Text | None, level: str, sources: Mapping[str, Source], fmt: Mapping[str, Any] | None = None) -> str:
-    from .render import markdown_text
+    from samverkan.render import markdown_text
 
     if text is None:
         return ""
@@ -685,7 +685,7 @@ def decide(answers: Answers | Mapping[str, Any], model: Model | None = None, per
 
 def outcome_text(o: Outcome, model: Model) -> str:
     """The outcome as plain Swedish text for a terminal: the verdict first, then the conditions."""
-    from .render import plain
+    from samverkan.render import plain
 
     lines = [f"Förslag: {o.verdict}"]
     if o.conditions:
@@ -824,7 +824,7 @@ def load(root: Path | None = None) -> tuple[Model, list[Period], dict[str, Sourc
 
     Problems in the model, the thresholds or the sources raise :class:`ContentError`.
     """
-    from . import paths
+    from samverkan import paths
 
     root = root or paths.kit_root()
     files = [root / "data" / "samverkansform.yaml", root / "data" / "troskelvarden.yaml", root / "data" / "kallor.yaml"]

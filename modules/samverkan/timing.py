@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from . import loader
-from .readability import words
-from .schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario, Text
+from samverkan import loader
+from samverkan.readability import words
+from samverkan.schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario, Text
 
 BASES = ("källa", "antagande")  # a number is sourced, or the kit's own assumption
 ALLOWANCES = {

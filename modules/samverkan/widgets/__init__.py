@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schema import Exercise, FreeText, Matching, Quiz, Scenario
-from .base import AnswerEvent, ExerciseWidget
-from .free_text import FreeTextWidget
-from .inbound import install as _install_inbound_guard
-from .matching import MatchingWidget
-from .quiz import MultiChoice, QuizWidget
-from .scenario import ScenarioWidget
+from samverkan.schema import Exercise, FreeText, Matching, Quiz, Scenario
+from samverkan.widgets.base import AnswerEvent, ExerciseWidget
+from samverkan.widgets.free_text import FreeTextWidget
+from samverkan.widgets.inbound import install as _install_inbound_guard
+from samverkan.widgets.matching import MatchingWidget
+from samverkan.widgets.quiz import MultiChoice, QuizWidget
+from samverkan.widgets.scenario import ScenarioWidget
 
 _install_inbound_guard()  # crafted updates from a browser get a message, never a traceback
 

@@ -20,9 +20,9 @@ from typing import Any, Callable, Mapping
 import ipywidgets as widgets
 import traitlets
 
-from ..errors import SamverkanError
-from ..render import escape, to_html
-from ..schema import Source, Text, check_params
+from samverkan.errors import SamverkanError
+from samverkan.render import escape, to_html
+from samverkan.schema import Source, Text, check_params
 
 log = logging.getLogger("samverkan.widgets")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import ParameterError
-from ..render import escape, plain
-from ..schema import FreeText
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
+from samverkan.errors import ParameterError
+from samverkan.render import escape, plain
+from samverkan.schema import FreeText
+from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 
 class FreeTextWidget(ExerciseWidget):

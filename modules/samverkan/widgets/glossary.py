@@ -6,10 +6,10 @@ from typing import Any, Mapping
 
 import ipywidgets as widgets
 
-from ..datafiles import Term, search_terms, swedish_key
-from ..render import escape
-from ..schema import Source
-from .base import STYLE, ExerciseWidget, guard, heading
+from samverkan.datafiles import Term, search_terms, swedish_key
+from samverkan.render import escape
+from samverkan.schema import Source
+from samverkan.widgets.base import STYLE, ExerciseWidget, guard, heading
 
 MAX_SHOWN = 80
 
@@ -61,8 +61,8 @@ class GlossaryWidget(ExerciseWidget):
 
 def glossary_widget(level: str = "standard", sources: Mapping[str, Source] | None = None, **kwargs: Any) -> GlossaryWidget:
     """The kit's glossary (data/ordlista.yaml); content problems raise ContentError."""
-    from .. import loader
-    from ..errors import ContentError, Problem
+    from samverkan import loader
+    from samverkan.errors import ContentError, Problem
 
     kit = loader.load_kit()
     own = [p for p in kit.problems if p.file.endswith(("ordlista.yaml", "kallor.yaml"))]

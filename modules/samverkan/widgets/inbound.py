@@ -111,7 +111,7 @@ def _live_widgets() -> dict:
 
 def _status_for(target: widgets.Widget) -> widgets.HTML | None:
     """The status line of the innermost exercise (or registered host) that holds ``target``."""
-    from .base import ExerciseWidget
+    from samverkan.widgets.base import ExerciseWidget
 
     candidates: list[tuple[widgets.Widget, widgets.HTML]] = [
         (w, w.status) for w in list(_live_widgets().values())
@@ -153,7 +153,7 @@ def on_screen(target: widgets.Widget) -> bool:
 
 def _refuse(widget: widgets.Widget, reason: str) -> None:
     global refused_count
-    from .base import status_html
+    from samverkan.widgets.base import status_html
 
     refused_count += 1
     _log_refusal(widget, reason)

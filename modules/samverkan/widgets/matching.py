@@ -6,11 +6,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import ParameterError
-from ..grading import MatchingScore, grade_matching
-from ..render import plain
-from ..schema import Matching
-from .base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html, lean
+from samverkan.errors import ParameterError
+from samverkan.grading import MatchingScore, grade_matching
+from samverkan.render import plain
+from samverkan.schema import Matching
+from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html, lean
 
 PLACEHOLDER = "Välj …"
 

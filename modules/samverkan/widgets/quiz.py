@@ -7,11 +7,11 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from ..errors import ParameterError
-from ..grading import Feedback, check_answer
-from ..render import plain
-from ..schema import Question, Quiz
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html, lean
+from samverkan.errors import ParameterError
+from samverkan.grading import Feedback, check_answer
+from samverkan.render import plain
+from samverkan.schema import Question, Quiz
+from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html, lean
 
 
 class MultiChoice(widgets.VBox):

@@ -15,12 +15,12 @@ from typing import Any, Mapping
 
 import ipywidgets as widgets
 
-from .. import samverkansform as sf
-from ..datafiles import as_date
-from ..errors import ParameterError
-from ..render import escape, to_html
-from ..schema import Source
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
+from samverkan import samverkansform as sf
+from samverkan.datafiles import as_date
+from samverkan.errors import ParameterError
+from samverkan.render import escape, to_html
+from samverkan.schema import Source
+from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
 
 TOOL_ID = "samverkansformvaljaren"
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import ParameterError
-from ..grading import ScenarioRun
-from ..render import plain
-from ..schema import RATING_LABELS, Scenario
-from .base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
+from samverkan.errors import ParameterError
+from samverkan.grading import ScenarioRun
+from samverkan.render import plain
+from samverkan.schema import RATING_LABELS, Scenario
+from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 
 class ScenarioWidget(ExerciseWidget):

@@ -25,11 +25,11 @@ from urllib.parse import quote
 
 import ipywidgets as widgets
 
-from ..app import query_params
-from ..errors import SamverkanError
-from ..render import escape, plain
-from ..widgets.base import FOCUS_CSS, PlaceholderDropdown
-from .store import MAX_PARTICIPANTS, Session, Store, StoreError
+from samverkan.app import query_params
+from samverkan.errors import SamverkanError
+from samverkan.render import escape, plain
+from samverkan.widgets.base import FOCUS_CSS, PlaceholderDropdown
+from samverkan.workshop.store import MAX_PARTICIPANTS, Session, Store, StoreError
 
 log = logging.getLogger("samverkan.workshop")
 
@@ -92,7 +92,7 @@ class Login:
 
 class Dashboard:
     def __init__(self, store: Store):
-        from .. import loader, paths
+        from samverkan import loader, paths
 
         self.store = store
         root = paths.kit_root()
@@ -215,7 +215,7 @@ class Dashboard:
                              "och inte hade svarat än får gå med igen från sin sida.</p>")
 
     def _on_csv(self, _b: Any = None) -> None:
-        from .summary import export_csv
+        from samverkan.workshop.summary import export_csv
 
         if self.session is None:
             return
@@ -253,7 +253,7 @@ class Dashboard:
 
     def refresh(self, force: bool = False) -> bool:
         """Redraw what changed since the last look; returns True when anything did."""
-        from .summary import item_html, summarise
+        from samverkan.workshop.summary import item_html, summarise
 
         s = self.session
         if s is None:

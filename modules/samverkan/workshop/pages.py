@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable
 
-from .store import MAX_GROUPS
+from samverkan.workshop.store import MAX_GROUPS
 
 TOO_MANY_PAGES = ("Det har kommit väldigt många sidanrop från ert nätverk på kort tid. Vänta en halv minut och "
                   "ladda om sidan.")

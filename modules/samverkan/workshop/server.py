@@ -40,9 +40,9 @@ import contextvars
 import tornado.web
 from tornado.web import OutputTransform
 
-from ..errors import ParameterError, SamverkanError
-from . import guard, pages
-from .store import Store, StoreError, normalise_code
+from samverkan.errors import ParameterError, SamverkanError
+from samverkan.workshop import guard, pages
+from samverkan.workshop.store import Store, StoreError, normalise_code
 
 PARTICIPANT_APP = "deltagare.ipynb"
 DASHBOARD_APP = "handledarvy.ipynb"
@@ -727,7 +727,7 @@ def write_kernelspec(folder: Path) -> None:
 
 
 def app_list(kit: Any) -> list[tuple[str, str, str]]:
-    from ..render import plain
+    from samverkan.render import plain
 
     apps = []
     for lesson_id, lesson in sorted(kit.lessons.items()):
@@ -751,7 +751,7 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     """Start the workshop server; returns when it stops."""
     from traitlets.config import Config
 
-    from .. import loader, paths
+    from samverkan import loader, paths
 
     if not 0 <= room_size <= 400:
         raise ParameterError("--room-size ska vara mellan 0 och 400 deltagare.")

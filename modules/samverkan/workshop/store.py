@@ -61,7 +61,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..errors import ParameterError, SamverkanError
+from samverkan.errors import ParameterError, SamverkanError
 
 SCHEMA_VERSION = "1"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
@@ -192,7 +192,7 @@ def database_url(db: str | os.PathLike | None) -> str:
     them) mean the psycopg 3 driver that ``.[postgresql]`` installs.
     """
     if db is None:
-        from ..paths import kit_root
+        from samverkan.paths import kit_root
 
         db = kit_root() / "verkstad" / "samverkan.sqlite"
     text = str(db)

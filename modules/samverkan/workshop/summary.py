@@ -16,9 +16,9 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..figures import finish_png
-from ..render import escape, plain
-from .store import Session, Store
+from samverkan.figures import finish_png
+from samverkan.render import escape, plain
+from samverkan.workshop.store import Session, Store
 
 
 @dataclass
@@ -248,7 +248,7 @@ def _answer_text(kit: Any, row: dict, level: str) -> tuple[str, str]:
 def export_csv(store: Store, session: Session, kit: Any | None = None) -> str:
     """Every answer of the session as CSV with semicolons (Swedish Excel), one row per answer."""
     if kit is None:
-        from .. import loader, paths
+        from samverkan import loader, paths
 
         kit = loader.load_kit(paths.kit_root())
     buf = io.StringIO()
