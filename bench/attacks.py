@@ -34,7 +34,6 @@ import json
 import multiprocessing
 import sys
 import tempfile
-import time
 import urllib.parse
 from pathlib import Path
 

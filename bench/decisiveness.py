@@ -32,10 +32,12 @@ def _is_answered(value: object) -> bool:
 
 
 def run(root: Path, cases_file: Path) -> list[dict]:
-    from samverkan import samverkansform as sf
-    from samverkan.yamlsource import parse_yaml
+    from samverkan.content import loader, samverkansform as sf
+    from samverkan.logic import decision
+    from samverkan.errors import ThresholdError
+    from samverkan.content.yamlsource import parse_yaml
 
-    model, periods, sources, _cases = sf.load(root)
+    model, periods, sources, _cases = loader.load_decision(root)
     known = {q.key for q in model.questions}
     raw = parse_yaml(cases_file.read_text(encoding="utf-8")).data["cases"]
     rows = []
@@ -48,8 +50,8 @@ def run(root: Path, cases_file: Path) -> list[dict]:
         if problems:
             raise SystemExit(f"{case['id']}: {problems[0].message}")
         try:
-            out = sf.decide(checked, model, periods, sources)
-        except sf.ThresholdError as exc:
+            out = decision.decide(checked, model, periods, sources)
+        except ThresholdError as exc:
             raise SystemExit(f"{case['id']}: {exc}") from None
         conditional = bool(getattr(out, "conditions", None) or getattr(out, "alternatives", None))
         rows.append({"id": case["id"], "kind": "partial" if partial else "full", "expected": case["expected"]["form"],

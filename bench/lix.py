@@ -4,7 +4,7 @@
 
 For each lesson (lektion.yaml plus the exercises it uses) and each level, LIX of all the text
 joined, the highest LIX of any passage of 10 words or more, and the estimated time (reading plus
-exercises plus the planned discussion, from samverkan.timing and data/tidsuppskattning.yaml)
+exercises plus the planned discussion, from samverkan.logic.timing and data/tidsuppskattning.yaml)
 against the lesson's own minutes. Writes bench/results/lix.json
 and prints a Markdown table for the README. LIX under 30 is "mycket lätt", 30–40 "lätt",
 40–50 "medelsvår", 50–60 "svår".
@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from samverkan import loader, timing
-from samverkan.readability import MIN_WORDS, iter_texts, lix, words
+from samverkan.content import loader
+
+from samverkan.logic import timing
+from samverkan.logic.readability import MIN_WORDS, iter_texts, lix, words
 
 ROOT = Path(__file__).resolve().parents[1]
 

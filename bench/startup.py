@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "modules"))
-    from samverkan import loader
+    from samverkan.content import loader
 
     results = {
         "python -c pass": timed("pass", args.runs),

@@ -50,7 +50,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from samverkan import loader, paths  # noqa: E402
+from samverkan.content import loader
+
+from samverkan.content import paths  # noqa: E402
 from samverkan.workshop.store import Store  # noqa: E402
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, workshop_server  # noqa: E402
 
@@ -307,7 +309,7 @@ def main() -> int:
     WINDOW = args.window
     sizes = [int(s) for s in args.sizes.split(",")]
     kit = loader.load_kit(paths.kit_root())
-    from samverkan.render import plain
+    from samverkan.render.markdown import plain
 
     quiz = kit.exercises["principer-quiz"]
     labels = [plain(c.text, "standard") for c in quiz.questions[0].choices]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from samverkan.schema import Choice, Question, Quiz, Text
+from samverkan.content.schema import Choice, Question, Quiz, Text
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

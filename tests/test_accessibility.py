@@ -21,8 +21,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
 
-from samverkan import loader, notebooks
-from samverkan.render import plain
+from samverkan.content import loader
+
+from samverkan.build import notebooks
+from samverkan.render.markdown import plain
 from samverkan.workshop.store import Store
 
 from .conftest import ROOT

@@ -17,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from samverkan import build, loader
-from samverkan.handout import exercise_parts
-from samverkan.plan import agenda_rows, load_plan
-from samverkan.render import escape
-from samverkan.schema import AUDIENCES, LEVELS, FreeText, Matching, MatchItem, Category, Text
+from samverkan.build import handouts as build
+
+from samverkan.content import loader
+from samverkan.render.handout import exercise_parts
+from samverkan.content.loader import load_plan
+from samverkan.logic.agenda import agenda_rows
+from samverkan.render.markdown import escape
+from samverkan.content.schema import AUDIENCES, LEVELS, FreeText, Matching, MatchItem, Category, Text
 
 from .conftest import ROOT
 from .servers import free_port, stop
@@ -318,7 +321,7 @@ def test_preview_of_a_missing_file_is_refused(tmp_path):
 
 
 def test_preview_widget_follows_the_file_without_a_server(tmp_path, monkeypatch):
-    from samverkan.preview import PreviewWidget
+    from samverkan.apps.preview import PreviewWidget
 
     home = copy_kit(tmp_path)
     monkeypatch.setenv("SAMVERKAN_HOME", str(home))

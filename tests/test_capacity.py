@@ -16,7 +16,7 @@ from pathlib import Path
 import ipywidgets as widgets
 import pytest
 
-from samverkan import loader, paths
+from samverkan.content import loader, paths
 from samverkan.widgets import exercise_widget
 from samverkan.widgets.base import lean, shared
 from samverkan.workshop import server

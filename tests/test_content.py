@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from samverkan import loader
-from samverkan.readability import LIX_LIMIT, lattlast_passages, lix, sentences, words
+from samverkan.content import loader
+from samverkan.logic.readability import LIX_LIMIT, lattlast_passages, lix, sentences, words
 
 
 @pytest.fixture(scope="module")

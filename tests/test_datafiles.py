@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from samverkan import datafiles, loader
-from samverkan.data import exempelregister
-from samverkan.figures import alt_text, figure_html, number
+from samverkan.content import datafiles, loader
+from samverkan.render import thresholds
+from samverkan.content.data import exempelregister
+from samverkan.render.figures import alt_text, figure_html, number
 from samverkan.widgets.glossary import GlossaryWidget
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,10 +104,10 @@ def test_an_unknown_figure_in_a_lesson_is_reported(kit_copy):
 
 def test_thresholds_table_says_which_period_applies_today_and_never_invents_sek():
     periods = KIT.data["thresholds"]
-    md = datafiles.thresholds_markdown(periods, KIT.sources, today=dt.date(2026, 11, 23))
+    md = thresholds.thresholds_markdown(periods, KIT.sources, today=dt.date(2026, 11, 23))
     assert "I dag, 2026-11-23, gäller perioden 2026-01-01–2027-12-31" in md
     assert "8 109 450 kr" in md and "216 000 euro (kronor saknas)" in md
-    outside = datafiles.thresholds_markdown(periods, KIT.sources, today=dt.date(2030, 1, 1))
+    outside = thresholds.thresholds_markdown(periods, KIT.sources, today=dt.date(2030, 1, 1))
     assert "täcker inte dagens datum" in outside
 
 
@@ -137,7 +138,7 @@ def test_code_with_a_syntax_error_is_reported(kit_copy):
 
 
 def test_every_section_block_renders():
-    from samverkan.lesson import open_lesson
+    from samverkan.apps.lesson import open_lesson
     from samverkan.widgets.glossary import GlossaryWidget
     from samverkan.widgets.samverkansform import SamverkansformWidget
 

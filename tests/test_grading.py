@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from samverkan.errors import ParameterError
-from samverkan.grading import ScenarioRun, check_answer, grade_matching
-from samverkan.schema import Category, Matching, MatchItem, ScenarioChoice, Scenario, Step, Text
+from samverkan.logic.grading import ScenarioRun, check_answer, grade_matching
+from samverkan.content.schema import Category, Matching, MatchItem, ScenarioChoice, Scenario, Step, Text
 
 
 def test_single_choice_right_and_wrong(make_quiz):

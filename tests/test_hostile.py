@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samverkan import loader
+from samverkan.content import loader
 from samverkan.errors import Problem, SamverkanError
 from samverkan.widgets import exercise_widget, inbound
 
@@ -118,9 +118,10 @@ def test_the_whole_kit_check_survives_binary_and_huge_files(tmp_path, kit_copy):
 @given(doc=st.one_of(documents, st.dictionaries(st.sampled_from([
     "initiative", "sanctions", "value_sek", "date", "idea_based", "answers", "schema_version"]), scalars, max_size=8)))
 def test_any_answers_file_gives_the_kits_error_or_an_answer(tmp_path_factory, doc):
-    from samverkan import samverkansform as sf
+    from samverkan.content import loader, samverkansform as sf
+    from samverkan.logic import decision
 
-    model, periods, sources, _ = sf.load()
+    model, periods, sources, _ = loader.load_decision()
     path = tmp_path_factory.mktemp("svar") / "svar.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     try:
@@ -129,7 +130,7 @@ def test_any_answers_file_gives_the_kits_error_or_an_answer(tmp_path_factory, do
         assert str(exc)
         return
     try:
-        outcome = sf.decide(answers, model, periods, sources)
+        outcome = decision.decide(answers, model, periods, sources)
     except SamverkanError:
         return  # for example a date outside the thresholds table: the kit's own error
     assert outcome.form in ("bidrag", "iop", "upphandling", "lov", "oklart")

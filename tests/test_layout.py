@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from samverkan import loader
-from samverkan.render import plain
+from samverkan.content import loader
+from samverkan.render.markdown import plain
 from samverkan.workshop.store import CODE_ALPHABET, Store
 
 from .conftest import ROOT

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from samverkan import loader
+from samverkan.content import loader
 from samverkan.errors import ContentError
-from samverkan.schema import FreeText, Matching, Quiz, Scenario
+from samverkan.content.schema import FreeText, Matching, Quiz, Scenario
 
 from .conftest import FIXTURES
 
@@ -169,7 +169,7 @@ def test_load_exercise_file_raises_all_problems_at_once():
 
 def test_an_id_of_the_wrong_type_is_a_problem_not_a_traceback(kit_copy):
     """Found by hypothesis in CI: ``id: []`` made the duplicate-id check raise TypeError (unhashable)."""
-    from samverkan import loader
+    from samverkan.content import loader
 
     (kit_copy / "data" / "kallor.yaml").write_text("schema_version: 1\nsources:\n  - id: []\n  - id: {a: 1}\n",
                                                    encoding="utf-8")

@@ -8,8 +8,10 @@ import urllib.request
 import papermill as pm
 import pytest
 
-from samverkan import loader, notebooks
-from samverkan.lesson import open_lesson
+from samverkan.content import loader
+
+from samverkan.build import notebooks
+from samverkan.apps.lesson import open_lesson
 
 from .conftest import ROOT
 from .servers import voila_server

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samverkan import loader
+from samverkan.content import loader
 from samverkan.workshop.report import ReportData, _group_no, report_html
 from samverkan.workshop.store import KINDS, SessionClosed, Store
 from samverkan.workshop.summary import _items

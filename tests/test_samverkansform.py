@@ -12,13 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from samverkan import loader
-from samverkan import samverkansform as sf
+from samverkan.content import loader
+from samverkan.content import samverkansform as sf
+from samverkan.logic import decision
+from samverkan.logic.checks import check_kit
+from samverkan.errors import ThresholdError
 from samverkan.errors import ContentError
 from samverkan.widgets.samverkansform import SamverkansformWidget
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL, PERIODS, SOURCES, CASES = sf.load(ROOT)
+MODEL, PERIODS, SOURCES, CASES = loader.load_decision(ROOT)
 
 GRANT = {"initiative": "organisation", "authority_specifies_service": "no", "payment_against_performance": "no",
          "sanctions": "no", "organisation_profit": "no", "shared_ownership": "no"}
@@ -26,8 +29,8 @@ PURCHASE = {"initiative": "authority", "authority_specifies_service": "yes", "pa
             "users_choose_provider": "no"}
 
 
-def decide(answers: dict, level: str = "standard") -> sf.Outcome:
-    return sf.decide(answers, MODEL, PERIODS, SOURCES, level=level)
+def decide(answers: dict, level: str = "standard") -> decision.Outcome:
+    return decision.decide(answers, MODEL, PERIODS, SOURCES, level=level)
 
 
 # -- the case bank -------------------------------------------------------------
@@ -41,7 +44,7 @@ def test_the_bank_has_at_least_25_cases_covering_every_form():
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_every_bank_case_gives_its_expected_outcome(case_id):
     case = CASES[case_id]
-    outcome, diffs = sf.case_result(case, MODEL, PERIODS, SOURCES)
+    outcome, diffs = decision.case_result(case, MODEL, PERIODS, SOURCES)
     assert not diffs, f"{case_id}: {diffs}"
     assert outcome.references, "an outcome always names its legal references"
     assert outcome.disclaimer.startswith("Samverkansformväljaren är ett utbildningsstöd")
@@ -195,7 +198,7 @@ def test_answering_a_vet_inte_never_turns_a_form_into_another(pair):
         if more.form == "oklart":
             assert partial.conditions, ("only a failed condition can leave no form", pair)
     assert set(more.possible_forms or [more.form]) - {"oklart"} <= set(partial.possible_forms or [partial.form]), pair
-    settled = sf.category_rule(MODEL, sf.check_answers(pair[0], MODEL, "svaren")[0])
+    settled = decision.category_rule(MODEL, sf.check_answers(pair[0], MODEL, "svaren")[0])
     if settled:
         assert more.category == settled == partial.category, pair
 
@@ -228,7 +231,7 @@ def test_a_procurement_without_value_has_an_open_procedure():
 
 @pytest.mark.parametrize("day", ["2021-05-01", "2028-01-01"])
 def test_a_date_outside_the_table_is_refused_not_guessed(day):
-    with pytest.raises(sf.ThresholdError, match="täcker inte datumet"):
+    with pytest.raises(ThresholdError, match="täcker inte datumet"):
         decide({**PURCHASE, "value_sek": 100_000, "date": day})
 
 
@@ -251,7 +254,7 @@ def test_a_rule_change_that_breaks_a_bank_case_is_reported_by_check(kit_copy):
     # …but turning the grant rule's initiative into 'authority' changes grant cases.
     path.write_text(text.replace("          - initiative: organisation\n      text:", "          - initiative: authority\n      text:", 1),
                     encoding="utf-8")
-    problems = [p for p in loader.load_kit(kit_copy).problems if "fall.yaml" in p.file]
+    problems = [p for p in check_kit(kit_copy).problems if "fall.yaml" in p.file]
     assert any("väntad form bidrag" in p.message for p in problems), problems
 
 
@@ -397,4 +400,4 @@ def test_widget_in_lattlast_uses_easy_texts():
 def test_load_reports_content_problems(kit_copy):
     (kit_copy / "data" / "troskelvarden.yaml").write_text("schema_version: 1\nthresholds: []\n", encoding="utf-8")
     with pytest.raises(ContentError, match="troskelvarden.yaml"):
-        sf.load(kit_copy)
+        loader.load_decision(kit_copy)

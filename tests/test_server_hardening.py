@@ -485,7 +485,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-5, 10**6) | 
        value=json_values, buffers=st.lists(st.binary(max_size=16), max_size=2), which=st.integers(0, 10**6))
 def test_fuzzed_comm_messages_keep_the_server_up_and_store_nothing_the_ui_could_not(
         fuzz_room, v1, method, field, value, buffers, which):
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
 
     base, store, session, state = fuzz_room
 
@@ -520,7 +520,7 @@ def test_fuzzed_comm_messages_keep_the_server_up_and_store_nothing_the_ui_could_
 
 
 def test_a_click_on_a_hidden_or_disabled_button_is_refused():
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
     from samverkan.widgets import exercise_widget, inbound
 
     kit = loader.load_kit(paths.kit_root())
@@ -556,7 +556,7 @@ def test_a_click_on_a_hidden_or_disabled_button_is_refused():
 def test_refusals_log_at_most_so_many_lines_a_minute():
     import logging
 
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
     from samverkan.widgets import exercise_widget, inbound
 
     kit = loader.load_kit(paths.kit_root())

@@ -6,9 +6,13 @@ import re
 
 import pytest
 
-from samverkan import cli, loader, timing
-from samverkan.lesson import open_lesson
-from samverkan.schema import (
+from samverkan import cli
+
+from samverkan.content import loader
+
+from samverkan.logic import timing
+from samverkan.apps.lesson import open_lesson
+from samverkan.content.schema import (
     Category,
     Choice,
     FreeText,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from samverkan import loader
+from samverkan.content import loader
 from samverkan.errors import ParameterError
-from samverkan.schema import FreeText, Text
+from samverkan.content.schema import FreeText, Text
 from samverkan.widgets import (
     AnswerEvent, FreeTextWidget, MatchingWidget, QuizWidget, ScenarioWidget, exercise_widget,
 )

@@ -41,7 +41,7 @@ def store(db):
 
 @pytest.fixture(scope="module")
 def kit():
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
 
     return loader.load_kit(paths.kit_root())
 
@@ -508,7 +508,7 @@ def test_csv_export_is_semicolon_separated_and_defuses_formulas(kit, store):
 def test_report_builds_from_a_stored_session(tmp_path):
     db = Store(tmp_path / "r.sqlite")
     s = db.create_session("Konferensen", LESSON)
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
 
     kit = loader.load_kit(paths.kit_root())
     q = kit.exercises["principer-quiz"].questions[0]
@@ -536,7 +536,7 @@ def test_report_builds_from_a_stored_session(tmp_path):
 
 
 def test_server_recognises_a_prepared_participant_kernel_by_the_generated_cell():
-    from samverkan import notebooks
+    from samverkan.build import notebooks
     from samverkan.workshop.server import PREPARED_MARK, reserve_size
 
     nb = notebooks.participant_app()

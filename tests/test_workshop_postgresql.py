@@ -34,8 +34,8 @@ PUBLIC = "https://verkstad.kommun.test/"  # what the proxy's address would be; t
 
 
 def _lesson_order() -> tuple[list[str], list[str]]:
-    from samverkan import loader, paths
-    from samverkan.render import plain
+    from samverkan.content import loader, paths
+    from samverkan.render.markdown import plain
 
     kit = loader.load_kit(paths.kit_root())
     order = [e for section in kit.lessons[LESSON].sections for e in section.exercises]

@@ -37,7 +37,7 @@ def server(tmp_path_factory):
 
 
 def _exercise_index(exercise_id: str) -> int:
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
 
     lesson = loader.load_kit(paths.kit_root()).lessons[LESSON]
     return [e for section in lesson.sections for e in section.exercises].index(exercise_id)

@@ -18,11 +18,11 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "open_lesson": "samverkan.lesson",
-    "load_kit": "samverkan.loader",
-    "check_answer": "samverkan.grading",
-    "grade_matching": "samverkan.grading",
-    "ScenarioRun": "samverkan.grading",
+    "open_lesson": "samverkan.apps.lesson",
+    "load_kit": "samverkan.content.loader",
+    "check_answer": "samverkan.logic.grading",
+    "grade_matching": "samverkan.logic.grading",
+    "ScenarioRun": "samverkan.logic.grading",
     "QuizWidget": "samverkan.widgets",
     "MatchingWidget": "samverkan.widgets",
     "ScenarioWidget": "samverkan.widgets",

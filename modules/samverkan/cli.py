@@ -105,9 +105,11 @@ class SwedishParser(argparse.ArgumentParser):
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from samverkan import loader, paths
+    from samverkan.content import paths
+    from samverkan.logic.checks import check_kit, errors, warnings
+    from samverkan.logic.timing import report
 
-    root = paths.kit_root()
+    root, origin = paths.locate_kit()
     files = None
     if args.paths:
         files = []
@@ -120,29 +122,32 @@ def _cmd_check(args: argparse.Namespace) -> int:
             else:
                 print(f"{p}: filen eller mappen finns inte", file=sys.stderr)
                 return 2
-    kit = loader.load_kit(root, files)
+    print(f"Kontrollerar kitet i {root} ({paths.ORIGINS[origin]}).", file=sys.stderr)
+    kit = check_kit(root, files)
     checked = len(files) if files is not None else len(kit.files)
+    files_text = f"{checked} {'fil' if checked == 1 else 'filer'}"
     for problem in kit.problems:
         print(problem)
-    if kit.problems:
-        n = len(kit.problems)
-        print(f"\n{n} problem i innehållet ({checked} {'fil' if checked == 1 else 'filer'} kontrollerade).",
+    found, notes = errors(kit), warnings(kit)
+    if found:
+        print(f"\n{len(found)} problem i innehållet ({files_text} kontrollerade"
+              + (f", {len(notes)} {'varning' if len(notes) == 1 else 'varningar'}" if notes else "") + ").",
               file=sys.stderr)
         return 1
-    print(f"Allt innehåll är giltigt: {checked} {'fil' if checked == 1 else 'filer'}, {len(kit.lessons)} lektioner, "
-          f"{len(kit.exercises)} övningar, {len(kit.sources)} källor.")
+    print(("\n" if notes else "") + f"Allt innehåll är giltigt: {files_text}, {len(kit.lessons)} lektioner, "
+          f"{len(kit.exercises)} övningar, {len(kit.sources)} källor"
+          + (f" ({len(notes)} {'varning' if len(notes) == 1 else 'varningar'} ovan, som inte stoppar något)." if notes else "."))
     # Estimated time against each lesson's time plan: warnings only, never a failed check.
-    from samverkan.timing import report
-
     lesson_ids = None if files is None else {f.resolve().parent.name for f in files}
-    lines, warnings = report(kit, lesson_ids)
-    for line in ([""] if lines else []) + lines + ([""] if warnings else []) + warnings:
+    lines, timing_warnings = report(kit, lesson_ids)
+    for line in ([""] if lines else []) + lines + ([""] if timing_warnings else []) + timing_warnings:
         print(line)
     return 0
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from samverkan import loader, notebooks, paths
+    from samverkan.content import loader, paths
+    from samverkan.build import notebooks
 
     kit = loader.load_kit(paths.kit_root())
     if kit.problems:
@@ -214,8 +219,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from samverkan import build
-    from samverkan.schema import AUDIENCES, LEVELS
+    from samverkan.build import handouts as build
+    from samverkan.content.schema import AUDIENCES, LEVELS
 
     lessons = build.parse_list(args.lessons, build.lesson_ids(), "lektionen", "--lessons")
     audiences = build.parse_list(args.audience, AUDIENCES, "målgruppen", "--audience")
@@ -237,17 +242,17 @@ def _build_outcome(report, lines: list[str]) -> int:  # noqa: ANN001 - build.Rep
 
 
 def _cmd_kit(args: argparse.Namespace) -> int:
-    from samverkan.plan import build_kit
+    from samverkan.build.guide import build_kit
 
     guide, report = build_kit(args.plan, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet)
     return _build_outcome(report, [f"Handledarguiden: {guide}", f"Alla utskrifter: {report.out / 'index.html'}"])
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from samverkan import paths
+    from samverkan.content import paths
     from samverkan.errors import ParameterError
-    from samverkan.preview import PREVIEW_ENV
-    from samverkan.schema import AUDIENCES, LEVELS
+    from samverkan.apps.preview import PREVIEW_ENV
+    from samverkan.content.schema import AUDIENCES, LEVELS
 
     if args.audience not in AUDIENCES or args.level not in LEVELS:
         raise ParameterError(f"--audience ska vara {' eller '.join(AUDIENCES)} och --level "
@@ -270,7 +275,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    from samverkan import paths
+    from samverkan.content import paths
 
     nbdir = paths.notebooks_dir()
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={args.host}", f"--ServerApp.port={args.port}",
@@ -282,12 +287,13 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 def _cmd_samverkansform(args: argparse.Namespace) -> int:
-    from samverkan import samverkansform as sf
+    from samverkan.content import loader, samverkansform as sf
+    from samverkan.logic import decision
 
-    model, periods, sources, _cases = sf.load()
+    model, periods, sources, _cases = loader.load_decision()
     answers = sf.load_answers(args.answers, model)
     level = "lattlast" if args.lattlast else "standard"
-    outcome = sf.decide(answers, model, periods, sources, level=level)
+    outcome = decision.decide(answers, model, periods, sources, level=level)
     if args.html:
         from samverkan.widgets.samverkansform import SamverkansformWidget
 
@@ -298,7 +304,7 @@ def _cmd_samverkansform(args: argparse.Namespace) -> int:
     if args.json:
         print(outcome.to_json())
     else:
-        print(sf.outcome_text(outcome, model))
+        print(decision.outcome_text(outcome, model))
     if args.html:
         print(f"Sammanfattningen är sparad i {args.html}.", file=sys.stderr)
     return 0

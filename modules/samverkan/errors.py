@@ -10,7 +10,11 @@ Hierarchy::
 
     SamverkanError
     ├── ContentError      one or more problems in content files (holds Problem records)
-    └── ParameterError    a wrong notebook or command parameter
+    ├── ParameterError    a wrong notebook or command parameter (also a ValueError)
+    └── ThresholdError    a date the thresholds table does not cover (also a ValueError)
+
+The workshop's own errors (``StoreError``) live with the store, :mod:`samverkan.workshop.store`,
+and derive from :class:`SamverkanError` too.
 """
 
 from __future__ import annotations
@@ -19,14 +23,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+ERROR = "fel"
+WARNING = "varning"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in one content file, located by line and field."""
+    """One thing wrong in one content file, located by line and field.
+
+    ``severity`` is :data:`ERROR` (content that breaks the schema or a reference: it blocks
+    ``samverkan check`` and the file's records) or :data:`WARNING` (an editorial finding such as
+    LIX or a time estimate: shown by ``samverkan check``, never stops a lesson, app or handout).
+    """
 
     file: str
     line: int | None
     field: str
     message: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
         where = self.file
@@ -34,7 +48,8 @@ class Problem:
             where += f", rad {self.line}"
         if self.field:
             where += f" ({self.field})"
-        return f"{where}: {self.message}"
+        prefix = "varning: " if self.severity == WARNING else ""
+        return f"{where}: {prefix}{self.message}"
 
 
 class SamverkanError(Exception):
@@ -55,6 +70,10 @@ class ContentError(SamverkanError):
 
 class ParameterError(SamverkanError, ValueError):
     """A parameter (audience, level, lesson id, …) that the kit does not know."""
+
+
+class ThresholdError(SamverkanError, ValueError):
+    """A date the thresholds table (``data/troskelvarden.yaml``) does not cover."""
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from samverkan.schema import Exercise, FreeText, Matching, Quiz, Scenario
+from samverkan.content.schema import Exercise, FreeText, Matching, Quiz, Scenario
 from samverkan.widgets.base import AnswerEvent, ExerciseWidget
 from samverkan.widgets.free_text import FreeTextWidget
 from samverkan.widgets.inbound import install as _install_inbound_guard

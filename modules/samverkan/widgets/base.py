@@ -21,8 +21,8 @@ import ipywidgets as widgets
 import traitlets
 
 from samverkan.errors import SamverkanError
-from samverkan.render import escape, to_html
-from samverkan.schema import Source, Text, check_params
+from samverkan.render.markdown import escape, to_html
+from samverkan.content.schema import Source, Text, check_params
 
 log = logging.getLogger("samverkan.widgets")
 

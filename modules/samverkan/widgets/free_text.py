@@ -7,8 +7,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from samverkan.errors import ParameterError
-from samverkan.render import escape, plain
-from samverkan.schema import FreeText
+from samverkan.render.markdown import escape, plain
+from samverkan.content.schema import FreeText
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 

@@ -6,9 +6,8 @@ from typing import Any, Mapping
 
 import ipywidgets as widgets
 
-from samverkan.datafiles import Term, search_terms, swedish_key
-from samverkan.render import escape
-from samverkan.schema import Source
+from samverkan.content.datafiles import Term, search_terms, swedish_key
+from samverkan.render.markdown import escape
 from samverkan.widgets.base import STYLE, ExerciseWidget, guard, heading
 
 MAX_SHOWN = 80
@@ -57,17 +56,3 @@ class GlossaryWidget(ExerciseWidget):
             items.append(f'<dt id="term-{t.id}"><strong>{escape(t.term)}</strong></dt>'
                          f"<dd>{self.html(t.definition)}{see}{cite}</dd>")
         self.results.value = f'<dl class="sv-glossary">{"".join(items)}</dl>'
-
-
-def glossary_widget(level: str = "standard", sources: Mapping[str, Source] | None = None, **kwargs: Any) -> GlossaryWidget:
-    """The kit's glossary (data/ordlista.yaml); content problems raise ContentError."""
-    from samverkan import loader
-    from samverkan.errors import ContentError, Problem
-
-    kit = loader.load_kit()
-    own = [p for p in kit.problems if p.file.endswith(("ordlista.yaml", "kallor.yaml"))]
-    if own:
-        raise ContentError(own)
-    if "terms" not in kit.data:
-        raise ContentError([Problem("data/ordlista.yaml", None, "", "ordlistan saknas")])
-    return GlossaryWidget(kit.data["terms"], level=level, sources=sources or kit.sources, **kwargs)

@@ -7,9 +7,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from samverkan.errors import ParameterError
-from samverkan.grading import MatchingScore, grade_matching
-from samverkan.render import plain
-from samverkan.schema import Matching
+from samverkan.logic.grading import MatchingScore, grade_matching
+from samverkan.render.markdown import plain
+from samverkan.content.schema import Matching
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html, lean
 
 PLACEHOLDER = "Välj …"

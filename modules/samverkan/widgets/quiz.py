@@ -8,9 +8,9 @@ import ipywidgets as widgets
 import traitlets
 
 from samverkan.errors import ParameterError
-from samverkan.grading import Feedback, check_answer
-from samverkan.render import plain
-from samverkan.schema import Question, Quiz
+from samverkan.logic.grading import Feedback, check_answer
+from samverkan.render.markdown import plain
+from samverkan.content.schema import Question, Quiz
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html, lean
 
 
@@ -43,7 +43,7 @@ class QuizWidget(ExerciseWidget):
     """A quiz: ``.choices``, ``.check_button``, ``.feedback``, ``.score`` and navigation.
 
     Questions not meant for ``audience`` are left out. ``results`` maps a
-    question id to its latest :class:`~samverkan.grading.Feedback`.
+    question id to its latest :class:`~samverkan.logic.grading.Feedback`.
     """
 
     def __init__(self, quiz: Quiz, **kwargs: Any):

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 
-from samverkan import samverkansform as sf
-from samverkan.datafiles import as_date
+from samverkan.content import samverkansform as sf
+
+from samverkan.logic import decision
+
+from samverkan.errors import ThresholdError
+from samverkan.content.datafiles import as_date
 from samverkan.errors import ParameterError
-from samverkan.render import escape, to_html
-from samverkan.schema import Source
+from samverkan.render.markdown import escape, to_html
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
 
 TOOL_ID = "samverkansformvaljaren"
@@ -58,7 +61,7 @@ class SamverkansformWidget(ExerciseWidget):
         self.today = today or dt.date.today()
         self.answers: dict[str, Any] = {}
         self.index = 0
-        self.outcome: sf.Outcome | None = None
+        self.outcome: decision.Outcome | None = None
         current = next((p for p in periods if p.covers(self.today)), None)
         valid = (f"Beloppsgränserna kommer från kitets tabell; i dag gäller perioden {current.label}."
                  if current else "Kitets tabell över beloppsgränser täcker inte dagens datum.")
@@ -176,13 +179,13 @@ class SamverkansformWidget(ExerciseWidget):
         self._render()
 
     # -- the result -------------------------------------------------------------
-    def show_result(self) -> sf.Outcome:
+    def show_result(self) -> decision.Outcome:
         answers, problems = sf.check_answers(self.answers, self.model, "svaren")
         if problems:
             raise ParameterError(problems[0].message)
         try:
-            self.outcome = sf.decide(answers, self.model, self.periods, self.sources, level=self.level)
-        except sf.ThresholdError as exc:
+            self.outcome = decision.decide(answers, self.model, self.periods, self.sources, level=self.level)
+        except ThresholdError as exc:
             raise ParameterError(str(exc)) from None
         self.progress_bar.value = len(self.model.questions)
         self.summary.value = f'<div class="sv-box" role="status">{self.summary_html()}</div>'
@@ -205,7 +208,7 @@ class SamverkansformWidget(ExerciseWidget):
             parts.append("<h5>Förslaget förutsätter</h5><ul>" + "".join(f"<li>{escape(c)}</li>" for c in o.conditions) + "</ul>")
         if o.alternatives:
             items = "".join(f"<li><strong>{escape(a['label'])}</strong>"
-                            + (f", {escape(sf._join(a['conditions']))}" if a["conditions"] else "") + "</li>"
+                            + (f", {escape(decision.join_phrases(a['conditions']))}" if a["conditions"] else "") + "</li>"
                             for a in o.details["alternatives"])
             parts.append(f"<h5>Alternativ</h5><ul>{items}</ul>")
         parts.append(md(o.summary))
@@ -223,7 +226,7 @@ class SamverkansformWidget(ExerciseWidget):
         possible = o.details.get("reserved_possible", [])
         if o.reserved_options or possible:
             items = "".join(f"<li><strong>{escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["reserved_options"])
-            items += "".join(f"<li><strong>{escape(r['label'])}</strong>, {escape(sf._join(r['conditions']))}. {md(r['text'])}</li>"
+            items += "".join(f"<li><strong>{escape(r['label'])}</strong>, {escape(decision.join_phrases(r['conditions']))}. {md(r['text'])}</li>"
                              for r in possible)
             parts.append(f"<h5>Reserverad upphandling som kan vara möjlig</h5><ul>{items}</ul>")
         if o.checks:
@@ -246,7 +249,7 @@ class SamverkansformWidget(ExerciseWidget):
                 opt = q.option(value)
                 shown = opt.label if opt else str(value)
             elif q.kind == "number":
-                shown = sf.kronor(value)
+                shown = decision.kronor(value)
             else:
                 shown = value.isoformat()
             rows.append(f"<tr><th scope=\"row\">{escape(q.question.get(self.level))}</th><td>{escape(shown)}</td></tr>")
@@ -262,9 +265,3 @@ class SamverkansformWidget(ExerciseWidget):
             f"</head><body><h1>Samverkansformväljaren</h1><p>Skapad {self.today.isoformat()}.</p>"
             f"<h2>Resultat</h2>{self.summary_html()}<h2>Svaren</h2>{self.answers_html()}</body></html>"
         )
-
-
-def samverkansform_widget(level: str = "standard", sources: Mapping[str, Source] | None = None, **kwargs: Any) -> SamverkansformWidget:
-    """The tool with the kit's model and thresholds; content problems raise ContentError."""
-    model, periods, kit_sources, _cases = sf.load()
-    return SamverkansformWidget(model, periods, level=level, sources=sources or kit_sources, **kwargs)

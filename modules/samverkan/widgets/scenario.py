@@ -7,9 +7,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from samverkan.errors import ParameterError
-from samverkan.grading import ScenarioRun
-from samverkan.render import plain
-from samverkan.schema import RATING_LABELS, Scenario
+from samverkan.logic.grading import ScenarioRun
+from samverkan.render.markdown import plain
+from samverkan.content.schema import RATING_LABELS, Scenario
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 

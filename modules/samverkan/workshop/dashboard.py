@@ -25,9 +25,9 @@ from urllib.parse import quote
 
 import ipywidgets as widgets
 
-from samverkan.app import query_params
+from samverkan.apps.app import query_params
 from samverkan.errors import SamverkanError
-from samverkan.render import escape, plain
+from samverkan.render.markdown import escape, plain
 from samverkan.widgets.base import FOCUS_CSS, PlaceholderDropdown
 from samverkan.workshop.store import MAX_PARTICIPANTS, Session, Store, StoreError
 
@@ -92,7 +92,7 @@ class Login:
 
 class Dashboard:
     def __init__(self, store: Store):
-        from samverkan import loader, paths
+        from samverkan.content import loader, paths
 
         self.store = store
         root = paths.kit_root()

@@ -19,9 +19,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from samverkan.app import query_params
+from samverkan.apps.app import query_params
 from samverkan.errors import SamverkanError
-from samverkan.render import escape
+from samverkan.render.markdown import escape
 from samverkan.widgets import inbound as _inbound  # importing the widgets package also installs the inbound guard
 from samverkan.widgets.base import lean
 from samverkan.workshop import pages
@@ -39,14 +39,14 @@ NOT_RUNNING = (
 
 def prepare() -> None:
     """Load the exercises and open the store; runs while the kernel is preheated."""
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
 
     if "kit" not in _STATE:
         root = paths.kit_root()
         files = (sorted(root.glob("exercises/*/ovningar.yaml")) + sorted(root.glob("exercises/*/lektion.yaml"))
                  + [root / "data" / "kallor.yaml"])
         _STATE["kit"] = loader.load_kit(root, files)
-        from samverkan.render import to_html
+        from samverkan.render.markdown import to_html
 
         to_html("**Förberedd** | [länk](#)")  # imports mistune and builds its parser now, not at arrival
     if os.environ.get("VOILA_PREHEAT") == "True":
@@ -172,7 +172,7 @@ class ParticipantView:
             parts.append('<p role="alert"><strong>Passet är stängt.</strong> Du kan läsa frågorna, '
                          "men nya svar sparas inte.</p>")
         self.header = lean(widgets.HTML, "".join(parts))
-        from samverkan.render import plain
+        from samverkan.render.markdown import plain
 
         titles = [(f"{n}. {plain(kit.exercises[e].title, session.level)}"
                    + (" ✓" if e in self.saved else ""), n - 1) for n, e in enumerate(self.ids, start=1)]

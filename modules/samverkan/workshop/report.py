@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from samverkan.errors import ParameterError, SamverkanError
-from samverkan.kernels import ipc_kernel_manager
-from samverkan.render import escape, plain
+from samverkan.build.kernels import ipc_kernel_manager
+from samverkan.render.markdown import escape, plain
 from samverkan.workshop.store import Store
 from samverkan.workshop.summary import discussion_points, item_html, summarise
 
@@ -40,7 +40,7 @@ class ReportData:
 
     def __init__(self, db: str, session: str, kit: Any | None = None):
         if kit is None:
-            from samverkan import loader, paths
+            from samverkan.content import loader, paths
 
             kit = loader.load_kit(paths.kit_root())
         self.store = Store(db or None, create=False)
@@ -98,7 +98,7 @@ class ReportData:
         else:
             parts.append("<p>För få svar för att peka ut svåra frågor.</p>")
         if self.lesson is not None and self.lesson.discussion:
-            from samverkan.schema import AUDIENCE_LABELS
+            from samverkan.content.schema import AUDIENCE_LABELS
 
             parts.append("<p>Lektionens samtalsfrågor:</p><ul>")
             for audience, text in self.lesson.discussion.items():

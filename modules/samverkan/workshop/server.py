@@ -727,7 +727,7 @@ def write_kernelspec(folder: Path) -> None:
 
 
 def app_list(kit: Any) -> list[tuple[str, str, str]]:
-    from samverkan.render import plain
+    from samverkan.render.markdown import plain
 
     apps = []
     for lesson_id, lesson in sorted(kit.lessons.items()):
@@ -751,7 +751,7 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     """Start the workshop server; returns when it stops."""
     from traitlets.config import Config
 
-    from samverkan import loader, paths
+    from samverkan.content import loader, paths
 
     if not 0 <= room_size <= 400:
         raise ParameterError("--room-size ska vara mellan 0 och 400 deltagare.")

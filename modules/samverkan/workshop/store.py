@@ -192,7 +192,7 @@ def database_url(db: str | os.PathLike | None) -> str:
     them) mean the psycopg 3 driver that ``.[postgresql]`` installs.
     """
     if db is None:
-        from samverkan.paths import kit_root
+        from samverkan.content.paths import kit_root
 
         db = kit_root() / "verkstad" / "samverkan.sqlite"
     text = str(db)

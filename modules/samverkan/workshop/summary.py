@@ -16,8 +16,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from samverkan.figures import finish_png
-from samverkan.render import escape, plain
+from samverkan.render.figures import finish_png
+from samverkan.render.markdown import escape, plain
 from samverkan.workshop.store import Session, Store
 
 
@@ -248,7 +248,7 @@ def _answer_text(kit: Any, row: dict, level: str) -> tuple[str, str]:
 def export_csv(store: Store, session: Session, kit: Any | None = None) -> str:
     """Every answer of the session as CSV with semicolons (Swedish Excel), one row per answer."""
     if kit is None:
-        from samverkan import loader, paths
+        from samverkan.content import loader, paths
 
         kit = loader.load_kit(paths.kit_root())
     buf = io.StringIO()

@@ -1,7 +1,7 @@
 """Exercises and tools as static HTML, for printed or mailed handouts.
 
 ``samverkan build`` runs the lesson notebooks with ``SAMVERKAN_HANDOUT=1``.
-Then :class:`~samverkan.lesson.LessonView` shows each exercise as two HTML
+Then :class:`~samverkan.apps.lesson.LessonView` shows each exercise as two HTML
 outputs instead of a widget:
 
 * the learner part: the questions with empty boxes to tick, the matching
@@ -20,8 +20,8 @@ import os
 import string
 from typing import Mapping
 
-from samverkan.render import escape, to_html
-from samverkan.schema import (
+from samverkan.render.markdown import escape, to_html
+from samverkan.content.schema import (
     AUDIENCE_LABELS,
     AUDIENCES,
     RATING_LABELS,
@@ -177,7 +177,7 @@ def _free_text(ex: FreeText, r: _Render) -> tuple[str, str]:
 
 def glossary_html(terms: Mapping, level: str, sources: Mapping[str, Source] | None) -> str:
     """The whole glossary as a definition list (the same text as the searchable widget)."""
-    from samverkan.datafiles import swedish_key
+    from samverkan.content.datafiles import swedish_key
 
     r = _Render(level, AUDIENCES[0], sources)
     items = []

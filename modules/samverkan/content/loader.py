@@ -1,10 +1,13 @@
 """Validate content files into typed records, with Swedish messages.
 
-Three kinds of file, told apart by their top-level key:
+Kinds of file, told apart by their top-level key:
 
 * ``exercises:`` an exercise file (quiz, matching, scenario, free_text);
 * ``lesson:``    a lesson's frame and texts (``exercises/<id>/lektion.yaml``);
-* ``sources:``   the sources registry (``data/kallor.yaml``).
+* ``sources:``   the sources registry (``data/kallor.yaml``);
+* ``workshop:``  a workshop plan (:mod:`samverkan.content.plan`);
+* the data files of :data:`DATA_KINDS` (glossary, figures, thresholds, the
+  Samverkansformväljaren's model and case bank, the timing figures).
 
 Every problem is collected, not just the first, and each names the file,
 the line and the field. A broken file never stops the others from loading:
@@ -15,15 +18,16 @@ from __future__ import annotations
 
 import ast
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from samverkan import paths, readability
+from samverkan.content import datafiles, paths, samverkansform, timing_data
+from samverkan.content.context import MAX_FILE_BYTES, TYPE_NAMES, Context, per_audience, source_ids, texts, type_name
+from samverkan.content.kit import Kit, in_folder
+from samverkan.content.plan import Plan, check_plan, parse_plan
 from samverkan.errors import ContentError, Problem, display_path
-from samverkan.schema import (
-    AUDIENCES,
+from samverkan.content.schema import (
     BLOCKS,
     FIGURE_PREFIX,
     RATINGS,
@@ -43,207 +47,18 @@ from samverkan.schema import (
     Section,
     Source,
     Step,
-    Text,
 )
-from samverkan.yamlsource import SourceDoc, YamlSyntaxError, format_path, parse_yaml
+from samverkan.content.yamlsource import YamlSyntaxError, format_path, parse_yaml
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CITATION_RE = re.compile(r"\[@([^\]\s]+)\]")
-MAX_TEXT_LENGTH = 20_000
-MAX_FILE_BYTES = 2_000_000
-
-_TYPE_NAMES = {
-    str: "en text",
-    int: "ett heltal",
-    bool: "true eller false",
-    list: "en lista (rader som börjar med -)",
-    dict: "en samling fält (nyckel: värde)",
-}
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "tomt"
-    if isinstance(value, bool):
-        return "true/false"
-    for t, name in _TYPE_NAMES.items():
-        if type(value) is t:
-            return name
-    if isinstance(value, float):
-        return "ett decimaltal"
-    return type(value).__name__
-
-
-def _indices(s: str, sub: str) -> Iterable[int]:
-    i = s.find(sub)
-    while i != -1:
-        yield i
-        i = s.find(sub, i + 1)
-
-
-class _Ctx:
-    """Collects the problems of one file while its records are built."""
-
-    def __init__(self, label: str, doc: SourceDoc):
-        self.label = label
-        self.doc = doc
-        self.problems: list[Problem] = []
-        self.citations: list[tuple[str, tuple]] = []  # (source id, path) to resolve kit-wide
-        self.exercise_refs: list[tuple[str, tuple]] = []  # (exercise id, path) named by lessons
-        self.figure_refs: list[tuple[str, tuple]] = []  # (figure id, path) in show: blocks
-
-    def problem(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(self.label, self.doc.line(path), format_path(path), message))
-
-    # -- primitive checks ------------------------------------------------
-    def mapping(self, value: Any, path: tuple, required: Iterable[str], optional: Iterable[str]) -> dict | None:
-        if not isinstance(value, dict):
-            self.problem(path, f"ska vara {_TYPE_NAMES[dict]}, men är {_type_name(value)}")
-            return None
-        required, optional = list(required), list(optional)
-        allowed = required + optional
-        for key in required:
-            if key not in value:
-                self.problem(path, f"fältet '{key}' saknas")
-        for key in value:
-            if key not in allowed:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                tip = f" Menade du '{hint[0]}'?" if hint else f" Tillåtna fält: {', '.join(allowed)}."
-                self.problem(path + (key,), f"okänt fält '{key}'.{tip}")
-        return value
-
-    def string(self, value: Any, path: tuple, *, max_length: int = MAX_TEXT_LENGTH) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, str):
-            extra = " (sätt värdet inom citattecken)" if isinstance(value, (bool, int, float)) else ""
-            self.problem(path, f"ska vara en text, men är {_type_name(value)}{extra}")
-            return None
-        if not value.strip():
-            self.problem(path, "texten är tom")
-            return None
-        if len(value) > max_length:
-            self.problem(path, f"texten är för lång ({len(value)} tecken, högst {max_length})")
-            return None
-        return value
-
-    def text(self, value: Any, path: tuple) -> Text | None:
-        if isinstance(value, dict):
-            m = self.mapping(value, path, ["standard"], ["lattlast"])
-            if m is None or "standard" not in m:
-                return None
-            standard = self.string(m["standard"], path + ("standard",))
-            lattlast = self.string(m["lattlast"], path + ("lattlast",)) if "lattlast" in m else None
-            if standard is None:
-                return None
-            self._citations(standard, path + ("standard",))
-            if lattlast:
-                self._citations(lattlast, path + ("lattlast",))
-                self._readability(lattlast, path + ("lattlast",), "lättläst-texten")
-            else:
-                self._readability(standard, path, "texten saknar lattlast och visas även i lättläst nivå; den")
-            return Text(standard, lattlast)
-        s = self.string(value, path)
-        if s is None:
-            return None
-        self._citations(s, path)
-        self._readability(s, path, "texten saknar lattlast och visas även i lättläst nivå; den")
-        return Text(s)
-
-    def _readability(self, text: str, path: tuple, what: str) -> None:
-        if len(readability.words(text)) < readability.MIN_WORDS:
-            return
-        value = readability.lix(text)
-        if value > readability.LIX_LIMIT:
-            self.problem(path, f"{what} har LIX {value:.0f} (högst {readability.LIX_LIMIT}); "
-                               "skriv kortare meningar och använd kortare, vanliga ord")
-
-    def _citations(self, s: str, path: tuple) -> None:
-        for source_id in CITATION_RE.findall(s):
-            self.citations.append((source_id, path))
-        for i in _indices(s, "[@"):
-            if not CITATION_RE.match(s, i):
-                broken = s[i:i + 40].split("\n")[0]
-                self.problem(path, f"trasig källhänvisning '{broken}…': skriv [@källid] utan mellanslag och med ] på slutet")
-
-    def opt(self, m: dict, key: str, path: tuple, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``check(m[key], path.key, ...)`` when the key is present, else None (missing keys are
-        reported once, by :meth:`mapping`)."""
-        return check(m[key], path + (key,), *args, **kwargs) if key in m else None
-
-    def optional_text(self, m: dict, key: str, path: tuple) -> Text | None:
-        return self.opt(m, key, path, self.text)
-
-    def boolean(self, value: Any, path: tuple) -> bool | None:
-        if not isinstance(value, bool):
-            self.problem(path, f"ska vara true eller false, men är {_type_name(value)}")
-            return None
-        return value
-
-    def flag(self, m: dict, key: str, path: tuple) -> bool:
-        """An optional true/false field; a wrong value is reported and read as false."""
-        return bool(self.boolean(m[key], path + (key,))) if key in m else False
-
-    def integer(self, value: Any, path: tuple, lo: int, hi: int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(path, f"ska vara ett heltal, men är {_type_name(value)}")
-            return None
-        if not lo <= value <= hi:
-            self.problem(path, f"ska vara mellan {lo} och {hi}, men är {value}")
-            return None
-        return value
-
-    def list_of(self, value: Any, path: tuple, min_len: int = 1) -> list | None:
-        if not isinstance(value, list):
-            self.problem(path, f"ska vara {_TYPE_NAMES[list]}, men är {_type_name(value)}")
-            return None
-        if len(value) < min_len:
-            self.problem(path, f"listan måste ha minst {min_len} element")
-            return None
-        return value
-
-    def ident(self, value: Any, path: tuple) -> str | None:
-        s = self.string(value, path, max_length=80)
-        if s is None:
-            return None
-        if not ID_RE.match(s):
-            self.problem(path, f"id '{s}' får bara innehålla små bokstäver a–z, siffror och bindestreck (inga å, ä, ö eller mellanslag)")
-            return None
-        return s
-
-    def audience(self, m: dict, path: tuple) -> frozenset[str]:
-        if "audience" not in m:
-            return frozenset(AUDIENCES)
-        value = m["audience"]
-        items = self.list_of(value, path + ("audience",))
-        if items is None:
-            return frozenset(AUDIENCES)
-        out = set()
-        for i, a in enumerate(items):
-            if a not in AUDIENCES:
-                hint = difflib.get_close_matches(str(a), AUDIENCES, n=1)
-                tip = f" Menade du '{hint[0]}'?" if hint else ""
-                self.problem(path + ("audience", i), f"okänd målgrupp '{a}'. Tillåtna: {', '.join(AUDIENCES)}.{tip}")
-            else:
-                out.add(a)
-        return frozenset(out) or frozenset(AUDIENCES)
-
-    def unique_ids(self, ids: list[tuple[str | None, tuple]], what: str) -> None:
-        seen: dict[str, tuple] = {}
-        for ident, path in ids:
-            if ident is None or not isinstance(ident, (str, int)):
-                continue  # a missing id, or one of the wrong type (a list, a mapping), is reported where it is read
-            if ident in seen:
-                first = self.doc.line(seen[ident])
-                self.problem(path, f"{what} '{ident}' finns redan (rad {first}); varje id måste vara unikt")
-            else:
-                seen[ident] = path
-
+__all__ = ["DATA_KINDS", "Kit", "Loaded", "content_files", "in_folder", "load_decision", "load_exercise_file",
+           "load_file", "load_kit", "load_plan"]
 
 # -- exercise files ------------------------------------------------------
 
 _COMMON = ["id", "kind", "title", "audience"]
 
 
-def _choice(ctx: _Ctx, value: Any, path: tuple) -> Choice | None:
+def _choice(ctx: Context, value: Any, path: tuple) -> Choice | None:
     m = ctx.mapping(value, path, ["text"], ["correct", "feedback"])
     if m is None:
         return None
@@ -255,7 +70,7 @@ def _choice(ctx: _Ctx, value: Any, path: tuple) -> Choice | None:
     return Choice(text, correct, feedback)
 
 
-def _question(ctx: _Ctx, value: Any, path: tuple) -> Question | None:
+def _question(ctx: Context, value: Any, path: tuple) -> Question | None:
     m = ctx.mapping(value, path, ["id", "kind", "prompt", "choices"], ["explanation", "audience"])
     if m is None:
         return None
@@ -285,7 +100,7 @@ def _question(ctx: _Ctx, value: Any, path: tuple) -> Question | None:
     return Question(qid, kind, prompt, tuple(choices), explanation, audience, ctx.doc.line(path))
 
 
-def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
+def _quiz(ctx: Context, m: dict, path: tuple, ident: str | None) -> Quiz | None:
     ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro", "legal"])
     title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
@@ -302,7 +117,7 @@ def _quiz(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Quiz | None:
     return Quiz(ident, title, tuple(questions), intro, audience, ctx.flag(m, "legal", path), line=ctx.doc.line(path))
 
 
-def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | None:
+def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching | None:
     ctx.mapping(m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience", "legal"])
     title = ctx.opt(m, "title", path, ctx.text)
     prompt = ctx.opt(m, "prompt", path, ctx.text)
@@ -346,7 +161,7 @@ def _matching(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Matching | 
                     line=ctx.doc.line(path))
 
 
-def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | None:
+def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario | None:
     ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro", "legal"])
     title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
@@ -420,12 +235,12 @@ def _scenario(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> Scenario | 
                     line=ctx.doc.line(path))
 
 
-def _has_problems_under(ctx: _Ctx, path: tuple) -> bool:
+def _has_problems_under(ctx: Context, path: tuple) -> bool:
     prefix = format_path(path)
     return any(p.field == prefix or p.field.startswith(prefix + ".") or p.field.startswith(prefix + "[") for p in ctx.problems)
 
 
-def _check_graph(ctx: _Ctx, path: tuple, start: str, steps: list[Step], raw: list) -> None:
+def _check_graph(ctx: Context, path: tuple, start: str, steps: list[Step], raw: list) -> None:
     by_id = {s.id: s for s in steps}
     index = {s.get("id"): i for i, s in enumerate(raw) if isinstance(s, dict)}
     reachable, todo = set(), [start]
@@ -453,7 +268,7 @@ def _check_graph(ctx: _Ctx, path: tuple, start: str, steps: list[Step], raw: lis
             ctx.problem(path + ("steps", index[s.id]), f"från steget '{s.id}' går det inte att nå något slutsteg (valen bildar en slinga)")
 
 
-def _free_text(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> FreeText | None:
+def _free_text(ctx: Context, m: dict, path: tuple, ident: str | None) -> FreeText | None:
     ctx.mapping(m, path, ["id", "kind", "title", "prompt"], ["audience", "guidance", "max_length"])
     title = ctx.opt(m, "title", path, ctx.text)
     prompt = ctx.opt(m, "prompt", path, ctx.text)
@@ -465,7 +280,7 @@ def _free_text(ctx: _Ctx, m: dict, path: tuple, ident: str | None) -> FreeText |
     return FreeText(ident, title, prompt, guidance, max_length, audience, line=ctx.doc.line(path))
 
 
-_KINDS: dict[str, Callable[[_Ctx, dict, tuple, str | None], Exercise | None]] = {
+_KINDS: dict[str, Callable[[Context, dict, tuple, str | None], Exercise | None]] = {
     "quiz": _quiz,
     "matching": _matching,
     "scenario": _scenario,
@@ -473,9 +288,9 @@ _KINDS: dict[str, Callable[[_Ctx, dict, tuple, str | None], Exercise | None]] = 
 }
 
 
-def _exercise(ctx: _Ctx, value: Any, path: tuple) -> Exercise | None:
+def _exercise(ctx: Context, value: Any, path: tuple) -> Exercise | None:
     if not isinstance(value, dict):
-        ctx.problem(path, f"en övning ska vara {_TYPE_NAMES[dict]}, men är {_type_name(value)}")
+        ctx.problem(path, f"en övning ska vara {TYPE_NAMES[dict]}, men är {type_name(value)}")
         return None
     ident = ctx.opt(value, "id", path, ctx.ident)
     if "kind" not in value:
@@ -493,7 +308,7 @@ def _exercise(ctx: _Ctx, value: Any, path: tuple) -> Exercise | None:
     return builder(ctx, value, path, ident)
 
 
-def _exercise_file(ctx: _Ctx, top: dict) -> ExerciseFile | None:
+def _exercise_file(ctx: Context, top: dict) -> ExerciseFile | None:
     ctx.mapping(top, (), ["exercises"], ["schema_version"])
     raw = ctx.list_of(top["exercises"], ("exercises",)) if "exercises" in top else None
     exercises = []
@@ -515,46 +330,13 @@ def _exercise_file(ctx: _Ctx, top: dict) -> ExerciseFile | None:
 # -- lessons ---------------------------------------------------------------
 
 
-def _texts(ctx: _Ctx, m: dict, key: str, path: tuple) -> tuple[Text, ...]:
-    raw = ctx.list_of(m[key], path + (key,)) if key in m else None
-    out = []
-    for i, t in enumerate(raw or []):
-        text = ctx.text(t, path + (key, i))
-        if text is not None:
-            out.append(text)
-    return tuple(out)
-
-
-def _per_audience(ctx: _Ctx, value: Any, path: tuple, required: bool) -> dict[str, Text]:
-    m = ctx.mapping(value, path, AUDIENCES if required else [], [] if required else AUDIENCES)
-    out = {}
-    for a in AUDIENCES:
-        if m is not None and a in m:
-            t = ctx.text(m[a], path + (a,))
-            if t is not None:
-                out[a] = t
-    return out
-
-
-def _source_ids(ctx: _Ctx, m: dict, path: tuple, key: str = "sources") -> tuple[str, ...]:
-    """The source ids listed under ``key``, each recorded as a citation to check kit-wide."""
-    raw = ctx.list_of(m[key], path + (key,)) if key in m else []
-    out = []
-    for i, s in enumerate(raw or []):
-        sid = ctx.ident(s, path + (key, i))
-        if sid:
-            ctx.citations.append((sid, path + (key, i)))
-            out.append(sid)
-    return tuple(out)
-
-
-def _blocks(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
+def _blocks(ctx: Context, m: dict, path: tuple) -> tuple[str, ...]:
     """``show:``: named generated blocks; figures are checked against data/figurer.yaml later."""
     out = []
     for i, b in enumerate((ctx.list_of(m["show"], path + ("show",)) or []) if "show" in m else []):
         p = path + ("show", i)
         if not isinstance(b, str):
-            ctx.problem(p, f"ska vara ett namn, men är {_type_name(b)}")
+            ctx.problem(p, f"ska vara ett namn, men är {type_name(b)}")
         elif b.startswith(FIGURE_PREFIX):
             if ctx.ident(b[len(FIGURE_PREFIX):], p):
                 ctx.figure_refs.append((b[len(FIGURE_PREFIX):], p))
@@ -569,7 +351,7 @@ def _blocks(ctx: _Ctx, m: dict, path: tuple) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _code(ctx: _Ctx, m: dict, path: tuple) -> str | None:
+def _code(ctx: Context, m: dict, path: tuple) -> str | None:
     """``code:``: Python for an editable cell; a syntax error is reported at its own line."""
     if "code" not in m:
         return None
@@ -584,7 +366,7 @@ def _code(ctx: _Ctx, m: dict, path: tuple) -> str | None:
     return code
 
 
-def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
+def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | None:
     ctx.mapping(top, (), ["lesson"], ["schema_version"])
     path = ("lesson",)
     m = ctx.mapping(top.get("lesson"), path,
@@ -597,11 +379,11 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
         ctx.problem(path + ("id",), f"lektionens id '{lid}' måste vara samma som mappens namn '{folder_id}'")
     title = ctx.opt(m, "title", path, ctx.text)
     why = ctx.opt(m, "why", path, ctx.text)
-    questions = _texts(ctx, m, "questions", path)
-    objectives = _texts(ctx, m, "objectives", path)
-    key_points = _texts(ctx, m, "key_points", path)
-    reflection = _texts(ctx, m, "reflection", path)
-    discussion = _per_audience(ctx, m["discussion"], path + ("discussion",), True) if "discussion" in m else {}
+    questions = texts(ctx, m, "questions", path)
+    objectives = texts(ctx, m, "objectives", path)
+    key_points = texts(ctx, m, "key_points", path)
+    reflection = texts(ctx, m, "reflection", path)
+    discussion = per_audience(ctx, m["discussion"], path + ("discussion",), True) if "discussion" in m else {}
     discussion_minutes = ctx.opt(m, "discussion_minutes", path, ctx.integer, 0, 240)
     sections = []
     raw = ctx.opt(m, "sections", path, ctx.list_of)
@@ -614,20 +396,20 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
         stitle = ctx.opt(sm, "title", p, ctx.text)
         minutes = ctx.opt(sm, "minutes", p, ctx.integer, 1, 240)
         body = ctx.opt(sm, "body", p, ctx.text)
-        examples = _per_audience(ctx, sm["examples"], p + ("examples",), False) if "examples" in sm else {}
+        examples = per_audience(ctx, sm["examples"], p + ("examples",), False) if "examples" in sm else {}
         ex_ids = []
         for j, e in enumerate((ctx.list_of(sm["exercises"], p + ("exercises",)) or []) if "exercises" in sm else []):
             eid = ctx.ident(e, p + ("exercises", j))
             if eid:
                 ex_ids.append(eid)
                 ctx.exercise_refs.append((eid, p + ("exercises", j)))
-        srcs = _source_ids(ctx, sm, p)
+        srcs = source_ids(ctx, sm, p)
         show = _blocks(ctx, sm, p)
         code = _code(ctx, sm, p)
         if sid and stitle and minutes and body:
             sections.append(Section(sid, stitle, minutes, body, examples, tuple(ex_ids), srcs, show, code))
     ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, path + ("sections", i, "id")) for i, s in enumerate(raw or [])], "avsnittet")
-    sources = _source_ids(ctx, m, path)
+    sources = source_ids(ctx, m, path)
     if ctx.problems:
         return None
     return Lesson(lid, title, why, questions, objectives, tuple(sections), discussion, discussion_minutes,
@@ -637,7 +419,7 @@ def _lesson_file(ctx: _Ctx, top: dict, folder_id: str | None) -> Lesson | None:
 # -- sources registry ----------------------------------------------------
 
 
-def _sources_file(ctx: _Ctx, top: dict) -> dict[str, Source]:
+def _sources_file(ctx: Context, top: dict) -> dict[str, Source]:
     ctx.mapping(top, (), ["sources"], ["schema_version"])
     raw = ctx.list_of(top["sources"], ("sources",)) if "sources" in top else None
     out: dict[str, Source] = {}
@@ -677,13 +459,14 @@ class Loaded:
     figure_refs: list[tuple[str, int | None, str]] = field(default_factory=list)
     ids: list[tuple[str, int | None, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    unreadable: bool = False  # the file could not be read, decoded or parsed as YAML
     data: tuple[str, Any] | None = None  # (kind, value) for the data files of DATA_KINDS
-    plan: Any = None  # a workshop plan (plan.Plan), from a file with 'workshop:'
+    plan: Plan | None = None  # a workshop plan, from a file with 'workshop:'
+    readable: list[tuple[int | None, str, str, str]] = field(default_factory=list)  # (line, field, text, what)
 
 
 def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
     """Validate one content file. Problems are returned, never raised."""
-    _register_kinds()
     path = Path(path)
     label = display_path(path, root)
     result = Loaded(label)
@@ -691,22 +474,26 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
         raw = path.read_bytes()
     except OSError as exc:
         result.problems.append(Problem(label, None, "", f"filen kan inte läsas ({exc.strerror or exc})"))
+        result.unreadable = True
         return result
     if len(raw) > MAX_FILE_BYTES:
         result.problems.append(Problem(label, None, "", f"filen är för stor ({len(raw)} byte, högst {MAX_FILE_BYTES})"))
+        result.unreadable = True
         return result
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         result.problems.append(Problem(label, line, "", "filen är inte sparad som UTF-8; spara om den med teckenkodning UTF-8"))
+        result.unreadable = True
         return result
     try:
         doc = parse_yaml(text)
     except YamlSyntaxError as exc:
         result.problems.append(Problem(label, exc.line, "", str(exc)))
+        result.unreadable = True
         return result
-    ctx = _Ctx(label, doc)
+    ctx = Context(label, doc)
     for dup_path, line in doc.duplicate_keys:
         ctx.problems.append(Problem(label, line, format_path(dup_path), f"nyckeln '{dup_path[-1]}' står två gånger; den senare skulle tyst ersätta den första"))
     top = doc.data
@@ -731,8 +518,6 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
     elif "sources" in top:
         result.sources = _sources_file(ctx, top)
     elif "workshop" in top:
-        from samverkan.plan import parse_plan
-
         result.plan = parse_plan(ctx, top)
     elif kind := next((k for k in DATA_KINDS if k in top), None):
         value = DATA_KINDS[kind](ctx, top)
@@ -745,37 +530,9 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
     result.citations = [(sid, doc.line(p), format_path(p)) for sid, p in ctx.citations]
     result.exercise_refs = [(eid, doc.line(p), format_path(p)) for eid, p in ctx.exercise_refs]
     result.figure_refs = [(fid, doc.line(p), format_path(p)) for fid, p in ctx.figure_refs]
+    result.readable = [(doc.line(p), format_path(p), text, what) for p, text, what in ctx.readable]
     result.problems = ctx.problems
     return result
-
-
-@dataclass
-class Kit:
-    """All content of the kit that validated, plus every problem found."""
-
-    exercises: dict[str, Exercise] = field(default_factory=dict)
-    lessons: dict[str, Lesson] = field(default_factory=dict)
-    sources: dict[str, Source] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    exercise_folder: dict[str, str] = field(default_factory=dict)  # exercise id -> exercises/<folder>
-    citations: dict[str, set[str]] = field(default_factory=dict)  # source id -> files that cite it
-    data: dict[str, Any] = field(default_factory=dict)  # kind ("terms", "figures", …) -> its value
-    data_files: dict[str, str] = field(default_factory=dict)  # kind -> the file it came from
-    plans: dict[str, Any] = field(default_factory=dict)  # file label -> plan.Plan (workshop plans)
-
-    def sources_cited_in(self, folder: str) -> set[str]:
-        """Source ids cited anywhere in ``exercises/<folder>/`` (lists and inline [@id] markers)."""
-        return {sid for sid, files in self.citations.items() if any(in_folder(f, folder) for f in files)}
-
-    def problems_in(self, folder: str) -> list[Problem]:
-        """The problems of the files in ``exercises/<folder>/``."""
-        return [p for p in self.problems if in_folder(p.file, folder)]
-
-
-def in_folder(label: str, folder: str) -> bool:
-    """Whether a file label such as ``exercises/03-principer/x.yaml`` lies in ``folder``."""
-    return f"/{folder}/" in f"/{label}"
 
 
 def content_files(root: Path) -> list[Path]:
@@ -796,7 +553,6 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
     With ``files``, only those are checked, but references (sources,
     exercise ids) are still resolved against the whole kit at ``root``.
     """
-    _register_kinds()
     root = Path(root) if root is not None else paths.kit_root()
     selected = [Path(f) for f in files] if files is not None else None
     all_files = content_files(root)
@@ -806,10 +562,15 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
                 all_files.append(f)
     kit = Kit()
     loaded = [load_file(f, root=root) for f in all_files]
+    # Files that could not be read or parsed at all: their problems come first, and a reference
+    # elsewhere that fails may be a follow-on of them.
+    unreadable = [res.label for res in loaded if res.unreadable]
+    kit.unreadable = unreadable
     id_owner: dict[str, tuple[str, int | None]] = {}
     for f, res in zip(all_files, loaded):
         kit.files.append(res.label)
         kit.problems.extend(res.problems)
+        kit.readable.extend((res.label, *r) for r in res.readable)
         if res.sources is not None:
             kit.sources.update(res.sources)
         if res.lesson is not None:
@@ -857,22 +618,39 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
         if kind in kit.data:
             kit.problems.extend(check(kit, root))
     if kit.plans:
-        from samverkan.plan import check_plan
-
         for workshop_plan in kit.plans.values():
             kit.problems.extend(check_plan(workshop_plan, kit))
     if selected is not None:
         wanted = {display_path(f, root) for f in selected}
         kit.problems = [p for p in kit.problems if p.file in wanted]
-    kit.problems.sort(key=lambda p: (p.file, p.line or 0, p.field))
+    return order_problems(kit, unreadable)
+
+
+# Data files beyond exercises, lessons and sources: top-level key -> parser(ctx, top) giving the
+# file's value or None. Each parser lives with its records in a module of this package.
+DATA_KINDS: dict[str, Callable[[Context, dict], Any]] = {
+    **datafiles.PARSERS, **samverkansform.PARSERS, **timing_data.PARSERS,
+}
+# Kit-wide content checks per kind, run after everything loaded: (kit, root) -> problems.
+KIT_CHECKS: dict[str, Callable[[Kit, Path], list[Problem]]] = {**datafiles.CHECKS}
+
+
+def order_problems(kit: Kit, unreadable: list[str]) -> Kit:
+    """Sort the kit's problems: files that could not be read or parsed first, then by file, line and
+    field; a follow-on problem (a missing exercise, source or figure) says which unreadable file may
+    explain it."""
+    if unreadable:
+        names = ", ".join(unreadable)
+        note = f" (kanske för att {names} inte kunde läsas; rätta {'den' if len(unreadable) == 1 else 'dem'} först)"
+        kit.problems = [Problem(p.file, p.line, p.field, p.message + note, p.severity)
+                        if p.file not in unreadable and p.message.startswith(FOLLOW_ON) else p for p in kit.problems]
+    first = set(unreadable)
+    kit.problems.sort(key=lambda p: (p.file not in first, p.file, p.line or 0, p.field))
     return kit
 
 
-# Data files beyond exercises, lessons and sources register here (see datafiles.py and
-# samverkansform.py): top-level key -> parser(ctx, top) returning the file's value or None.
-DATA_KINDS: dict[str, Callable[[_Ctx, dict], Any]] = {}
-# Kit-wide checks per kind, run after everything loaded: (kit, root) -> problems.
-KIT_CHECKS: dict[str, Callable[[Kit, Path], list[Problem]]] = {}
+# Messages of problems that a file which failed to parse can cause in other files.
+FOLLOW_ON = ("övningen '", "källan '", "figuren '")
 
 
 def load_exercise_file(path: Path | str) -> ExerciseFile:
@@ -885,7 +663,42 @@ def load_exercise_file(path: Path | str) -> ExerciseFile:
     return res.exercise_file
 
 
+def load_decision(root: Path | None = None) -> tuple[samverkansform.Model, list[datafiles.Period], dict[str, Source],
+                                                     dict[str, samverkansform.Case]]:
+    """The model, the thresholds, the sources and the case bank (those of its cases that load).
 
-def _register_kinds() -> None:
-    """Import the modules that register the data kinds (lazily: they import this module)."""
-    from samverkan import datafiles, samverkansform, timing  # noqa: F401
+    Problems in the model, the thresholds or the sources raise :class:`ContentError`.
+    """
+    root = root or paths.kit_root()
+    files = [root / "data" / "samverkansform.yaml", root / "data" / "troskelvarden.yaml", root / "data" / "kallor.yaml"]
+    # The case bank loads with the kit; its own problems (and cases that no longer give their
+    # expected outcome) are reported by `samverkan check`, not here: the tool works without it.
+    kit = load_kit(root, files)
+    if kit.problems:
+        raise ContentError(kit.problems)
+    for kind, f in (("decision", files[0]), ("thresholds", files[1])):
+        if kind not in kit.data:
+            raise ContentError([Problem(display_path(f, root), None, "", "filen saknas eller har fel innehåll")])
+    return kit.data["decision"], kit.data["thresholds"], kit.sources, kit.data.get("cases", {})
+
+
+def load_plan(path: Path | str) -> tuple[Plan, Kit]:
+    """The plan in ``path`` and the kit, or :class:`ContentError` with every problem in the plan and its lessons."""
+    path = Path(path)
+    if not path.is_file():
+        raise ContentError([Problem(str(path), None, "", "filen finns inte")])
+    root = paths.kit_root()
+    kit = load_kit(root, [path])
+    label = display_path(path, root)
+    problems = list(kit.problems)
+    if label not in kit.plans and not problems:
+        problems = [Problem(label, None, "", "filen är ingen verkstadsplan (den ska ha 'workshop:' på översta nivån)")]
+    if problems:
+        raise ContentError(problems)
+    plan = kit.plans[label]
+    full = load_kit(root)
+    lesson_problems = [p for lesson in plan.lessons for p in full.problems_in(lesson)]
+    lesson_problems += [p for p in full.problems if p.file.startswith("data/")]
+    if lesson_problems:
+        raise ContentError(lesson_problems)
+    return plan, full

@@ -28,8 +28,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from samverkan.render import escape
-from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS, check_params
+from samverkan.render.markdown import escape
+from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS, check_params
 from samverkan.widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
 
 PREVIEW_ENV = "SAMVERKAN_PREVIEW_FILE"
@@ -38,7 +38,7 @@ INTERVAL = 0.5  # seconds between looks at the file
 
 def resolve(path: str | Path) -> Path:
     """An absolute path: as given, else relative to the kit's folder, else to the current folder."""
-    from samverkan import paths
+    from samverkan.content import paths
 
     p = Path(path).expanduser()
     if p.is_absolute():
@@ -59,7 +59,7 @@ class PreviewWidget(widgets.VBox):
         self._stamp: tuple | None = None
         self._task: asyncio.Task | None = None
         self.renders = 0  # how many times the body was rebuilt (tests and the status line use it)
-        from samverkan import paths
+        from samverkan.content import paths
         from samverkan.errors import display_path
 
         self.label = display_path(self.path, paths.kit_root())
@@ -126,16 +126,16 @@ class PreviewWidget(widgets.VBox):
         self.status.value = f'<p class="sv-progress" role="status">Läst {_now()}: inga fel. {escape(what)}</p>'
 
     def _render(self) -> None:
-        from samverkan import loader, paths
+        from samverkan.content import loader, paths
 
         if self._stamp is None:
             self._show_problems([f"{self.label}: filen finns inte (har den bytt namn?)"])
             return
         if self.path.suffix == ".md":
-            from samverkan.render import _markdown
+            from samverkan.render.markdown import render_markdown
 
             text = self.path.read_text(encoding="utf-8", errors="replace")
-            self.body.children = [widgets.HTML(_markdown()(text))]
+            self.body.children = [widgets.HTML(render_markdown(text))]
             self._ok("Handledarstödet visas som i handledarversionen av utskrifterna.")
             return
         root = paths.kit_root()
@@ -163,7 +163,7 @@ class PreviewWidget(widgets.VBox):
             self.body.children = self._lesson(result.lesson, kit, audience, level)
             self._ok(f"Lektionen {result.lesson.id}, {result.lesson.minutes} minuter.")
         elif result.plan is not None:
-            from samverkan.plan import agenda_rows
+            from samverkan.logic.agenda import agenda_rows
 
             rows = "".join(f"<tr><td>{escape(r['clock'] or str(r['from']))}</td><td>{r['minutes']}</td>"
                            f"<td>{escape(r['item'].title or (r['lesson'].title.standard if r['lesson'] else ''))}</td></tr>"
@@ -179,13 +179,13 @@ class PreviewWidget(widgets.VBox):
             self._ok("")
 
     def _lesson(self, lesson, kit, audience: str, level: str) -> list:  # noqa: ANN001
-        from samverkan.lesson import LessonView
-        from samverkan.render import _markdown
+        from samverkan.apps.lesson import LessonView
+        from samverkan.render.markdown import render_markdown
 
         view = LessonView(lesson, kit, audience, level)
 
         def md(text: str) -> widgets.HTML:
-            return widgets.HTML(_markdown()(text))
+            return widgets.HTML(render_markdown(text))
 
         parts: list[Any] = [md(f"# {view.md(lesson.title)}\n\n" + view.intro_markdown())]
         for section in lesson.sections:

@@ -7,7 +7,7 @@
   each amount with its source; the Samverkansformväljaren and the lesson on procurement read them.
 
 Each parser validates like the lesson loader does (file, line, field, Swedish message) and
-registers itself in :data:`loader.DATA_KINDS`.
+is listed in :data:`PARSERS`, which the loader reads.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samverkan import loader
-from samverkan.errors import Problem, SamverkanError
-from samverkan.schema import Text
+from samverkan.content.context import Context, source_ids
+from samverkan.content.kit import Kit
+from samverkan.errors import Problem, SamverkanError, ThresholdError
+from samverkan.content.schema import Text
 
 # -- glossary ----------------------------------------------------------------
 
@@ -35,7 +36,7 @@ class Term:
     see_also: tuple[str, ...] = ()
 
 
-def _terms_file(ctx: loader._Ctx, top: dict) -> dict[str, Term] | None:
+def _terms_file(ctx: Context, top: dict) -> dict[str, Term] | None:
     ctx.mapping(top, (), ["terms"], ["schema_version"])
     raw = ctx.list_of(top["terms"], ("terms",)) if "terms" in top else None
     out: dict[str, Term] = {}
@@ -48,7 +49,7 @@ def _terms_file(ctx: loader._Ctx, top: dict) -> dict[str, Term] | None:
         tid = ctx.opt(m, "id", p, ctx.ident)
         term = ctx.opt(m, "term", p, ctx.string, max_length=120)
         definition = ctx.opt(m, "definition", p, ctx.text)
-        sources = loader._source_ids(ctx, m, p)
+        sources = source_ids(ctx, m, p)
         see = []
         for j, s in enumerate((ctx.list_of(m["see_also"], p + ("see_also",)) or []) if "see_also" in m else []):
             sid = ctx.ident(s, p + ("see_also", j))
@@ -109,7 +110,7 @@ class Figure:
     line: int | None = None
 
 
-def _figures_file(ctx: loader._Ctx, top: dict) -> dict[str, Figure] | None:
+def _figures_file(ctx: Context, top: dict) -> dict[str, Figure] | None:
     ctx.mapping(top, (), ["figures"], ["schema_version"])
     raw = ctx.list_of(top["figures"], ("figures",)) if "figures" in top else None
     out: dict[str, Figure] = {}
@@ -125,7 +126,7 @@ def _figures_file(ctx: loader._Ctx, top: dict) -> dict[str, Figure] | None:
             ctx.problem(p + ("kind",), f"okänd diagramtyp '{kind}'. Tillåtna: {', '.join(FIGURE_KINDS)}")
             kind = None
         note = ctx.opt(m, "note", p, ctx.string)
-        sources = loader._source_ids(ctx, m, p)
+        sources = source_ids(ctx, m, p)
         if not sources and "sources" in m:
             ctx.problem(p + ("sources",), "ett diagram måste ha minst en källa")
         if fid and kind and all(values.values()) and sources:
@@ -208,20 +209,20 @@ def as_date(value: Any) -> dt.date | None:
     return None
 
 
-def _date(ctx: loader._Ctx, value: Any, path: tuple) -> dt.date | None:
+def _date(ctx: Context, value: Any, path: tuple) -> dt.date | None:
     day = as_date(value)
     if day is None:
         ctx.problem(path, f"ska vara ett datum som ÅÅÅÅ-MM-DD, men är {value!r}")
     return day
 
 
-def _amount_value(ctx: loader._Ctx, m: dict, key: str, path: tuple) -> int | None:
+def _amount_value(ctx: Context, m: dict, key: str, path: tuple) -> int | None:
     if key not in m or m[key] is None:
         return None
     return ctx.integer(m[key], path + (key,), 0, 10**10)
 
 
-def _thresholds_file(ctx: loader._Ctx, top: dict) -> list[Period] | None:
+def _thresholds_file(ctx: Context, top: dict) -> list[Period] | None:
     ctx.mapping(top, (), ["thresholds"], ["schema_version"])
     raw = ctx.list_of(top["thresholds"], ("thresholds",)) if "thresholds" in top else None
     periods: list[Period] = []
@@ -245,7 +246,7 @@ def _thresholds_file(ctx: loader._Ctx, top: dict) -> list[Period] | None:
                 continue
             note = ctx.opt(vm, "note", pa, ctx.string)
             amounts[cat] = Amount(_amount_value(ctx, vm, "sek", pa), _amount_value(ctx, vm, "eur", pa), note)
-        sources = loader._source_ids(ctx, m, p)
+        sources = source_ids(ctx, m, p)
         note = ctx.opt(m, "note", p, ctx.string)
         if start and end and sources:
             periods.append(Period(start, end, amounts, sources, note))
@@ -254,10 +255,6 @@ def _thresholds_file(ctx: loader._Ctx, top: dict) -> list[Period] | None:
         if b.start <= a.end:
             ctx.problem(("thresholds",), f"perioderna {a.label} och {b.label} överlappar")
     return periods if raw is not None else None
-
-
-class ThresholdError(SamverkanError, ValueError):
-    """A date the thresholds table does not cover."""
 
 
 def period_for(periods: list[Period], day: dt.date) -> Period:
@@ -274,7 +271,7 @@ def period_for(periods: list[Period], day: dt.date) -> Period:
 # -- kit-wide checks ------------------------------------------------------------
 
 
-def _check_figures(kit: loader.Kit, root: Path) -> list[Problem]:
+def _check_figures(kit: Kit, root: Path) -> list[Problem]:
     problems = []
     label = kit.data_files["figures"]
     for fig in kit.data["figures"].values():
@@ -285,41 +282,5 @@ def _check_figures(kit: loader.Kit, root: Path) -> list[Problem]:
     return problems
 
 
-loader.DATA_KINDS.update({"terms": _terms_file, "figures": _figures_file, "thresholds": _thresholds_file})
-loader.KIT_CHECKS["figures"] = _check_figures
-
-
-def _fmt_amount(a: Amount | None) -> str:
-    if a is None or (a.sek is None and a.eur is None):
-        return "–"
-    eur = f"{a.eur:,} euro".replace(",", " ") if a.eur is not None else None
-    if a.sek is None:
-        return f"{eur} (kronor saknas)"
-    sek = f"{a.sek:,} kr".replace(",", " ")
-    return f"{sek} / {eur}" if eur else sek
-
-
-def thresholds_markdown(periods: list[Period], sources: dict, today: dt.date | None = None) -> str:
-    """The thresholds table as Markdown, saying which period applies today."""
-    today = today or dt.date.today()
-    current = next((p for p in periods if p.covers(today)), None)
-    if current:
-        head = (f"**Tabellen är hämtad ur kitets datafil `data/troskelvarden.yaml`. I dag, {today.isoformat()}, "
-                f"gäller perioden {current.label}.** Det avgörande är dagen då avtalet ingås.")
-    else:
-        head = (f"**Kitets tabell täcker inte dagens datum ({today.isoformat()}).** Kontrollera aktuella belopp hos "
-                "Upphandlingsmyndigheten innan du använder siffrorna.")
-    cols = " | ".join(p.label for p in periods)
-    lines = [head, "", f"| Belopp exklusive moms | {cols} |", "|---|" + "---|" * len(periods)]
-    for cat, label in THRESHOLD_CATEGORIES.items():
-        lines.append(f"| {label} | " + " | ".join(_fmt_amount(p.amounts.get(cat)) for p in periods) + " |")
-    notes = []
-    for p in periods:
-        for cat, a in p.amounts.items():
-            if a.note:
-                notes.append(f"- {p.label}, {THRESHOLD_CATEGORIES[cat].split(',')[0].lower()}: {a.note}")
-        if p.note:
-            notes.append(f"- {p.label}: {p.note}")
-        cite = ", ".join(sources[s].short for s in p.sources if s in sources)
-        notes.append(f"- Källa för {p.label}: {cite}.")
-    return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+PARSERS = {"terms": _terms_file, "figures": _figures_file, "thresholds": _thresholds_file}
+CHECKS = {"figures": _check_figures}

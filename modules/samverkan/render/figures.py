@@ -12,9 +12,9 @@ import io
 from pathlib import Path
 from typing import Mapping
 
-from samverkan.datafiles import Figure, read_figure_data
-from samverkan.render import escape
-from samverkan.schema import Source
+from samverkan.content.datafiles import Figure, read_figure_data
+from samverkan.render.markdown import escape
+from samverkan.content.schema import Source
 
 
 def number(value: float) -> str:

@@ -3,7 +3,7 @@
 For every chosen (lesson, audience, level) the lesson notebook, generated
 afresh from ``lektion.yaml``, runs with papermill in handout mode
 (``SAMVERKAN_HANDOUT=1``: exercises become static HTML, see
-:mod:`samverkan.handout`). Its outputs become two self-contained pages:
+:mod:`samverkan.render.handout`). Its outputs become two self-contained pages:
 
 * ``<lesson>-<audience>-<level>-deltagare.html``: what the learner reads, no
   code, no answer key;
@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from samverkan import paths
+from samverkan.content import paths
 from samverkan.errors import ParameterError, display_path
-from samverkan.render import escape
-from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
+from samverkan.render.markdown import escape
+from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
 
 BUILD_FORMAT = 1  # bump when the page layout changes, so old handouts are rebuilt
 MANIFEST = ".bygge.json"
@@ -204,14 +204,14 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
     """Run one lesson version with papermill and write its two pages. Never raises."""
     start = time.perf_counter()
     os.environ["SAMVERKAN_HOME"] = root
-    from samverkan.handout import HANDOUT_ENV
+    from samverkan.render.handout import HANDOUT_ENV
 
     os.environ[HANDOUT_ENV] = "1"
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from samverkan.kernels import ipc_kernel_manager
+    from samverkan.build.kernels import ipc_kernel_manager
 
     out_dir = Path(out)
     runs = out_dir / RUNS_DIR
@@ -238,7 +238,7 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
         return {"status": "fel", "seconds": time.perf_counter() - start,
                 "error": f"körningen avbröts: {type(exc).__name__}: {exc}\nKärnans logg: "
                          f"{display_path(runs / (job.name + '.log'))}"}
-    from samverkan import loader
+    from samverkan.content import loader
 
     kit = loader.load_kit(Path(root))
     lesson = kit.lessons[job.lesson]
@@ -264,7 +264,7 @@ def _text(value) -> str:  # noqa: ANN001 - str or list of str, as nbformat store
 
 
 def _output_html(output) -> str:  # noqa: ANN001
-    from samverkan.render import _markdown
+    from samverkan.render.markdown import render_markdown
 
     kind = output.get("output_type")
     if kind == "stream":
@@ -273,7 +273,7 @@ def _output_html(output) -> str:  # noqa: ANN001
     if "text/html" in data:
         return _text(data["text/html"])
     if "text/markdown" in data:
-        return _markdown()(_text(data["text/markdown"]))
+        return render_markdown(_text(data["text/markdown"]))
     if "image/png" in data:
         alt = escape(_text(data.get("text/plain", "Diagram")))
         return f'<img src="data:image/png;base64,{_text(data["image/png"]).strip()}" alt="{alt}">'
@@ -291,7 +291,7 @@ def is_facit(output) -> bool:  # noqa: ANN001
 def handout_page(nb, job: Job, title: str, *, facilitator: bool, guide: str | None = None,  # noqa: ANN001
                  built: dt.date | None = None) -> str:
     """One self-contained HTML page from an executed lesson notebook."""
-    from samverkan.render import _markdown
+    from samverkan.render.markdown import render_markdown
 
     built = built or dt.date.today()
     who = AUDIENCE_LABELS[job.audience]
@@ -320,7 +320,7 @@ def handout_page(nb, job: Job, title: str, *, facilitator: bool, guide: str | No
                 continue
             body.append(_output_html(output))
     if facilitator and guide:
-        body.append(f'<section class="sv-guide"><h2>Handledarstöd</h2>{_markdown()(guide)}</section>')
+        body.append(f'<section class="sv-guide"><h2>Handledarstöd</h2>{render_markdown(guide)}</section>')
     return page("sv", f"{title}: {version.lower()} ({who}, {LEVEL_LABELS[job.level]})", "\n".join(body))
 
 
@@ -407,7 +407,9 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
-    from samverkan import loader, notebooks
+    from samverkan.content import loader
+
+    from samverkan.build import notebooks
 
     root = paths.kit_root()
     out = Path(out) if out is not None else Path.cwd() / "bygge"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from samverkan.errors import ParameterError
-from samverkan.schema import Matching, Question, Scenario, Step, Text
+from samverkan.content.schema import Matching, Question, Scenario, Step, Text
 
 
 @dataclass(frozen=True)

@@ -9,20 +9,12 @@ and numbers are removed before counting, so they do not count as words.
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass
 
-_MARKUP = re.compile(r"\[@[^\]]+\]|`[^`]*`|https?://\S+|[#*_>|]")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-_WORD = re.compile(r"[A-Za-zÅÄÖåäöÉéÜü]+(?:[-'][A-Za-zÅÄÖåäöÉéÜü]+)*")
+from samverkan.content.schema import Text
+from samverkan.content.text import WORD_RE, clean, words  # noqa: F401 - words and clean are part of this module's API
+
 _SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)|\n\s*\n|\n\s*[-*]\s|\n\s*\d+\.\s")
-
-
-def clean(text: str) -> str:
-    text = _LINK.sub(r"\1", text)
-    return _MARKUP.sub(" ", text)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(clean(text))
 
 
 def sentences(text: str) -> int:
@@ -30,7 +22,7 @@ def sentences(text: str) -> int:
     if not text:
         return 0
     # A list item or a paragraph counts as a sentence even without a full stop.
-    parts = [p for p in _SENTENCE_END.split("\n" + text) if _WORD.search(p)]
+    parts = [p for p in _SENTENCE_END.split("\n" + text) if WORD_RE.search(p)]
     return max(1, len(parts))
 
 
@@ -47,11 +39,7 @@ LIX_LIMIT = 40  # lättläst: LIX at most 40 ("lätt")
 
 
 def iter_texts(record, path: str = ""):
-    """Every :class:`~samverkan.schema.Text` inside a record, with where it sits."""
-    from dataclasses import fields, is_dataclass
-
-    from samverkan.schema import Text
-
+    """Every :class:`~samverkan.content.schema.Text` inside a record, with where it sits."""
     if isinstance(record, Text):
         yield path, record
     elif is_dataclass(record):

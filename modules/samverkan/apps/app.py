@@ -9,9 +9,14 @@ they never raise on the page.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import parse_qs
 
-from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
+from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVELS, Source
+
+if TYPE_CHECKING:  # ipywidgets is imported when an app is built, not when this module is
+    from samverkan.widgets.glossary import GlossaryWidget
+    from samverkan.widgets.samverkansform import SamverkansformWidget
 
 
 def query_params(query: str | None = None) -> dict[str, str]:
@@ -25,8 +30,8 @@ def lesson_app(lesson_id: str, query: str | None = None):
     """A widget with the lesson's exercises for the audience and level in the address."""
     import ipywidgets as widgets
 
-    from samverkan.lesson import LessonView, open_lesson
-    from samverkan.render import escape
+    from samverkan.apps.lesson import LessonView, open_lesson
+    from samverkan.render.markdown import escape
 
     params = query_params(query)
     notes = []
@@ -60,16 +65,12 @@ def lesson_app(lesson_id: str, query: str | None = None):
 def tool(name: str, level: str = "standard"):
     """A kit tool for a notebook: ``samverkansformvaljaren`` or ``ordlista``."""
     from samverkan.errors import ParameterError
-    from samverkan.schema import check_params
+    from samverkan.content.schema import check_params
 
     check_params(None, level, audience_required=False)
     if name == "samverkansformvaljaren":
-        from samverkan.widgets.samverkansform import samverkansform_widget
-
         return samverkansform_widget(level=level)
     if name == "ordlista":
-        from samverkan.widgets.glossary import glossary_widget
-
         return glossary_widget(level=level)
     raise ParameterError(f"Okänt verktyg {name!r}. Verktyg: samverkansformvaljaren, ordlista.")
 
@@ -78,7 +79,7 @@ def tool_app(name: str, query: str | None = None):
     """The tool as a Voila app; ``?level=lattlast`` in the address gives easy-to-read text."""
     import ipywidgets as widgets
 
-    from samverkan.render import escape
+    from samverkan.render.markdown import escape
 
     level = query_params(query).get("level", "standard")
     note = ""
@@ -87,3 +88,29 @@ def tool_app(name: str, query: str | None = None):
         level = "standard"
     w = tool(name, level=level)
     return widgets.VBox([widgets.HTML(note), w]) if note else w
+
+
+def samverkansform_widget(level: str = "standard", sources: Mapping[str, Source] | None = None,
+                          **kwargs: Any) -> SamverkansformWidget:
+    """The Samverkansformväljaren with the kit's model and thresholds; content problems raise ContentError."""
+    from samverkan.content.loader import load_decision
+    from samverkan.widgets.samverkansform import SamverkansformWidget
+
+    model, periods, kit_sources, _cases = load_decision()
+    return SamverkansformWidget(model, periods, level=level, sources=sources or kit_sources, **kwargs)
+
+
+def glossary_widget(level: str = "standard", sources: Mapping[str, Source] | None = None,
+                    **kwargs: Any) -> GlossaryWidget:
+    """The kit's glossary (data/ordlista.yaml); content problems raise ContentError."""
+    from samverkan.content.loader import load_kit
+    from samverkan.errors import ContentError, Problem
+    from samverkan.widgets.glossary import GlossaryWidget
+
+    kit = load_kit()
+    own = [p for p in kit.problems if p.file.endswith(("ordlista.yaml", "kallor.yaml"))]
+    if own:
+        raise ContentError(own)
+    if "terms" not in kit.data:
+        raise ContentError([Problem("data/ordlista.yaml", None, "", "ordlistan saknas")])
+    return GlossaryWidget(kit.data["terms"], level=level, sources=sources or kit.sources, **kwargs)

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from samverkan import loader
+from samverkan.content import loader
 from samverkan.errors import ContentError, ParameterError
-from samverkan.render import markdown_text
-from samverkan.schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
+from samverkan.render.markdown import markdown_text
+from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
 
 DISCLAIMER = (
     "*Kitet är en utbildning, inte juridisk rådgivning. Bedöm alltid det enskilda fallet "
@@ -124,26 +124,26 @@ class LessonView:
         """What the section's ``show:`` list asks for: tables, charts, the glossary, the tool."""
         from IPython.display import HTML, Markdown
 
-        from samverkan import paths
-        from samverkan.schema import FIGURE_PREFIX
+        from samverkan.content import paths
+        from samverkan.content.schema import FIGURE_PREFIX
 
         out = []
         for name in self.lesson.section(section_id).show:
             if name.startswith(FIGURE_PREFIX):
-                from samverkan.figures import figure_html
+                from samverkan.render.figures import figure_html
 
                 fig = self.kit.data["figures"][name[len(FIGURE_PREFIX):]]
                 out.append(HTML(figure_html(fig, paths.data_dir(), self.sources)))
             elif name == "troskelvarden":
-                from samverkan.datafiles import thresholds_markdown
+                from samverkan.render.thresholds import thresholds_markdown
 
                 out.append(Markdown(thresholds_markdown(self._data("thresholds"), self.sources)))
             elif name == "ordlista" and self.handout:
-                from samverkan.handout import glossary_html
+                from samverkan.render.handout import glossary_html
 
                 out.append(HTML(glossary_html(self._data("terms"), self.level, self.sources)))
             elif name == "samverkansformvaljaren" and self.handout:
-                from samverkan.handout import decision_tool_html
+                from samverkan.render.handout import decision_tool_html
 
                 out.append(HTML(decision_tool_html(self._data("decision"), self.level, self.sources)))
             elif name == "ordlista":
@@ -183,7 +183,7 @@ class LessonView:
         if self.handout:
             from IPython.display import HTML, display
 
-            from samverkan.handout import FACIT, exercise_parts
+            from samverkan.render.handout import FACIT, exercise_parts
 
             learner, key = exercise_parts(ex, self.level, self.audience, self.sources)
             display(HTML(learner))
@@ -219,6 +219,6 @@ def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "s
     own = kit.problems_in(lesson_id) + [p for p in kit.problems if p.file.startswith("data/")]
     if own:
         raise ContentError(own)
-    from samverkan.handout import handout_mode
+    from samverkan.render.handout import handout_mode
 
     return LessonView(lesson, kit, audience, level, handout=handout_mode())

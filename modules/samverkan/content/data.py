@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samverkan import paths
+from samverkan.content import paths
 from samverkan.errors import SamverkanError
 
 REGISTER_FILE = "exempel_samverkansregister.csv"

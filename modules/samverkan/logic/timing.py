@@ -24,106 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from samverkan import loader
-from samverkan.readability import words
-from samverkan.schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario, Text
-
-BASES = ("källa", "antagande")  # a number is sourced, or the kit's own assumption
-ALLOWANCES = {
-    "quiz_question": "svara på en quizfråga (utöver att läsa frågan och alternativen)",
-    "matching_item": "placera ett påstående i en matchningsövning",
-    "scenario_step": "välja i ett scenariosteg (utöver att läsa steget)",
-    "free_text": "skriva ett fritextsvar",
-}
-
-
-@dataclass(frozen=True)
-class Speed:
-    words_per_minute: int
-    basis: str
-    sources: tuple[str, ...] = ()
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Allowance:
-    seconds: int
-    basis: str
-    sources: tuple[str, ...] = ()
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Timing:
-    speeds: dict[str, Speed]
-    allowances: dict[str, Allowance]
-
-    def read(self, texts: Iterable[Text | str | None], level: str) -> float:
-        """Seconds to read ``texts`` at ``level``."""
-        n = 0
-        for t in texts:
-            if t is None:
-                continue
-            n += len(words(t.get(level) if isinstance(t, Text) else t))
-        return 60.0 * n / self.speeds[level].words_per_minute
-
-    def allow(self, key: str) -> float:
-        return float(self.allowances[key].seconds)
-
-
-# -- the data file -------------------------------------------------------------
-
-
-def _basis(ctx: loader._Ctx, m: dict, p: tuple) -> str | None:
-    basis = m.get("basis")
-    if basis not in BASES:
-        ctx.problem(p + ("basis",), f"ska vara {' eller '.join(BASES)}, men är {basis!r}")
-        return None
-    return basis
-
-
-def _figure(ctx: loader._Ctx, value: Any, p: tuple, key: str, low: int, high: int, what: str) -> tuple | None:
-    """One figure of the timing file (``key``, ``basis``, ``note``, ``sources``) as (value, basis, sources,
-    note), or None when it has problems (they are reported on ``ctx``)."""
-    m = ctx.mapping(value, p, [key, "basis", "note"], ["sources"])
-    if m is None:
-        return None
-    figure = ctx.opt(m, key, p, ctx.integer, low, high)
-    basis = _basis(ctx, m, p)
-    sources = loader._source_ids(ctx, m, p)
-    note = ctx.opt(m, "note", p, ctx.string)
-    if basis == "källa" and not sources:
-        ctx.problem(p + ("sources",), f"{what} med basis: källa måste ange minst en källa")
-    if figure is not None and basis and note:
-        return figure, basis, sources, note
-    return None
-
-
-def _timing_file(ctx: loader._Ctx, top: dict) -> Timing | None:
-    ctx.mapping(top, (), ["timing"], ["schema_version"])
-    tm = ctx.mapping(top.get("timing"), ("timing",), ["reading", "exercises"], []) if "timing" in top else None
-    if tm is None:
-        return None
-    speeds: dict[str, Speed] = {}
-    rm = ctx.mapping(tm.get("reading"), ("timing", "reading"), LEVELS, []) if "reading" in tm else None
-    for level in LEVELS if rm else ():
-        entry = _figure(ctx, rm.get(level), ("timing", "reading", level), "words_per_minute", 20, 1000,
-                        "en hastighet")
-        if entry:
-            speeds[level] = Speed(*entry)
-    allowances: dict[str, Allowance] = {}
-    em = ctx.mapping(tm.get("exercises"), ("timing", "exercises"), list(ALLOWANCES), []) if "exercises" in tm else None
-    for key in ALLOWANCES if em else ():
-        entry = _figure(ctx, em.get(key), ("timing", "exercises", key), "seconds", 0, 3600, "en tid")
-        if entry:
-            allowances[key] = Allowance(*entry)
-    if len(speeds) < len(LEVELS) or len(allowances) < len(ALLOWANCES):
-        return None
-    return Timing(speeds, allowances)
-
-
-loader.DATA_KINDS["timing"] = _timing_file
-
+from samverkan.content.kit import Kit
+from samverkan.content.schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario
+from samverkan.content.timing_data import ALLOWANCES, BASES, Allowance, Speed, Timing  # noqa: F401 - re-exported
 
 # -- the estimate ----------------------------------------------------------------
 
@@ -223,7 +126,7 @@ class LessonEstimate:
         return self.minutes > self.budget
 
 
-def estimate(lesson: Lesson, kit: loader.Kit, timing: Timing, level: str, audience: str) -> LessonEstimate:
+def estimate(lesson: Lesson, kit: Kit, timing: Timing, level: str, audience: str) -> LessonEstimate:
     """The estimate for one learner of ``audience`` reading ``lesson`` at ``level``."""
     frame = [lesson.title, lesson.why, *lesson.questions, *lesson.objectives, *lesson.discussion.values(),
              *lesson.key_points, *lesson.reflection]
@@ -236,7 +139,7 @@ def estimate(lesson: Lesson, kit: loader.Kit, timing: Timing, level: str, audien
     return est
 
 
-def lesson_estimates(lesson: Lesson, kit: loader.Kit, timing: Timing) -> dict[str, LessonEstimate]:
+def lesson_estimates(lesson: Lesson, kit: Kit, timing: Timing) -> dict[str, LessonEstimate]:
     """Per level, the estimate for the audience whose version takes longest."""
     return {level: max((estimate(lesson, kit, timing, level, a) for a in AUDIENCES), key=lambda e: e.minutes)
             for level in LEVELS}
@@ -261,7 +164,7 @@ def warning(e: LessonEstimate) -> str | None:
     return head + "; ".join(parts) + "."
 
 
-def report(kit: loader.Kit, lesson_ids: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+def report(kit: Kit, lesson_ids: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
     """(lines, warnings) for ``samverkan check``: each lesson's estimate against its time plan.
 
     Empty when the kit has no valid timing file. Warnings never count as problems.
