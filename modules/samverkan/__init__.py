@@ -1,10 +1,19 @@
 """Samverkansverkstaden: a training kit on collaboration between the public sector and civil society.
 
-Public API (the rest is private)::
+Public API: what the generated notebooks and Voila apps call, and what trainers use in a
+terminal; ``tests/test_public_api.py`` pins it. The rest is internal and may change::
 
-    open_lesson, load_kit, check_answer, grade_matching, ScenarioRun,
+    open_lesson, lesson_app, tool, tool_app, preview,        notebooks and Voila apps
+    exempelregister,                                          lesson 08's data exercise
+    load_kit, check_kit, lix,                                 content and its checks
+    check_answer, grade_matching, ScenarioRun,                grading
     QuizWidget, MatchingWidget, ScenarioWidget, FreeTextWidget, exercise_widget,
-    SamverkanError, ContentError, ParameterError, Problem
+    SamverkanError, ContentError, ParameterError, ThresholdError, Problem
+
+The workshop's notebooks use :mod:`samverkan.workshop` (``participant``, ``dashboard_app``).
+The package is in layers, each importing only those below it (``make lint`` checks it)::
+
+    cli → workshop → build → apps → widgets → render → logic → content → errors
 
 Names are imported lazily so that ``samverkan check`` does not pay for
 ipywidgets, and a participant kernel pays only for what it uses.
@@ -19,7 +28,14 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "open_lesson": "samverkan.apps.lesson",
+    "lesson_app": "samverkan.apps.app",
+    "tool": "samverkan.apps.app",
+    "tool_app": "samverkan.apps.app",
+    "preview": "samverkan.apps.preview",
+    "exempelregister": "samverkan.content.data",
     "load_kit": "samverkan.content.loader",
+    "check_kit": "samverkan.logic.checks",
+    "lix": "samverkan.logic.readability",
     "check_answer": "samverkan.logic.grading",
     "grade_matching": "samverkan.logic.grading",
     "ScenarioRun": "samverkan.logic.grading",
@@ -31,6 +47,7 @@ _EXPORTS = {
     "SamverkanError": "samverkan.errors",
     "ContentError": "samverkan.errors",
     "ParameterError": "samverkan.errors",
+    "ThresholdError": "samverkan.errors",
     "Problem": "samverkan.errors",
 }
 

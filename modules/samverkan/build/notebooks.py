@@ -69,7 +69,7 @@ def app_notebook(lesson: Lesson) -> nbformat.NotebookNode:
             "Gör övningarna en i taget och läs återkopplingen efter varje svar. "
             "Ni kan arbeta ensamma eller två och två vid bordet."
         ),
-        new_code_cell(f'from samverkan.apps.app import lesson_app\n\nlesson_app("{lesson.id}")'),
+        new_code_cell(f'from samverkan import lesson_app\n\nlesson_app("{lesson.id}")'),
         new_markdown_cell(
             "**Diskutera sedan vid bordet:** Vilket svar överraskade er mest, "
             "och vad betyder det för hur ni arbetar med föreningar?"
@@ -98,7 +98,7 @@ def tool_notebook(name: str) -> nbformat.NotebookNode:
         new_markdown_cell(f"# {title}\n\n{intro}\n\nKör cellerna uppifrån och ned med **Skift + Enter**. "
                           "Sätt `level = \"lattlast\"` för lättläst text."),
         new_code_cell('level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
-        new_code_cell(f'from samverkan.apps.app import tool\n\ntool("{name}", level=level)'),
+        new_code_cell(f'from samverkan import tool\n\ntool("{name}", level=level)'),
     ])
 
 
@@ -106,7 +106,7 @@ def tool_app(name: str) -> nbformat.NotebookNode:
     title, intro = TOOLS[name]
     return _finish([
         new_markdown_cell(f"# {title}\n\n{intro}"),
-        new_code_cell(f'from samverkan.apps.app import tool_app\n\ntool_app("{name}")'),
+        new_code_cell(f'from samverkan import tool_app\n\ntool_app("{name}")'),
     ])
 
 
@@ -120,7 +120,7 @@ def preview_notebook() -> nbformat.NotebookNode:
                       'fil = "exercises/03-principer/ovningar.yaml"  # en övningsfil, lektion.yaml, en plan eller handledare.md\n'
                       'audience = "tjansteperson"  # eller "fortroendevald"\n'
                       'level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
-        new_code_cell("from samverkan.apps.preview import preview\n\npreview(fil, audience=audience, level=level)"),
+        new_code_cell("from samverkan import preview\n\npreview(fil, audience=audience, level=level)"),
     ])
 
 
