@@ -13,14 +13,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8866
 ROOM ?= 30
 
-.PHONY: start lab test check bench bench-build bench-workshop bench-attacks browser postgresql clean
+.PHONY: start lab test lint check bench bench-build bench-workshop bench-attacks browser postgresql clean
 
 # Install (or refresh, when pyproject.toml changed) the kit and its test tools.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m samverkan.speedups
 	@touch $(STAMP)
 
 ## make start: install, then start the workshop server on http://$(HOST):$(PORT)/ (ROOM participants prepared)
@@ -31,10 +30,17 @@ start: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/samverkan lab --host $(HOST)
 
-## make test: install, then run the whole test suite (content check, unit, notebooks, Voila)
-test: $(STAMP) browser postgresql
+## make test: install, then lint and run the whole test suite (content check, unit, notebooks, Voila)
+test: $(STAMP) browser postgresql lint
 	$(BIN)/samverkan check
 	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, one per core; loadfile keeps a notebook's nbval cells in one kernel
+
+## make lint: ruff (rules in pyproject.toml), ruff format, mypy on the package, import-linter's layer contracts
+lint: $(STAMP)
+	$(BIN)/ruff check modules tests bench
+	$(BIN)/ruff format --check modules
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## make check: validate all content files
 check: $(STAMP)

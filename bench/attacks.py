@@ -41,23 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from samverkan.workshop.store import Store  # noqa: E402
-from tests import attacks  # noqa: E402
-from tests.servers import workshop_server  # noqa: E402
-from workshop import Participant, pct  # noqa: E402
+from tests import attacks
+from tests.servers import workshop_server
+from workshop import Participant, pct
+
+from samverkan.workshop.store import Store
 
 WINDOW = 10.0
 LESSON = "03-principer"
 
 
-def hostile_process(name: str, base: str, code: str, queue) -> None:  # noqa: ANN001
+def hostile_process(name: str, base: str, code: str, queue) -> None:
     """The attacker in a process of its own, so that its loop never slows the simulated room's."""
     from tornado.httpclient import AsyncHTTPClient
 
     AsyncHTTPClient.configure(None, max_clients=100)
     try:
         note = asyncio.run(asyncio.wait_for(hostile(name, base, code), 90))
-    except Exception as exc:  # noqa: BLE001 - a hung attack (the old server froze) is a result too
+    except Exception as exc:
         note = type(exc).__name__
     queue.put(note)
 
@@ -127,12 +128,18 @@ async def run(name: str, base: str, store: Store, code: str, n: int) -> dict:
             p.ws.close()
     times = [p.usable for p in people if p.usable is not None]
     return {
-        "attack": name, "room": n,
-        "usable_p50_s": pct(times, 50), "usable_p95_s": pct(times, 95), "usable_max_s": max(times, default=float("nan")),
+        "attack": name,
+        "room": n,
+        "usable_p50_s": pct(times, 50),
+        "usable_p95_s": pct(times, 95),
+        "usable_max_s": max(times, default=float("nan")),
         "failed_or_hung": sum(1 for p in people if p.error or p.usable is None),
         "errors": [p.error for p in people if p.error][:3],
-        "rss_before_mb": rss_before, "rss_peak_mb": peaks["rss"], "kernels_peak": peaks["kernels"],
-        "status_slowest_s": peaks["status"], "status_unanswered": peaks["status_fail"],
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": peaks["rss"],
+        "kernels_peak": peaks["kernels"],
+        "status_slowest_s": peaks["status"],
+        "status_unanswered": peaks["status_fail"],
         "attacker_saw": note[:200],
     }
 
@@ -140,8 +147,11 @@ async def run(name: str, base: str, store: Store, code: str, n: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Ett rum som kommer in medan någon angriper servern.")
     parser.add_argument("--room", type=int, default=100, help="antal riktiga deltagare (standard 100)")
-    parser.add_argument("--attacks", default="quiet,binary-frame,query-socket,page-storm,tab-storm,join-flood,"
-                                              "never-read,crafted-flood", help="kommaseparerad lista")
+    parser.add_argument(
+        "--attacks",
+        default="quiet,binary-frame,query-socket,page-storm,tab-storm,join-flood,never-read,crafted-flood",
+        help="kommaseparerad lista",
+    )
     parser.add_argument("--label", default="", help="namn på körningen i resultatfilen (till exempel före)")
     args = parser.parse_args()
     results = []
@@ -157,14 +167,28 @@ def main() -> int:
                 result = asyncio.run(run(name, base, store, session.code, args.room))
                 store.close()
         results.append(result)
-        print(f"{name:14} p50 {result['usable_p50_s']:.2f} s  p95 {result['usable_p95_s']:.2f} s  "
-              f"max {result['usable_max_s']:.2f} s  misslyckade {result['failed_or_hung']:3}  "
-              f"minne {result['rss_before_mb']:.0f} → {result['rss_peak_mb']:.0f} MB  kärnor ≤ {result['kernels_peak']}  "
-              f"/status ≤ {result['status_slowest_s']:.2f} s ({result['status_unanswered']} obesvarade)  "
-              f"{result['attacker_saw']}", flush=True)
-    out = ROOT / "bench" / "results" / f"attacks-{dt.date.today().isoformat()}{('-' + args.label) if args.label else ''}.json"
-    out.write_text(json.dumps({"date": dt.datetime.now().isoformat(timespec="seconds"), "window_s": WINDOW,
-                               "results": results}, indent=1, ensure_ascii=False), encoding="utf-8")
+        print(
+            f"{name:14} p50 {result['usable_p50_s']:.2f} s  p95 {result['usable_p95_s']:.2f} s  "
+            f"max {result['usable_max_s']:.2f} s  misslyckade {result['failed_or_hung']:3}  "
+            f"minne {result['rss_before_mb']:.0f} → {result['rss_peak_mb']:.0f} MB  kärnor ≤ {result['kernels_peak']}  "
+            f"/status ≤ {result['status_slowest_s']:.2f} s ({result['status_unanswered']} obesvarade)  "
+            f"{result['attacker_saw']}",
+            flush=True,
+        )
+    out = (
+        ROOT
+        / "bench"
+        / "results"
+        / f"attacks-{dt.date.today().isoformat()}{('-' + args.label) if args.label else ''}.json"
+    )
+    out.write_text(
+        json.dumps(
+            {"date": dt.datetime.now().isoformat(timespec="seconds"), "window_s": WINDOW, "results": results},
+            indent=1,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     print(f"Resultat: {out.relative_to(ROOT)}")
     return 0
 

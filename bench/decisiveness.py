@@ -32,10 +32,11 @@ def _is_answered(value: object) -> bool:
 
 
 def run(root: Path, cases_file: Path) -> list[dict]:
-    from samverkan.content import loader, samverkansform as sf
-    from samverkan.logic import decision
-    from samverkan.errors import ThresholdError
+    from samverkan.content import loader
+    from samverkan.content import samverkansform as sf
     from samverkan.content.yamlsource import parse_yaml
+    from samverkan.errors import ThresholdError
+    from samverkan.logic import decision
 
     model, periods, sources, _cases = loader.load_decision(root)
     known = {q.key for q in model.questions}
@@ -54,38 +55,73 @@ def run(root: Path, cases_file: Path) -> list[dict]:
         except ThresholdError as exc:
             raise SystemExit(f"{case['id']}: {exc}") from None
         conditional = bool(getattr(out, "conditions", None) or getattr(out, "alternatives", None))
-        rows.append({"id": case["id"], "kind": "partial" if partial else "full", "expected": case["expected"]["form"],
-                     "form": out.form, "conditional": conditional and out.form != "oklart",
-                     "category": getattr(out, "category", None), "dropped": dropped})
+        rows.append(
+            {
+                "id": case["id"],
+                "kind": "partial" if partial else "full",
+                "expected": case["expected"]["form"],
+                "form": out.form,
+                "conditional": conditional and out.form != "oklart",
+                "category": getattr(out, "category", None),
+                "dropped": dropped,
+            }
+        )
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    head = ("fall", "antal", "konkret form", "andel", "villkorad", "rätt form", "fel form", "oklart, väntat",
-            "oklart, form väntad")
+    head = (
+        "fall",
+        "antal",
+        "konkret form",
+        "andel",
+        "villkorad",
+        "rätt form",
+        "fel form",
+        "oklart, väntat",
+        "oklart, form väntad",
+    )
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
-    for label, group in (("fullständiga", [r for r in rows if r["kind"] == "full"]),
-                         ("delvis besvarade", [r for r in rows if r["kind"] == "partial"]),
-                         ("alla", rows)):
+    for label, group in (
+        ("fullständiga", [r for r in rows if r["kind"] == "full"]),
+        ("delvis besvarade", [r for r in rows if r["kind"] == "partial"]),
+        ("alla", rows),
+    ):
         n = len(group)
         concrete = [r for r in group if r["form"] != "oklart"]
         right = sum(r["form"] == r["expected"] for r in concrete)
         share = f"{100 * len(concrete) / n:.0f} %" if n else "–"
-        lines.append(" | ".join(str(x) for x in (
-            label, n, len(concrete), share, sum(r["conditional"] for r in concrete), right, len(concrete) - right,
-            sum(r["form"] == "oklart" and r["expected"] == "oklart" for r in group),
-            sum(r["form"] == "oklart" and r["expected"] != "oklart" for r in group))))
+        lines.append(
+            " | ".join(
+                str(x)
+                for x in (
+                    label,
+                    n,
+                    len(concrete),
+                    share,
+                    sum(r["conditional"] for r in concrete),
+                    right,
+                    len(concrete) - right,
+                    sum(r["form"] == "oklart" and r["expected"] == "oklart" for r in group),
+                    sum(r["form"] == "oklart" and r["expected"] != "oklart" for r in group),
+                )
+            )
+        )
     expected_forms = [r for r in rows if r["expected"] != "oklart"]
     lines.append("")
-    lines.append(f"Fall där lagen ger en form (väntad form är inte oklart): {len(expected_forms)}; "
-                 f"verktyget ger den väntade formen i {sum(r['form'] == r['expected'] for r in expected_forms)}.")
+    lines.append(
+        f"Fall där lagen ger en form (väntad form är inte oklart): {len(expected_forms)}; "
+        f"verktyget ger den väntade formen i {sum(r['form'] == r['expected'] for r in expected_forms)}."
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="kitets rot (data/ och exercises/)")
-    parser.add_argument("--cases", type=Path, default=None, help="fallbanken (standard: ROOT/exercises/samverkansform/fall.yaml)")
+    parser.add_argument(
+        "--cases", type=Path, default=None, help="fallbanken (standard: ROOT/exercises/samverkansform/fall.yaml)"
+    )
     parser.add_argument("--list", action="store_true", help="visa också varje fall")
     args = parser.parse_args(argv)
     rows = run(args.root, args.cases or args.root / "exercises" / "samverkansform" / "fall.yaml")

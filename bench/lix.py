@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 
 from samverkan.content import loader
-
 from samverkan.logic import timing
 from samverkan.logic.readability import MIN_WORDS, iter_texts, lix, words
 
@@ -35,13 +34,19 @@ def measure() -> list[dict]:
             e = estimates[level]
             shown = [t.get(level) for t in texts]
             passages = [s for s in shown if len(words(s)) >= MIN_WORDS]
-            row[level] = {"lix": round(lix("\n\n".join(shown)), 1),
-                          "max": round(max(lix(s) for s in passages), 1),
-                          "words": sum(len(words(s)) for s in shown),
-                          "estimate": {"minutes": round(e.minutes, 1), "reading": round(e.reading_minutes, 1),
-                                       "exercises": round(e.exercise_minutes, 1), "discussion": e.discussion,
-                                       "audience": e.audience,
-                                       "sections_over": [s.id for s in e.sections if s.over]}}
+            row[level] = {
+                "lix": round(lix("\n\n".join(shown)), 1),
+                "max": round(max(lix(s) for s in passages), 1),
+                "words": sum(len(words(s)) for s in shown),
+                "estimate": {
+                    "minutes": round(e.minutes, 1),
+                    "reading": round(e.reading_minutes, 1),
+                    "exercises": round(e.exercise_minutes, 1),
+                    "discussion": e.discussion,
+                    "audience": e.audience,
+                    "sections_over": [s.id for s in e.sections if s.over],
+                },
+            }
         rows.append(row)
     return rows
 
@@ -51,15 +56,19 @@ def main() -> None:
     out = ROOT / "bench" / "results" / "lix.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print("| lektion | tid | LIX standard | LIX lättläst | högsta LIX lättläst (ett stycke) | ord standard / lättläst "
-          "| uppskattad tid standard / lättläst | avsnitt över tidsplanen |")
+    print(
+        "| lektion | tid | LIX standard | LIX lättläst | högsta LIX lättläst (ett stycke) | ord standard / lättläst "
+        "| uppskattad tid standard / lättläst | avsnitt över tidsplanen |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         s, l_ = r["standard"], r["lattlast"]
         over = sorted(set(s["estimate"]["sections_over"]) | set(l_["estimate"]["sections_over"]))
-        print(f"| `{r['lesson']}` | {r['minutes']} min | {s['lix']:.0f} | {l_['lix']:.0f} | {l_['max']:.0f} | "
-              f"{s['words']} / {l_['words']} | {s['estimate']['minutes']:.1f} / {l_['estimate']['minutes']:.1f} min "
-              f"| {', '.join(over) or '–'} |".replace(".", ","))
+        print(
+            f"| `{r['lesson']}` | {r['minutes']} min | {s['lix']:.0f} | {l_['lix']:.0f} | {l_['max']:.0f} | "
+            f"{s['words']} / {l_['words']} | {s['estimate']['minutes']:.1f} / {l_['estimate']['minutes']:.1f} min "
+            f"| {', '.join(over) or '–'} |".replace(".", ",")
+        )
 
 
 if __name__ == "__main__":

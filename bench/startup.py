@@ -41,10 +41,26 @@ def papermill_run(lesson: str, runs: int) -> float:
         for _ in range(runs):
             start = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "papermill", "--no-progress-bar", "-k", "python3",
-                 str(ROOT / "notebooks" / f"{lesson}.ipynb"), str(Path(tmp) / "out.ipynb"),
-                 "--cwd", str(ROOT / "notebooks"), "-p", "audience", "fortroendevald", "-p", "level", "lattlast"],
-                check=True, capture_output=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "papermill",
+                    "--no-progress-bar",
+                    "-k",
+                    "python3",
+                    str(ROOT / "notebooks" / f"{lesson}.ipynb"),
+                    str(Path(tmp) / "out.ipynb"),
+                    "--cwd",
+                    str(ROOT / "notebooks"),
+                    "-p",
+                    "audience",
+                    "fortroendevald",
+                    "-p",
+                    "level",
+                    "lattlast",
+                ],
+                check=True,
+                capture_output=True,
             )
             samples.append(time.perf_counter() - start)
     return statistics.median(samples)

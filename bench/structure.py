@@ -62,8 +62,9 @@ def graph(modules: dict[str, Path]) -> tuple[dict[str, set[str]], int, int]:
                 if target and target != name and target in modules:
                     found.add(target)
             # "from . import x" where x is a module counts as an edge to x, not to the package
-            if isinstance(node, ast.ImportFrom) and any(t in modules and t != resolve(name, is_package, node)[0]
-                                                        for t in targets):
+            if isinstance(node, ast.ImportFrom) and any(
+                t in modules and t != resolve(name, is_package, node)[0] for t in targets
+            ):
                 found.discard(resolve(name, is_package, node)[0])
             new = found - edges[name]
             edges[name] |= found
@@ -126,7 +127,9 @@ def habits(modules: dict[str, Path]) -> tuple[int, int, int]:
         scopes = [tree.body] + [n.body for n in tree.body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")]
         for body in scopes:
             for node in body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith(
+                    "_"
+                ):
                     public += 1
                     if ast.get_docstring(node) is None:
                         undocumented += 1

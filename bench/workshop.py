@@ -50,11 +50,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from samverkan.content import loader
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, workshop_server
 
-from samverkan.content import paths  # noqa: E402
-from samverkan.workshop.store import Store  # noqa: E402
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, workshop_server  # noqa: E402
+from samverkan.content import (
+    loader,
+    paths,
+)
+from samverkan.workshop.store import Store
 
 LESSON = "03-principer"
 WINDOW = 10.0
@@ -71,11 +73,23 @@ def pct(values: list[float], p: float) -> float:
 
 
 def message(msg_type: str, content: dict, channel: str = "shell", metadata: dict | None = None) -> str:
-    return json.dumps({
-        "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": "bench", "username": "",
-                   "date": dt.datetime.now(dt.timezone.utc).isoformat(), "version": "5.3"},
-        "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": channel, "buffers": [],
-    })
+    return json.dumps(
+        {
+            "header": {
+                "msg_id": uuid.uuid4().hex,
+                "msg_type": msg_type,
+                "session": "bench",
+                "username": "",
+                "date": dt.datetime.now(dt.UTC).isoformat(),
+                "version": "5.3",
+            },
+            "parent_header": {},
+            "metadata": metadata or {},
+            "content": content,
+            "channel": channel,
+            "buffers": [],
+        }
+    )
 
 
 class Participant:
@@ -99,8 +113,14 @@ class Participant:
         t0 = time.perf_counter()
         try:
             body = urllib.parse.urlencode({"kod": self.code, "bord": "Bord 1"})
-            r = await client.fetch(self.base + "/delta", method="POST", body=body, follow_redirects=False,
-                                   raise_error=False, request_timeout=TIMEOUT)
+            r = await client.fetch(
+                self.base + "/delta",
+                method="POST",
+                body=body,
+                follow_redirects=False,
+                raise_error=False,
+                request_timeout=TIMEOUT,
+            )
             if r.code != 303:
                 raise RuntimeError(f"join gav HTTP {r.code}")
             r = await client.fetch(self.base + r.headers["Location"], request_timeout=TIMEOUT)
@@ -109,11 +129,17 @@ class Participant:
             if not m:
                 raise RuntimeError("sidan saknar kärna")
             url = self.base.replace("http", "ws") + f"/api/kernels/{m.group(1)}/channels?session_id={uuid.uuid4().hex}"
-            self.ws = await websocket_connect(HTTPRequest(url, headers={"Origin": self.base}),
-                                              max_message_size=64 * 2**20)
+            self.ws = await websocket_connect(
+                HTTPRequest(url, headers={"Origin": self.base}), max_message_size=64 * 2**20
+            )
             comm_id = uuid.uuid4().hex
-            self.ws.write_message(message("comm_open", {"comm_id": comm_id, "target_name": "jupyter.widget.control",
-                                                        "data": {}}, metadata={"version": "1.0.0"}))
+            self.ws.write_message(
+                message(
+                    "comm_open",
+                    {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+                    metadata={"version": "1.0.0"},
+                )
+            )
             self.ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}))
             deadline = t0 + TIMEOUT
             while True:
@@ -128,20 +154,30 @@ class Participant:
                     self.states = data["states"]
                     break
             self.usable = time.perf_counter() - t0
-        except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the run
+        except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"[:200]
 
     async def open_quiz(self, quiz_index: int) -> bool:
         """Choose the quiz in the 'Övning:' list and wait for its widgets, as a participant would."""
         if self.ws is None or not self.states:
             return False
-        picker = next((mid for mid, st in self.states.items()
-                       if st.get("state", {}).get("_model_name") == "DropdownModel"
-                       and st["state"].get("description") == "Övning:"), None)
+        picker = next(
+            (
+                mid
+                for mid, st in self.states.items()
+                if st.get("state", {}).get("_model_name") == "DropdownModel"
+                and st["state"].get("description") == "Övning:"
+            ),
+            None,
+        )
         if picker is None:
             return False
-        self.ws.write_message(message("comm_msg", {"comm_id": picker, "data": {
-            "method": "update", "state": {"index": quiz_index}, "buffer_paths": []}}))
+        self.ws.write_message(
+            message(
+                "comm_msg",
+                {"comm_id": picker, "data": {"method": "update", "state": {"index": quiz_index}, "buffer_paths": []}},
+            )
+        )
         self.radio = self.button = None
         deadline = time.perf_counter() + TIMEOUT
         try:
@@ -155,12 +191,14 @@ class Participant:
                 if msg["header"]["msg_type"] != "comm_open":
                     continue
                 state = msg["content"].get("data", {}).get("state", {})
-                if (state.get("_model_name") == "RadioButtonsModel"
-                        and list(state.get("_options_labels", [])) == self.quiz_labels):
+                if (
+                    state.get("_model_name") == "RadioButtonsModel"
+                    and list(state.get("_options_labels", [])) == self.quiz_labels
+                ):
                     self.radio = msg["content"]["comm_id"]
                 if state.get("_model_name") == "ButtonModel" and state.get("description") == "Rätta svaret":
                     self.button = msg["content"]["comm_id"]
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 
@@ -168,10 +206,15 @@ class Participant:
         """Pick the first choice of the quiz's first question and press 'Rätta svaret'."""
         if getattr(self, "radio", None) is None or getattr(self, "button", None) is None:
             return False
-        self.ws.write_message(message("comm_msg", {"comm_id": self.radio, "data": {
-            "method": "update", "state": {"index": 0}, "buffer_paths": []}}))
-        self.ws.write_message(message("comm_msg", {"comm_id": self.button, "data": {
-            "method": "custom", "content": {"event": "click"}}}))
+        self.ws.write_message(
+            message(
+                "comm_msg",
+                {"comm_id": self.radio, "data": {"method": "update", "state": {"index": 0}, "buffer_paths": []}},
+            )
+        )
+        self.ws.write_message(
+            message("comm_msg", {"comm_id": self.button, "data": {"method": "custom", "content": {"event": "click"}}})
+        )
         return True
 
 
@@ -214,7 +257,7 @@ def browser_probe(base: str, code: str, delay: float, result: dict) -> None:
             page.wait_for_selector("text=Övning 1 av", timeout=TIMEOUT * 1000)
             result["browser_usable_s"] = time.perf_counter() - t0
             b.close()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result["browser_error"] = f"{type(exc).__name__}: {exc}"[:200]
 
 
@@ -239,14 +282,15 @@ def dashboard_lag(base: str, key: str, store: Store, code: str, samples: int = 5
             time.sleep(0.37 * n)  # not in step with the dashboard's one-second look
             t0 = time.perf_counter()
             store.record(p_.token, quiz.id, quiz.questions[1].id, quiz.questions[1].kind, 0, False)
-            page.wait_for_function(f"document.querySelector('.sv-answers').textContent == '{before + 1}'",
-                                   timeout=20_000)
+            page.wait_for_function(
+                f"document.querySelector('.sv-answers').textContent == '{before + 1}'", timeout=20_000
+            )
             lags.append(time.perf_counter() - t0)
         b.close()
     return lags
 
 
-def _store_writer(url: str, code: str, n: int, q) -> None:  # noqa: ANN001
+def _store_writer(url: str, code: str, n: int, q) -> None:
     s = Store(url, create=False)
     p = s.join(code)
     t0 = time.perf_counter()
@@ -268,8 +312,9 @@ def store_rate(url: str, code: str, writers: int = 8, each: int = 250) -> float:
     return writers * each / elapsed
 
 
-async def run_room(base: str, code: str, n: int, quiz_labels: list[str], quiz_index: int, store: Store,
-                   session_id: int) -> dict:
+async def run_room(
+    base: str, code: str, n: int, quiz_labels: list[str], quiz_index: int, store: Store, session_id: int
+) -> dict:
     from tornado.httpclient import AsyncHTTPClient
 
     AsyncHTTPClient.configure(None, max_clients=400)
@@ -292,10 +337,15 @@ async def run_room(base: str, code: str, n: int, quiz_labels: list[str], quiz_in
         if p.ws is not None:
             p.ws.close()
     return {
-        "usable_p50_s": pct(times, 50), "usable_p95_s": pct(times, 95), "usable_max_s": max(times, default=float("nan")),
-        "failed_or_hung": len(errors), "errors": errors[:5],
+        "usable_p50_s": pct(times, 50),
+        "usable_p95_s": pct(times, 95),
+        "usable_max_s": max(times, default=float("nan")),
+        "failed_or_hung": len(errors),
+        "errors": errors[:5],
         "usable_in_arrival_order_s": [round(p.usable, 2) if p.usable is not None else None for p in people],
-        "answers_sent": sent, "answers_stored": arrived, "end_to_end_answers_per_s": arrived / took if took else 0,
+        "answers_sent": sent,
+        "answers_stored": arrived,
+        "end_to_end_answers_per_s": arrived / took if took else 0,
     }
 
 
@@ -336,7 +386,10 @@ def main() -> int:
                 lag = [] if args.no_browser else dashboard_lag(base, key, store, session.code)
                 rate = store_rate(store.url, session.code) if n == sizes[-1] else None
                 row = {
-                    "participants": n, "prepare_s": ready, **room, **probe,
+                    "participants": n,
+                    "prepare_s": ready,
+                    **room,
+                    **probe,
                     "kernels": len(mem),
                     "kernel_rss_mb_median": statistics.median(r for r, _ in mem) if mem else None,
                     "kernel_pss_mb_median": statistics.median(p for _, p in mem) if mem else None,
@@ -349,17 +402,24 @@ def main() -> int:
         print(json.dumps(row, ensure_ascii=False), flush=True)
 
     print(f"\nAnkomst utspridd över {WINDOW:g} s.")
-    print("\n| deltagare | förberedelse | sida→användbar p50 / p95 / max | chromium efter skuren | misslyckade | RSS / PSS per kärna "
-          "| svar/s genom kärnorna | handledarvy, fördröjning median / max |")
+    print(
+        "\n| deltagare | förberedelse | sida→användbar p50 / p95 / max | chromium efter skuren | misslyckade | RSS / PSS per kärna "
+        "| svar/s genom kärnorna | handledarvy, fördröjning median / max |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
         browser = f"{r['browser_usable_s']:.2f} s" if "browser_usable_s" in r else r.get("browser_error", "–")
-        lag = (f"{r['dashboard_lag_s_median']:.2f} / {r['dashboard_lag_s_max']:.2f} s"
-               if r["dashboard_lag_s_median"] is not None else "–")
-        print(f"| {r['participants']} | {r['prepare_s']:.0f} s | {r['usable_p50_s']:.2f} / {r['usable_p95_s']:.2f} / "
-              f"{r['usable_max_s']:.2f} s | {browser} | {r['failed_or_hung']} | "
-              f"{r['kernel_rss_mb_median']:.0f} / {r['kernel_pss_mb_median']:.0f} MB | "
-              f"{r['end_to_end_answers_per_s']:.0f} ({r['answers_stored']}/{r['answers_sent']}) | {lag} |")
+        lag = (
+            f"{r['dashboard_lag_s_median']:.2f} / {r['dashboard_lag_s_max']:.2f} s"
+            if r["dashboard_lag_s_median"] is not None
+            else "–"
+        )
+        print(
+            f"| {r['participants']} | {r['prepare_s']:.0f} s | {r['usable_p50_s']:.2f} / {r['usable_p95_s']:.2f} / "
+            f"{r['usable_max_s']:.2f} s | {browser} | {r['failed_or_hung']} | "
+            f"{r['kernel_rss_mb_median']:.0f} / {r['kernel_pss_mb_median']:.0f} MB | "
+            f"{r['end_to_end_answers_per_s']:.0f} ({r['answers_stored']}/{r['answers_sent']}) | {lag} |"
+        )
     rate = results[-1].get("store_answers_per_s_8_writers")
     if rate:
         print(f"\nStore alone, 8 writer processes: {rate:.0f} answers/s (SQLite WAL, synchronous=FULL).")

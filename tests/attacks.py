@@ -23,14 +23,28 @@ V1 = "v1.kernel.websocket.jupyter.org"
 
 
 def header(msg_type: str, session: str = "attack") -> dict:
-    return {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session, "username": "",
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(), "version": "5.3"}
+    return {
+        "msg_id": uuid.uuid4().hex,
+        "msg_type": msg_type,
+        "session": session,
+        "username": "",
+        "date": dt.datetime.now(dt.UTC).isoformat(),
+        "version": "5.3",
+    }
 
 
 def legacy_text(msg_type: str, content: dict, channel: str = "shell", metadata: dict | None = None) -> str:
     """A message in the legacy (no subprotocol) JSON format."""
-    return json.dumps({"header": header(msg_type), "parent_header": {}, "metadata": metadata or {},
-                       "content": content, "channel": channel, "buffers": []})
+    return json.dumps(
+        {
+            "header": header(msg_type),
+            "parent_header": {},
+            "metadata": metadata or {},
+            "content": content,
+            "channel": channel,
+            "buffers": [],
+        }
+    )
 
 
 def legacy_binary(msg_type: str, content: dict, buffers: list[bytes], channel: str = "shell") -> bytes:
@@ -43,18 +57,25 @@ def legacy_binary(msg_type: str, content: dict, buffers: list[bytes], channel: s
     return struct.pack("!" + "I" * (len(parts) + 1), len(parts), *offsets) + b"".join(parts)
 
 
-def v1_binary(msg_type: str, content: dict, buffers: list[bytes] = (), channel: str = "shell",
-              metadata: dict | None = None) -> bytes:
+def v1_binary(
+    msg_type: str, content: dict, buffers: list[bytes] = (), channel: str = "shell", metadata: dict | None = None
+) -> bytes:
     """A message in the v1 binary format that browsers speak."""
-    parts = [json.dumps(header(msg_type)).encode(), b"{}", json.dumps(metadata or {}).encode(),
-             json.dumps(content).encode(), *buffers]
+    parts = [
+        json.dumps(header(msg_type)).encode(),
+        b"{}",
+        json.dumps(metadata or {}).encode(),
+        json.dumps(content).encode(),
+        *buffers,
+    ]
     chan = channel.encode()
     offsets = [8 * (1 + 1 + len(parts) + 1)]
     offsets.append(offsets[-1] + len(chan))
     for part in parts:
         offsets.append(offsets[-1] + len(part))
-    return (len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets)
-            + chan + b"".join(parts))
+    return (
+        len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little") for o in offsets) + chan + b"".join(parts)
+    )
 
 
 def v1_parse(frame: bytes) -> tuple[str, list[bytes]] | None:
@@ -64,17 +85,32 @@ def v1_parse(frame: bytes) -> tuple[str, list[bytes]] | None:
     n = int.from_bytes(frame[:8], "little")
     if not 2 <= n <= 64 or len(frame) < 8 * (n + 1):
         return None
-    offsets = [int.from_bytes(frame[8 * (i + 1): 8 * (i + 2)], "little") for i in range(n)] + [len(frame)]
-    channel = frame[offsets[0]:offsets[1]].decode(errors="replace")
-    return channel, [frame[offsets[i]:offsets[i + 1]] for i in range(1, n)]
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(n)] + [len(frame)]
+    channel = frame[offsets[0] : offsets[1]].decode(errors="replace")
+    return channel, [frame[offsets[i] : offsets[i + 1]] for i in range(1, n)]
 
 
-async def fetch(url: str, *, method: str = "GET", body: str | None = None, timeout: float = 20,
-                headers: dict | None = None, follow: bool = False):
+async def fetch(
+    url: str,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    timeout: float = 20,
+    headers: dict | None = None,
+    follow: bool = False,
+):
     from tornado.httpclient import AsyncHTTPClient
 
-    return await AsyncHTTPClient().fetch(url, method=method, body=body, raise_error=False, request_timeout=timeout,
-                                         connect_timeout=timeout, follow_redirects=follow, headers=headers)
+    return await AsyncHTTPClient().fetch(
+        url,
+        method=method,
+        body=body,
+        raise_error=False,
+        request_timeout=timeout,
+        connect_timeout=timeout,
+        follow_redirects=follow,
+        headers=headers,
+    )
 
 
 def kernel_id_of(html: str) -> str | None:
@@ -93,21 +129,36 @@ async def connect(base: str, kernel_id: str, subprotocol: str | None = None):
     from tornado.websocket import websocket_connect
 
     url = base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
-    return await websocket_connect(HTTPRequest(url, headers={"Origin": base}), max_message_size=64 * 2**20,
-                                   subprotocols=[subprotocol] if subprotocol else None)
+    return await websocket_connect(
+        HTTPRequest(url, headers={"Origin": base}),
+        max_message_size=64 * 2**20,
+        subprotocols=[subprotocol] if subprotocol else None,
+    )
 
 
 async def widget_states(ws, v1: bool = False, seconds: float = 20) -> dict:
     """Ask the kernel for every widget's state over ``ws``; {model id: state}."""
     comm = uuid.uuid4().hex
     if v1:
-        ws.write_message(v1_binary("comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
-                                                 "data": {}}, metadata={"version": "1.0.0"}), binary=True)
+        ws.write_message(
+            v1_binary(
+                "comm_open",
+                {"comm_id": comm, "target_name": "jupyter.widget.control", "data": {}},
+                metadata={"version": "1.0.0"},
+            ),
+            binary=True,
+        )
         ws.write_message(v1_binary("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}), binary=True)
     else:
-        ws.write_message(legacy_text("comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control",
-                                                   "data": {}}, metadata={"version": "1.0.0"}))
+        ws.write_message(
+            legacy_text(
+                "comm_open",
+                {"comm_id": comm, "target_name": "jupyter.widget.control", "data": {}},
+                metadata={"version": "1.0.0"},
+            )
+        )
         ws.write_message(legacy_text("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}}))
+
     def v1_message(raw: bytes) -> dict | None:
         parsed = v1_parse(raw)
         if not parsed or len(parsed[1]) < 4:
@@ -131,7 +182,7 @@ async def status_time(base: str, timeout: float = 2.0) -> float | None:
     t0 = time.perf_counter()
     try:
         r = await fetch(base + "/status", timeout=timeout)
-    except Exception:  # noqa: BLE001 - a timeout is the finding
+    except Exception:
         return None
     return time.perf_counter() - t0 if r.code == 200 else None
 
@@ -204,10 +255,14 @@ async def binary_frame(base: str, v1: bool = False, code: str | None = None) -> 
     ws = await connect(base, kernel, V1 if v1 else None)
     try:
         states = await widget_states(ws, v1=v1)
-        target = next((mid for mid, st in states.items() if st.get("_model_name") == "TextModel"),
-                      next(iter(states), uuid.uuid4().hex))
-        content = {"comm_id": target, "data": {"method": "update", "state": {"value": None},
-                                               "buffer_paths": [["value"]]}}
+        target = next(
+            (mid for mid, st in states.items() if st.get("_model_name") == "TextModel"),
+            next(iter(states), uuid.uuid4().hex),
+        )
+        content = {
+            "comm_id": target,
+            "data": {"method": "update", "state": {"value": None}, "buffer_paths": [["value"]]},
+        }
         if v1:
             ws.write_message(v1_binary("comm_msg", content, [b"abc"]), binary=True)
         else:
@@ -228,7 +283,7 @@ async def query_socket_trick(base: str, rounds: int = 5) -> None:
             url = base.replace("http", "ws", 1) + f"/voila/query/{uuid.uuid4()}"
             try:
                 sockets.append(await asyncio.wait_for(websocket_connect(url), 5))
-            except Exception:  # noqa: BLE001 - a refusal is the fix
+            except Exception:
                 pass
         await asyncio.sleep(0.05)
         for s in sockets:
@@ -236,8 +291,9 @@ async def query_socket_trick(base: str, rounds: int = 5) -> None:
         await asyncio.sleep(0.05)
 
 
-async def page_storm(base: str, count: int = 60, seconds: float = 10,
-                     path: str = "/voila/render/ordlista.ipynb") -> dict:
+async def page_storm(
+    base: str, count: int = 60, seconds: float = 10, path: str = "/voila/render/ordlista.ipynb"
+) -> dict:
     """Finding 3: ``count`` anonymous page requests spread over ``seconds``; status codes counted."""
     codes: dict[int, int] = {}
 
@@ -246,7 +302,7 @@ async def page_storm(base: str, count: int = 60, seconds: float = 10,
         try:
             r = await fetch(base + path, timeout=30)
             codes[r.code] = codes.get(r.code, 0) + 1
-        except Exception:  # noqa: BLE001
+        except Exception:
             codes[0] = codes.get(0, 0) + 1
 
     await asyncio.gather(*(one(seconds * i / count) for i in range(count)))
@@ -260,7 +316,7 @@ async def tab_storm(base: str, participant_path: str, tabs: int = 50) -> dict:
         try:
             r = await fetch(base + participant_path, timeout=30, follow=True)
             codes[r.code] = codes.get(r.code, 0) + 1
-        except Exception:  # noqa: BLE001
+        except Exception:
             codes[0] = codes.get(0, 0) + 1
     return codes
 
@@ -277,7 +333,7 @@ async def join_flood(base: str, code: str, count: int = 2000, concurrency: int =
             try:
                 r = await fetch(base + "/delta", method="POST", body=body, timeout=10)
                 codes[r.code] = codes.get(r.code, 0) + 1
-            except Exception:  # noqa: BLE001
+            except Exception:
                 codes[0] = codes.get(0, 0) + 1
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -297,7 +353,7 @@ async def never_read(base: str, requests: int = 3000, seconds: float = 20, code:
             break
         try:
             ws.write_message(legacy_text("kernel_info_request", {}))
-        except Exception:  # noqa: BLE001 - the server closed us: that is the fix
+        except Exception:
             break
         if i % 100 == 0:
             await asyncio.sleep(0.01)
@@ -313,15 +369,23 @@ async def crafted_flood(base: str, messages: int = 2000, code: str | None = None
     ws = await connect(base, kernel)
     try:
         states = await widget_states(ws)
-        target = next((mid for mid, st in states.items() if st.get("_model_name") in ("TextModel", "DropdownModel")),
-                      None)
+        target = next(
+            (mid for mid, st in states.items() if st.get("_model_name") in ("TextModel", "DropdownModel")), None
+        )
         if target is None:
             return
         for i in range(messages):
             try:
-                ws.write_message(legacy_text("comm_msg", {"comm_id": target, "data": {
-                    "method": "update", "state": {"value": 12345}, "buffer_paths": []}}))
-            except Exception:  # noqa: BLE001 - the server closed the connection: that is one of its answers
+                ws.write_message(
+                    legacy_text(
+                        "comm_msg",
+                        {
+                            "comm_id": target,
+                            "data": {"method": "update", "state": {"value": 12345}, "buffer_paths": []},
+                        },
+                    )
+                )
+            except Exception:
                 break
             if i % 200 == 0:
                 await asyncio.sleep(0.01)

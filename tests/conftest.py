@@ -31,8 +31,7 @@ def make_quiz():
         right = {correct} if isinstance(correct, int) else set(correct)
         kind = kind or ("single_choice" if len(right) == 1 else "multiple_choice")
         choices = tuple(
-            Choice(Text(f"Svar {i}"), i in right, Text(f"Återkoppling {i}", f"Lätt återkoppling {i}"))
-            for i in range(n)
+            Choice(Text(f"Svar {i}"), i in right, Text(f"Återkoppling {i}", f"Lätt återkoppling {i}")) for i in range(n)
         )
         question = Question("fraga-1", kind, Text("Vilket svar är rätt?"), choices, Text("Förklaring."))
         return Quiz("quiz-1", Text("Testquiz"), (question,))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,8 +17,13 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -35,9 +40,21 @@ def voila_server(root: Path, *extra: str, timeout: float = 60):
     env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1")
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"voila-test-{port}.log", "w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(root), f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
-         "--show_tracebacks=False", *extra],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            str(root),
+            f"--port={port}",
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            "--show_tracebacks=False",
+            *extra,
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -49,7 +66,7 @@ def voila_server(root: Path, *extra: str, timeout: float = 60):
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
-                    raise RuntimeError("Voila startade inte:\n" + log.read()[-3000:])
+                    raise RuntimeError("Voila startade inte:\n" + log.read()[-3000:]) from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -62,8 +79,14 @@ def voila_server(root: Path, *extra: str, timeout: float = 60):
 
 
 @contextlib.contextmanager
-def workshop_server(db: Path | str, *, room_size: int = 2, port: int | None = None, timeout: float = 90,
-                    env: dict[str, str] | None = None):
+def workshop_server(
+    db: Path | str,
+    *,
+    room_size: int = 2,
+    port: int | None = None,
+    timeout: float = 90,
+    env: dict[str, str] | None = None,
+):
     """The real ``samverkan serve`` on a free loopback port; yields (base URL, facilitator key).
 
     ``db`` is an SQLite file or a database URL (``postgresql+psycopg://…``);
@@ -78,9 +101,24 @@ def workshop_server(db: Path | str, *, room_size: int = 2, port: int | None = No
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"samverkan-serve-{port}.log"
     log = open(log_path, "w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "samverkan.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--db", str(db), "--room-size", str(room_size)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "samverkan.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--room-size",
+            str(room_size),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -133,12 +171,16 @@ def postgres_bin() -> Path:
     """The newest ``/usr/lib/postgresql/<ver>/bin`` that has ``initdb`` and ``pg_ctl`` (Debian's layout)."""
     import glob
 
-    found = [Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")
-             if (Path(p) / "initdb").exists() and (Path(p) / "pg_ctl").exists()]
+    found = [
+        Path(p)
+        for p in glob.glob("/usr/lib/postgresql/*/bin")
+        if (Path(p) / "initdb").exists() and (Path(p) / "pg_ctl").exists()
+    ]
     if not found:
         raise PostgresUnavailable(
             "PostgreSQL saknas: ingen /usr/lib/postgresql/<version>/bin/initdb. Installera Debians paket "
-            "med `make postgresql` (eller `apt-get install postgresql`) och kör testerna igen.")
+            "med `make postgresql` (eller `apt-get install postgresql`) och kör testerna igen."
+        )
     return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
 
 
@@ -212,25 +254,50 @@ def postgres_cluster(timeout: float = 60):
 
     started = False
     try:
-        init = run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={pwfile}",
-                   "--auth-local=peer" if as_root else "--auth-local=trust", "--auth-host=scram-sha-256",
-                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        init = run(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            f"--pwfile={pwfile}",
+            "--auth-local=peer" if as_root else "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
         pwfile.unlink()
         if init.returncode != 0:
             raise PostgresUnavailable(f"initdb misslyckades:\n{init.stdout[-1500:]}{init.stderr[-1500:]}")
-        for attempt in range(3):  # the free port may be taken between the probe and the bind
+        for _attempt in range(3):  # the free port may be taken between the probe and the bind
             port = free_port()
             # A test cluster: no fsync (it is thrown away), the default max_connections (100) as in production.
-            options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-            start = run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", str(int(timeout)),
-                        "-o", options, "start")
+            options = (
+                f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+            )
+            start = run(
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-o",
+                options,
+                "start",
+            )
             if start.returncode == 0:
                 started = True
                 break
         if not started:
             text = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-            raise PostgresUnavailable(f"PostgreSQL startade inte ({bindir / 'pg_ctl'}):\n"
-                                      f"{start.stdout[-1000:]}{start.stderr[-1000:]}\n{text}")
+            raise PostgresUnavailable(
+                f"PostgreSQL startade inte ({bindir / 'pg_ctl'}):\n{start.stdout[-1000:]}{start.stderr[-1000:]}\n{text}"
+            )
         cluster = PostgresCluster(port, admin_password, role_password, folder)
         cluster.admin(f"CREATE ROLE {PG_ROLE} LOGIN PASSWORD '{role_password}'")
         yield cluster
@@ -241,7 +308,7 @@ def postgres_cluster(timeout: float = 60):
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -258,15 +325,26 @@ def post_join(base: str, code: str, group: str = "") -> tuple[int, str, str]:
 
 def kernel_message(msg_type: str, content: dict, metadata: dict | None = None, session: str = "test") -> str:
     """One Jupyter message as a browser sends it over the kernel websocket (JSON text frame)."""
-    return json.dumps({
-        "header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session, "username": "",
-                   "date": "2026-11-23T00:00:00Z", "version": "5.3"},
-        "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": [],
-    })
+    return json.dumps(
+        {
+            "header": {
+                "msg_id": uuid.uuid4().hex,
+                "msg_type": msg_type,
+                "session": session,
+                "username": "",
+                "date": "2026-11-23T00:00:00Z",
+                "version": "5.3",
+            },
+            "parent_header": {},
+            "metadata": metadata or {},
+            "content": content,
+            "channel": "shell",
+            "buffers": [],
+        }
+    )
 
 
-async def read_kernel_messages(ws, seconds: float, until=None,  # noqa: ANN001
-                               decode=None) -> tuple[dict | None, list[dict]]:  # noqa: ANN001
+async def read_kernel_messages(ws, seconds: float, until=None, decode=None) -> tuple[dict | None, list[dict]]:
     """Jupyter messages (JSON text frames) from a kernel websocket for up to ``seconds``.
 
     Returns ``(message, seen)``: the first message for which ``until`` is true (None when
@@ -281,7 +359,7 @@ async def read_kernel_messages(ws, seconds: float, until=None,  # noqa: ANN001
     while time.monotonic() < deadline:
         try:
             raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         if raw is None:
             break

@@ -21,9 +21,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
 
-from samverkan.content import loader
-
 from samverkan.build import notebooks
+from samverkan.content import loader
 from samverkan.render.markdown import plain
 from samverkan.workshop.store import Store
 
@@ -64,8 +63,9 @@ def audit(page, where: str) -> None:
     axe leaves the contrast of a <select> undecided (its arrow is a background image); the text
     colour is then measured against the nearest background colour here, and must reach 4.5:1.
     """
-    result = AXE.run(page, options={"runOnly": {"type": "tag", "values": TAGS},
-                                    "resultTypes": ["violations", "incomplete"]}).response
+    result = AXE.run(
+        page, options={"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations", "incomplete"]}
+    ).response
     blocking = []
     for v in result["violations"]:
         targets = [" ".join(map(str, n["target"])) for n in v["nodes"]]
@@ -295,9 +295,14 @@ def test_page_transform_rewrites_a_streamed_voila_page(monkeypatch):
 
     monkeypatch.setattr(SwedishPageTransform, "titles", {"03-principer.ipynb": "Principerna – Samverkansverkstaden"})
     cdn = b'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/x.css" type="text/css" />\n'
-    pieces = [b'<!DOCTYPE html>\n<html lang="', b'en">\n<head><title>03-principer</title>' + cdn, b"</head>\n",
-              b'<body data-voila="voila"><div id="rendered_cells" style="display: none">', b"<p>cell</p>",
-              b"</body></html>"]
+    pieces = [
+        b'<!DOCTYPE html>\n<html lang="',
+        b'en">\n<head><title>03-principer</title>' + cdn,
+        b"</head>\n",
+        b'<body data-voila="voila"><div id="rendered_cells" style="display: none">',
+        b"<p>cell</p>",
+        b"</body></html>",
+    ]
     t = SwedishPageTransform(SimpleNamespace(path="/voila/render/03-principer.ipynb"))
     _status, headers, out = t.transform_first_chunk(200, {"Content-Type": "text/html"}, pieces[0], False)
     sent = [out] + [t.transform_chunk(p, i == len(pieces) - 2) for i, p in enumerate(pieces[1:])]
@@ -308,11 +313,10 @@ def test_page_transform_rewrites_a_streamed_voila_page(monkeypatch):
     assert A11Y_HEAD + b"</head>" in page and b'<div id="rendered_cells" role="main"' in page
     own = SwedishPageTransform(SimpleNamespace(path="/delta"))
     html = b'<!doctype html>\n<html lang="sv"><head><title>x</title></head><body><main>x</main></body></html>'
-    _s, headers, out = own.transform_first_chunk(200, {"Content-Type": "text/html", "Content-Length": str(len(html))},
-                                                 html, True)
+    _s, headers, out = own.transform_first_chunk(
+        200, {"Content-Type": "text/html", "Content-Length": str(len(html))}, html, True
+    )
     assert out == html and headers["Content-Length"] == str(len(html))  # this server's pages: no script
-
-
 
 
 def test_voilas_loading_screen_is_rewritten_in_swedish():
@@ -330,15 +334,23 @@ def test_voilas_loading_screen_is_rewritten_in_swedish():
     spinner = str(env.get_template("spinner.macro.html.j2").make_module({"nb_title": "deltagare"}).html())
     helpers = str(env.get_template("voila_setup.macro.html.j2").make_module({}).voila_setup_helper_functions())
     assert "Running deltagare..." in spinner and "`Executing ${cell_index} of ${cell_count}`" in helpers
-    page = (b'<!DOCTYPE html>\n<html lang="en"><head><title>deltagare</title></head><body data-voila="voila">'
-            + spinner.encode() + helpers.encode() + b'<div id="rendered_cells" style="display: none"></div></body></html>')
+    page = (
+        b'<!DOCTYPE html>\n<html lang="en"><head><title>deltagare</title></head><body data-voila="voila">'
+        + spinner.encode()
+        + helpers.encode()
+        + b'<div id="rendered_cells" style="display: none"></div></body></html>'
+    )
     t = SwedishPageTransform(SimpleNamespace(path="/voila/render/deltagare.ipynb"))
     _status, _headers, out = t.transform_first_chunk(200, {"Content-Type": "text/html"}, page, True)
     text = out.decode()
     assert '<h2 id="loading_text">Sidan laddas …</h2>' in text
-    assert "`Förbereder del ${cell_index} av ${cell_count}`" in text and "`Läser del ${cell_index} av ${cell_count}`" in text
+    assert (
+        "`Förbereder del ${cell_index} av ${cell_count}`" in text
+        and "`Läser del ${cell_index} av ${cell_count}`" in text
+    )
     assert '<svg class="spinner" aria-hidden="true"' in text
     assert not re.search(r"Running|Executing|Reading|<title>spin</title>", text), text
+
 
 @pytest.fixture(scope="module")
 def workshop(tmp_path_factory):
@@ -408,7 +420,8 @@ def test_matching_by_keyboard_in_the_participant_app(workshop, browser):
     press_button(page, "Börja om")
     page.locator(".sv-verdict").first.wait_for(state="detached", timeout=15_000)
     shown = page.locator("select").evaluate_all(
-        "ss => ss.slice(1).map(s => s.options[s.selectedIndex].text.replace(/\\s+/g, ' '))")
+        "ss => ss.slice(1).map(s => s.options[s.selectedIndex].text.replace(/\\s+/g, ' '))"
+    )
     assert shown == ["Välj …"] * len(ex.items)
     assert store.stats(s.id).answers == 1
     page.close()
@@ -464,7 +477,8 @@ def test_quiz_and_free_text_by_keyboard(workshop, browser):
     choose_radio(page, plain(q.choices[wrong].text))
     groups = page.locator("[role=radiogroup]").evaluate_all(
         "gs => gs.map(g => [g.getAttribute('aria-label'),"
-        " new Set([...g.querySelectorAll('input')].map(i => i.name)).size])")
+        " new Set([...g.querySelectorAll('input')].map(i => i.name)).size])"
+    )
     assert groups and all(label.startswith("Svar på fråga 1:") and names == 1 for label, names in groups)
     press_button(page, "Rätta svaret")
     expect_text(page, "✗ Inte rätt.")
@@ -524,8 +538,9 @@ def test_dashboard_with_answers(workshop, browser):
         p = store.join(s.code, f"Bord {n + 1}")
         q = quiz.questions[0]
         store.record(p.token, quiz.id, q.id, q.kind, n % 2, n % 2 in q.correct_indices)
-        store.record(p.token, matching.id, matching.id, "matching", {i.id: i.category for i in matching.items[:n + 1]},
-                     False)
+        store.record(
+            p.token, matching.id, matching.id, "matching", {i.id: i.category for i in matching.items[: n + 1]}, False
+        )
         store.record(p.token, "principer-scenario", "s1", "scenario", n % 3)
         store.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", f"Svar {n}")
     page = browser.new_page()

@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 
 from samverkan.build import handouts as build
-
 from samverkan.content import loader
-from samverkan.render.handout import exercise_parts
 from samverkan.content.loader import load_plan
+from samverkan.content.schema import AUDIENCES, LEVELS, Category, FreeText, Matching, MatchItem, Text
 from samverkan.logic.agenda import agenda_rows
+from samverkan.render.handout import exercise_parts
 from samverkan.render.markdown import escape
-from samverkan.content.schema import AUDIENCES, LEVELS, FreeText, Matching, MatchItem, Category, Text
 
 from .conftest import ROOT
 from .servers import free_port, stop
@@ -42,8 +41,14 @@ def copy_kit(dest: Path) -> Path:
 
 def samverkan(home: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     env = dict(os.environ, SAMVERKAN_HOME=str(home), JUPYTER_PLATFORM_DIRS="1")
-    return subprocess.run([sys.executable, "-m", "samverkan.cli", *args], env=env, cwd=home, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +109,12 @@ def test_charts_code_exercise_and_tools_become_static(full_build):
     stats = (out / "02-civilsamhallet-tjansteperson-standard-deltagare.html").read_text(encoding="utf-8")
     imgs = re.findall(r"<img [^>]*>", stats)
     assert imgs and all(re.search(r'alt="[^"]{20,}"', i) for i in imgs), "every chart needs its text alternative"
-    register_learner = (out / "08-dialog-till-verkstad-tjansteperson-standard-deltagare.html").read_text(encoding="utf-8")
-    register_facit = (out / "08-dialog-till-verkstad-tjansteperson-standard-handledare.html").read_text(encoding="utf-8")
+    register_learner = (out / "08-dialog-till-verkstad-tjansteperson-standard-deltagare.html").read_text(
+        encoding="utf-8"
+    )
+    register_facit = (out / "08-dialog-till-verkstad-tjansteperson-standard-handledare.html").read_text(
+        encoding="utf-8"
+    )
     assert "Kodövningen i Jupyter" in register_learner and "Antal utan dialog:" in register_learner
     assert "exempelregister()" not in register_learner and "exempelregister()" in register_facit
     glossary = (out / "01-borja-har-tjansteperson-standard-deltagare.html").read_text(encoding="utf-8")
@@ -128,7 +137,9 @@ def test_second_build_reuses_and_a_change_rebuilds_only_its_lesson(full_build):
     changed = samverkan(home, "build", "--jobs", "2", "--out", str(out), "--quiet")
     assert changed.returncode == 0, changed.stderr
     assert f"4 byggda, {n - 4} återanvända" in changed.stdout
-    assert "Varningsflaggor, ny version" in (out / "07-iop-fortroendevald-lattlast-deltagare.html").read_text(encoding="utf-8")
+    assert "Varningsflaggor, ny version" in (out / "07-iop-fortroendevald-lattlast-deltagare.html").read_text(
+        encoding="utf-8"
+    )
     exercises.write_text(text, encoding="utf-8")
 
 
@@ -146,15 +157,30 @@ def test_a_broken_lesson_is_reported_in_swedish_and_the_others_still_build(tmp_p
     text = text.replace(marker, marker + '      code: raise ValueError("trasig kodcell")\n', 1)
     lesson.write_text(text, encoding="utf-8")
     out = tmp_path / "ut"
-    run = samverkan(home, "build", "--lessons", "01-borja-har,03-principer,04-overenskommelsen",
-                    "--audience", "tjansteperson", "--level", "standard", "--out", str(out), "--jobs", "2")
+    run = samverkan(
+        home,
+        "build",
+        "--lessons",
+        "01-borja-har,03-principer,04-overenskommelsen",
+        "--audience",
+        "tjansteperson",
+        "--level",
+        "standard",
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 byggda" in run.stdout and "2 med fel" in run.stdout
     err = run.stderr
     assert "Fel i 03-principer (tjänstepersoner, standard): innehållet har fel:" in err
     assert f"exercises/03-principer/ovningar.yaml, rad {n + 1}" in err and "ska vara true eller false" in err
-    runtime = re.search(r"Fel i 01-borja-har \(tjänstepersoner, standard\): cell (\d+) \(raise ValueError.*\): "
-                        r"ValueError: trasig kodcell", err)
+    runtime = re.search(
+        r"Fel i 01-borja-har \(tjänstepersoner, standard\): cell (\d+) \(raise ValueError.*\): "
+        r"ValueError: trasig kodcell",
+        err,
+    )
     assert runtime, err
     assert "Traceback" not in err
     assert (out / "04-overenskommelsen-tjansteperson-standard-deltagare.html").exists()
@@ -163,12 +189,15 @@ def test_a_broken_lesson_is_reported_in_swedish_and_the_others_still_build(tmp_p
     assert "2 lektionsversioner kunde inte byggas" in index and "trasig kodcell" in index
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--audience", "fortroendevalda"], "Menade du 'fortroendevald'?"),
-    (["--level", "latt"], "--level: nivån 'latt' finns inte"),
-    (["--lessons", "03-princip"], "Menade du '03-principer'?"),
-    (["--jobs", "0"], "--jobs: ange ett tal från 1 till 32"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--audience", "fortroendevalda"], "Menade du 'fortroendevald'?"),
+        (["--level", "latt"], "--level: nivån 'latt' finns inte"),
+        (["--lessons", "03-princip"], "Menade du '03-principer'?"),
+        (["--jobs", "0"], "--jobs: ange ett tal från 1 till 32"),
+    ],
+)
 def test_wrong_build_parameters_get_a_swedish_message(tmp_path, args, expected):
     run = samverkan(ROOT, "build", "--out", str(tmp_path / "ut"), *args, timeout=60)
     assert run.returncode == 2 and expected in run.stderr and "Traceback" not in run.stderr
@@ -177,15 +206,28 @@ def test_wrong_build_parameters_get_a_swedish_message(tmp_path, args, expected):
 
 # -- workshop plans ------------------------------------------------------------------------------
 
+
 def test_example_plan_builds_its_guide_with_summed_times(tmp_path):
     plan_file = ROOT / "exercises" / "planer" / "namnd-halvdag.yaml"
     plan, kit = load_plan(plan_file)
     rows = agenda_rows(plan, kit)
     # 10 + 45 (03-principer's budget) + 15 + 45 (05's budget) + 35 (given) + 15
-    assert [r["minutes"] for r in rows] == [10, kit.lessons["03-principer"].minutes, 15,
-                                            kit.lessons["05-samverkansformer"].minutes, 35, 15]
-    assert [r["clock"] for r in rows] == ["13:00–13:10", "13:10–13:55", "13:55–14:10", "14:10–14:55",
-                                          "14:55–15:30", "15:30–15:45"]
+    assert [r["minutes"] for r in rows] == [
+        10,
+        kit.lessons["03-principer"].minutes,
+        15,
+        kit.lessons["05-samverkansformer"].minutes,
+        35,
+        15,
+    ]
+    assert [r["clock"] for r in rows] == [
+        "13:00–13:10",
+        "13:10–13:55",
+        "13:55–14:10",
+        "14:10–14:55",
+        "14:55–15:30",
+        "15:30–15:45",
+    ]
     out = tmp_path / "kit"
     run = samverkan(ROOT, "kit", str(plan_file), "--out", str(out), "--quiet", "--jobs", "2")
     assert run.returncode == 0, run.stderr[-2000:]
@@ -219,15 +261,33 @@ workshop:
 """
 
 
-@pytest.mark.parametrize("minutes,lesson,exercise,line,expected", [
-    (40, "03-principer", "principer-quiz", 5,
-     "(workshop.minutes): agendan behöver 55 minuter, men passet har 40 (15 minuter för mycket)"),
-    (120, "03-principerna", "principer-quiz", 10,
-     "(workshop.agenda[1].lesson): lektionen '03-principerna' finns inte. Menade du '03-principer'?"),
-    (120, "03-principer", "principer-quizz", 10,
-     "(workshop.agenda[1].exercises): övningen 'principer-quizz' finns inte i lektionen 03-principer. "
-     "Menade du 'principer-quiz'?"),
-])
+@pytest.mark.parametrize(
+    "minutes,lesson,exercise,line,expected",
+    [
+        (
+            40,
+            "03-principer",
+            "principer-quiz",
+            5,
+            "(workshop.minutes): agendan behöver 55 minuter, men passet har 40 (15 minuter för mycket)",
+        ),
+        (
+            120,
+            "03-principerna",
+            "principer-quiz",
+            10,
+            "(workshop.agenda[1].lesson): lektionen '03-principerna' finns inte. Menade du '03-principer'?",
+        ),
+        (
+            120,
+            "03-principer",
+            "principer-quizz",
+            10,
+            "(workshop.agenda[1].exercises): övningen 'principer-quizz' finns inte i lektionen 03-principer. "
+            "Menade du 'principer-quiz'?",
+        ),
+    ],
+)
 def test_a_wrong_plan_gets_a_clear_message(tmp_path, minutes, lesson, exercise, line, expected):
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN.format(minutes=minutes, lesson=lesson, exercise=exercise), encoding="utf-8")
@@ -241,14 +301,19 @@ def test_a_wrong_plan_gets_a_clear_message(tmp_path, minutes, lesson, exercise, 
 
 # -- the static exercises ------------------------------------------------------------------------
 
+
 def test_learner_part_never_shows_the_answer_and_escapes_html(make_quiz):
     quiz = make_quiz(correct=1)
     learner, key = exercise_parts(quiz, "standard", "tjansteperson")
     assert "Återkoppling" not in learner and "✓" not in learner and "Förklaring" not in learner
     assert "Rätt svar: B" in key and "Återkoppling 1" in key and "Förklaring." in key
-    hostile = Matching("m", Text("<script>alert(1)</script>"), Text("Välj <b>rätt</b>"),
-                       (Category("a", Text("A <img src=x onerror=alert(1)>")),),
-                       (MatchItem("i1", Text("Påstående"), "a"),))
+    hostile = Matching(
+        "m",
+        Text("<script>alert(1)</script>"),
+        Text("Välj <b>rätt</b>"),
+        (Category("a", Text("A <img src=x onerror=alert(1)>")),),
+        (MatchItem("i1", Text("Påstående"), "a"),),
+    )
     learner, key = exercise_parts(hostile, "standard", "tjansteperson")
     for part in (learner, key):
         assert "<script>" not in part and "<img" not in part and "<b>" not in part
@@ -271,6 +336,7 @@ def test_an_exercise_for_the_other_audience_is_marked_not_dropped(make_quiz):
 
 # -- preview -------------------------------------------------------------------------------------
 
+
 def test_preview_shows_every_save_and_the_error_with_its_line(tmp_path, browser):
     home = copy_kit(tmp_path)
     target = home / "exercises" / "03-principer" / "ovningar.yaml"
@@ -278,9 +344,25 @@ def test_preview_shows_every_save_and_the_error_with_its_line(tmp_path, browser)
     port = free_port()
     env = dict(os.environ, SAMVERKAN_HOME=str(home), JUPYTER_PLATFORM_DIRS="1")
     log = open(tmp_path / "preview.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "samverkan.cli", "preview", str(target), "--port", str(port),
-                             "--no-browser", "--level", "lattlast"],
-                            env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "samverkan.cli",
+            "preview",
+            str(target),
+            "--port",
+            str(port),
+            "--no-browser",
+            "--level",
+            "lattlast",
+        ],
+        env=env,
+        cwd=home,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     page = browser.new_page()
     try:
         deadline = time.monotonic() + 60
@@ -288,17 +370,18 @@ def test_preview_shows_every_save_and_the_error_with_its_line(tmp_path, browser)
             try:
                 page.goto(f"http://127.0.0.1:{port}/", timeout=30000)
                 break
-            except Exception:  # noqa: BLE001 - the server is still starting
+            except Exception:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
-                    raise AssertionError("samverkan preview startade inte:\n" + log.read()[-2000:])
+                    raise AssertionError("samverkan preview startade inte:\n" + log.read()[-2000:]) from None
                 time.sleep(0.5)
         page.get_by_text("inga fel. 4 övningar.").wait_for(timeout=60000)
         quiz = loader.load_kit(home).exercises["principer-quiz"]
         easy_prompt = quiz.questions[0].prompt.get("lattlast")
         page.get_by_text(easy_prompt).first.wait_for(timeout=10000)  # --level lattlast reached the kernel
-        target.write_text(original.replace(easy_prompt, "Varifrån kommer principerna, enligt förhandsvisningen?", 1),
-                          encoding="utf-8")
+        target.write_text(
+            original.replace(easy_prompt, "Varifrån kommer principerna, enligt förhandsvisningen?", 1), encoding="utf-8"
+        )
         page.get_by_text("Varifrån kommer principerna, enligt förhandsvisningen?").wait_for(timeout=15000)
         broken = original.replace("schema_version: 1\n", "schema_version: 1\nexercises: [\n", 1)
         target.write_text(broken, encoding="utf-8")

@@ -54,8 +54,20 @@ def test_kit_not_found_is_a_swedish_error(tmp_path):
 
 # -- help and argument errors in Swedish (issue 15) ---------------------------------------------------
 
-ENGLISH = ("usage:", "options:", "positional arguments", "optional arguments", "show this help", "error:",
-           "required", "invalid", "unrecognized", "expected", "arguments", "choose from")
+ENGLISH = (
+    "usage:",
+    "options:",
+    "positional arguments",
+    "optional arguments",
+    "show this help",
+    "error:",
+    "required",
+    "invalid",
+    "unrecognized",
+    "expected",
+    "arguments",
+    "choose from",
+)
 
 
 def _help(capsys, *args: str) -> str:
@@ -124,15 +136,28 @@ def test_every_text_of_this_pythons_argparse_has_a_swedish_translation():
     from samverkan.cli import ARGPARSE_SV
 
     tree = ast.parse(Path(argparse.__file__).read_text(encoding="utf-8"))
-    texts = {arg.value for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-             and node.func.id in ("_", "ngettext") for arg in node.args
-             if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
-    internal = {".__call__() not defined", "conflicting subparser: %s", "conflicting subparser alias: %s",
-                'argument "-" with mode %r', "cannot merge actions - two groups are named %r",
-                "'required' is an invalid argument for positionals", "dest= is required for options like %r",
-                "invalid conflict_resolution value: %r", "conflicting option string: %s",
-                "conflicting option strings: %s", "mutually exclusive arguments must be optional",
-                "cannot have multiple subparser arguments", "%r is not callable",
-                "invalid option string %(option)r: must start with a character %(prefix_chars)r"}
+    texts = {
+        arg.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext")
+        for arg in node.args
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    }
+    internal = {
+        ".__call__() not defined",
+        "conflicting subparser: %s",
+        "conflicting subparser alias: %s",
+        'argument "-" with mode %r',
+        "cannot merge actions - two groups are named %r",
+        "'required' is an invalid argument for positionals",
+        "dest= is required for options like %r",
+        "invalid conflict_resolution value: %r",
+        "conflicting option string: %s",
+        "conflicting option strings: %s",
+        "mutually exclusive arguments must be optional",
+        "cannot have multiple subparser arguments",
+        "%r is not callable",
+        "invalid option string %(option)r: must start with a character %(prefix_chars)r",
+    }
     missing = sorted(texts - set(ARGPARSE_SV) - internal)  # programming errors in the parser, never shown to users
     assert not missing, missing

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from samverkan.content import datafiles, loader
-from samverkan.render import thresholds
 from samverkan.content.data import exempelregister
+from samverkan.render import thresholds
 from samverkan.render.figures import alt_text, figure_html, number
 from samverkan.widgets.glossary import GlossaryWidget
 
@@ -50,13 +50,34 @@ def test_glossary_see_also_to_a_missing_term_is_reported(kit_copy):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("see_also: [", "see_also: [finns-inte, ", 1), encoding="utf-8")
     problems = loader.load_kit(kit_copy).problems
-    assert any(p.file == "data/ordlista.yaml" and p.line and "termen 'finns-inte'" in p.message for p in problems), problems
+    assert any(p.file == "data/ordlista.yaml" and p.line and "termen 'finns-inte'" in p.message for p in problems), (
+        problems
+    )
 
 
 def test_swedish_sort_order_puts_a_ring_a_umlaut_o_umlaut_last():
-    words = ["ömsesidig", "avtal", "ändamål", "zon", "åtagande", "idéburen", "ideell", "social ekonomi", "socialt företag"]
+    words = [
+        "ömsesidig",
+        "avtal",
+        "ändamål",
+        "zon",
+        "åtagande",
+        "idéburen",
+        "ideell",
+        "social ekonomi",
+        "socialt företag",
+    ]
     assert sorted(words, key=datafiles.swedish_key) == [
-        "avtal", "idéburen", "ideell", "social ekonomi", "socialt företag", "zon", "åtagande", "ändamål", "ömsesidig"]
+        "avtal",
+        "idéburen",
+        "ideell",
+        "social ekonomi",
+        "socialt företag",
+        "zon",
+        "åtagande",
+        "ändamål",
+        "ömsesidig",
+    ]
 
 
 # -- figures ----------------------------------------------------------------------
@@ -79,11 +100,14 @@ def test_scb_figure_values_are_the_verified_ones():
     assert eco["Produktion"] == 318 and eco["Förädlingsvärde"] == 182
 
 
-@pytest.mark.parametrize("csv, message", [
-    ("ar,organisationer\n2023,många\n", "'många' i kolumnen 'organisationer' är inget tal"),
-    ("ar,antal\n2023,5\n", "saknar kolumnen 'organisationer'"),
-    ("# bara en kommentar\nar,organisationer\n", "har inga datarader"),
-])
+@pytest.mark.parametrize(
+    "csv, message",
+    [
+        ("ar,organisationer\n2023,många\n", "'många' i kolumnen 'organisationer' är inget tal"),
+        ("ar,antal\n2023,5\n", "saknar kolumnen 'organisationer'"),
+        ("# bara en kommentar\nar,organisationer\n", "har inga datarader"),
+    ],
+)
 def test_a_broken_figure_csv_is_reported_with_the_figure_file(kit_copy, csv, message):
     (kit_copy / "data" / "statistik" / "scb_civilsamhallet.csv").write_text(csv, encoding="utf-8")
     problems = loader.load_kit(kit_copy).problems
@@ -92,11 +116,15 @@ def test_a_broken_figure_csv_is_reported_with_the_figure_file(kit_copy, csv, mes
 
 def test_an_unknown_figure_in_a_lesson_is_reported(kit_copy):
     path = kit_copy / "exercises" / "02-civilsamhallet" / "lektion.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("figur:scb-organisationer", "figur:scb-organisation", 1),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("figur:scb-organisationer", "figur:scb-organisation", 1),
+        encoding="utf-8",
+    )
     problems = loader.load_kit(kit_copy).problems
-    assert any("figuren 'scb-organisation' finns inte" in p.message and "Menade du 'figur:scb-organisationer'" in p.message
-               for p in problems), problems
+    assert any(
+        "figuren 'scb-organisation' finns inte" in p.message and "Menade du 'figur:scb-organisationer'" in p.message
+        for p in problems
+    ), problems
 
 
 # -- thresholds table ----------------------------------------------------------------

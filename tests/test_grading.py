@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from samverkan.content.schema import Category, Matching, MatchItem, Scenario, ScenarioChoice, Step, Text
 from samverkan.errors import ParameterError
 from samverkan.logic.grading import ScenarioRun, check_answer, grade_matching
-from samverkan.content.schema import Category, Matching, MatchItem, ScenarioChoice, Scenario, Step, Text
 
 
 def test_single_choice_right_and_wrong(make_quiz):
@@ -50,10 +50,15 @@ def test_crafted_multiple_choice_values_are_refused(make_quiz):
 @pytest.fixture
 def matching():
     return Matching(
-        "roller", Text("Roller"), Text("Para ihop."),
+        "roller",
+        Text("Roller"),
+        Text("Para ihop."),
         (Category("rost", Text("Röstbärare")), Category("skola", Text("Demokratiskola"))),
-        (MatchItem("i1", Text("Remissvar"), "rost"), MatchItem("i2", Text("Protokoll"), "skola"),
-         MatchItem("i3", Text("Debattartikel"), "rost")),
+        (
+            MatchItem("i1", Text("Remissvar"), "rost"),
+            MatchItem("i2", Text("Protokoll"), "skola"),
+            MatchItem("i3", Text("Debattartikel"), "rost"),
+        ),
     )
 
 
@@ -73,12 +78,18 @@ def test_matching_refuses_unknown_items_and_categories(matching, answers):
 @pytest.fixture
 def scenario():
     return Scenario(
-        "sc", Text("Scenario"), "s1",
+        "sc",
+        Text("Scenario"),
+        "s1",
         (
-            Step("s1", situation=Text("Början"), choices=(
-                ScenarioChoice(Text("Bra väg"), Text("Bra följd"), "s2"),
-                ScenarioChoice(Text("Dålig väg"), Text("Dålig följd"), "svag"),
-            )),
+            Step(
+                "s1",
+                situation=Text("Början"),
+                choices=(
+                    ScenarioChoice(Text("Bra väg"), Text("Bra följd"), "s2"),
+                    ScenarioChoice(Text("Dålig väg"), Text("Dålig följd"), "svag"),
+                ),
+            ),
             Step("s2", situation=Text("Mitten"), choices=(ScenarioChoice(Text("Avsluta"), Text("Klart"), "bra"),)),
             Step("bra", outcome=Text("Bra slut"), explanation=Text("Därför"), rating="bra"),
             Step("svag", outcome=Text("Svagt slut"), explanation=Text("Därför inte"), rating="svag"),

@@ -24,24 +24,74 @@ from samverkan.widgets import exercise_widget, inbound
 from .conftest import ROOT
 
 KIT = loader.load_kit(ROOT)
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                       HealthCheck.too_slow])
+FAST = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # -- content files ----------------------------------------------------------------------------------
 
-SCHEMA_WORDS = ["schema_version", "exercises", "lesson", "sources", "workshop", "id", "kind", "title", "prompt",
-                "choices", "text", "correct", "feedback", "questions", "quiz", "matching", "scenario", "free_text",
-                "single_choice", "multiple_choice", "standard", "lattlast", "categories", "items", "category",
-                "start", "steps", "situation", "next", "outcome", "rating", "sections", "minutes", "body", "show",
-                "agenda", "audience", "level", "date", "code", "terms", "figures", "max_length", "legal"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
-                    st.sampled_from(SCHEMA_WORDS + ["fortroendevald", "bra", "[@finns-inte]", "<script>", "13:00",
-                                                    "2027-02-10", "1", "ja", "ÅÄÖ"]),
-                    st.text(max_size=40))
+SCHEMA_WORDS = [
+    "schema_version",
+    "exercises",
+    "lesson",
+    "sources",
+    "workshop",
+    "id",
+    "kind",
+    "title",
+    "prompt",
+    "choices",
+    "text",
+    "correct",
+    "feedback",
+    "questions",
+    "quiz",
+    "matching",
+    "scenario",
+    "free_text",
+    "single_choice",
+    "multiple_choice",
+    "standard",
+    "lattlast",
+    "categories",
+    "items",
+    "category",
+    "start",
+    "steps",
+    "situation",
+    "next",
+    "outcome",
+    "rating",
+    "sections",
+    "minutes",
+    "body",
+    "show",
+    "agenda",
+    "audience",
+    "level",
+    "date",
+    "code",
+    "terms",
+    "figures",
+    "max_length",
+    "legal",
+]
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True),
+    st.sampled_from(
+        SCHEMA_WORDS + ["fortroendevald", "bra", "[@finns-inte]", "<script>", "13:00", "2027-02-10", "1", "ja", "ÅÄÖ"]
+    ),
+    st.text(max_size=40),
+)
 documents = st.recursive(
     scalars,
-    lambda children: st.one_of(st.lists(children, max_size=5),
-                               st.dictionaries(st.sampled_from(SCHEMA_WORDS) | st.text(max_size=8), children, max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(st.sampled_from(SCHEMA_WORDS) | st.text(max_size=8), children, max_size=6),
+    ),
     max_leaves=40,
 )
 
@@ -69,14 +119,27 @@ def test_any_structure_in_a_content_file_gives_problems_not_a_traceback(tmp_path
     assert_only_problems(path)
 
 
-REAL_FILES = [ROOT / "exercises" / "03-principer" / "ovningar.yaml", ROOT / "exercises" / "07-iop" / "lektion.yaml",
-              ROOT / "exercises" / "planer" / "namnd-halvdag.yaml", ROOT / "data" / "ordlista.yaml"]
+REAL_FILES = [
+    ROOT / "exercises" / "03-principer" / "ovningar.yaml",
+    ROOT / "exercises" / "07-iop" / "lektion.yaml",
+    ROOT / "exercises" / "planer" / "namnd-halvdag.yaml",
+    ROOT / "data" / "ordlista.yaml",
+]
 
 
 @FAST
-@given(which=st.sampled_from(REAL_FILES), edits=st.lists(
-    st.tuples(st.sampled_from(["delete", "duplicate", "dedent", "indent", "garble", "truncate"]),
-              st.integers(0, 10_000), st.text(max_size=5)), min_size=1, max_size=4))
+@given(
+    which=st.sampled_from(REAL_FILES),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["delete", "duplicate", "dedent", "indent", "garble", "truncate"]),
+            st.integers(0, 10_000),
+            st.text(max_size=5),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
 def test_a_damaged_real_file_gives_problems_not_a_traceback(tmp_path_factory, which, edits):
     """A trainer's typical accidents on real files: lines lost, doubled, mis-indented, mistyped, cut off."""
     lines = which.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -93,7 +156,7 @@ def test_a_damaged_real_file_gives_problems_not_a_traceback(tmp_path_factory, wh
         elif op == "indent":
             lines[i] = "   " + lines[i]
         elif op == "garble":
-            lines[i] = lines[i][: len(lines[i]) // 2] + junk + lines[i][len(lines[i]) // 2:]
+            lines[i] = lines[i][: len(lines[i]) // 2] + junk + lines[i][len(lines[i]) // 2 :]
         else:
             lines = lines[: i + 1]
     folder = tmp_path_factory.mktemp("fuzz") / which.parent.name
@@ -114,11 +177,23 @@ def test_the_whole_kit_check_survives_binary_and_huge_files(tmp_path, kit_copy):
 
 # -- answers files for Samverkansformväljaren -------------------------------------------------------
 
+
 @FAST
-@given(doc=st.one_of(documents, st.dictionaries(st.sampled_from([
-    "initiative", "sanctions", "value_sek", "date", "idea_based", "answers", "schema_version"]), scalars, max_size=8)))
+@given(
+    doc=st.one_of(
+        documents,
+        st.dictionaries(
+            st.sampled_from(
+                ["initiative", "sanctions", "value_sek", "date", "idea_based", "answers", "schema_version"]
+            ),
+            scalars,
+            max_size=8,
+        ),
+    )
+)
 def test_any_answers_file_gives_the_kits_error_or_an_answer(tmp_path_factory, doc):
-    from samverkan.content import loader, samverkansform as sf
+    from samverkan.content import loader
+    from samverkan.content import samverkansform as sf
     from samverkan.logic import decision
 
     model, periods, sources, _ = loader.load_decision()
@@ -138,6 +213,7 @@ def test_any_answers_file_gives_the_kits_error_or_an_answer(tmp_path_factory, do
 
 # -- the store: bound parameters, limits ------------------------------------------------------------
 
+
 @pytest.fixture
 def store(tmp_path):
     from samverkan.workshop.store import Store
@@ -147,13 +223,20 @@ def store(tmp_path):
     s.close()
 
 
-INJECTIONS = ["'); DROP TABLE answers; --", "\" OR 1=1 --", "Robert'); DELETE FROM sessions; --", "\x00", "💣" * 10]
+INJECTIONS = ["'); DROP TABLE answers; --", '" OR 1=1 --', "Robert'); DELETE FROM sessions; --", "\x00", "💣" * 10]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.one_of(st.sampled_from(INJECTIONS), st.text(max_size=300),
-                       st.lists(st.integers(-5, 5), max_size=5), st.integers(), st.none()),
-       item=st.one_of(st.sampled_from(["fraga-1", "x'; --", "", "a" * 200]), st.text(max_size=20)))
+@given(
+    value=st.one_of(
+        st.sampled_from(INJECTIONS),
+        st.text(max_size=300),
+        st.lists(st.integers(-5, 5), max_size=5),
+        st.integers(),
+        st.none(),
+    ),
+    item=st.one_of(st.sampled_from(["fraga-1", "x'; --", "", "a" * 200]), st.text(max_size=20)),
+)
 def test_answers_are_stored_verbatim_or_refused_with_a_message(store, value, item):
     from samverkan.workshop.store import StoreError
 
@@ -199,6 +282,7 @@ def test_the_facilitator_key_is_compared_in_constant_time_and_survives_junk(stor
 
 # -- crafted widget values from a browser ----------------------------------------------------------
 
+
 def parts(root: widgets.Widget, cls: type) -> list:
     found, stack = [], [root]
     while stack:
@@ -209,20 +293,34 @@ def parts(root: widgets.Widget, cls: type) -> list:
     return found
 
 
-def send(widget: widgets.Widget, state) -> None:  # noqa: ANN001
+def send(widget: widgets.Widget, state) -> None:
     """What a browser's update message does: through the widget's comm, as the kernel would deliver it."""
-    widget.comm.handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
-                            "buffers": []})
+    widget.comm.handle_msg(
+        {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []}
+    )
 
 
-CRAFTED = [{"index": 999}, {"index": -1}, {"index": "1"}, {"index": [0, 1]}, {"value": "x" * 100_000},
-           {"value": {"nested": ["x" * 30_000]}}, [1, 2, 3], "inte ett objekt", {f"k{i}": 1 for i in range(200)}]
+CRAFTED = [
+    {"index": 999},
+    {"index": -1},
+    {"index": "1"},
+    {"index": [0, 1]},
+    {"value": "x" * 100_000},
+    {"value": {"nested": ["x" * 30_000]}},
+    [1, 2, 3],
+    "inte ett objekt",
+    {f"k{i}": 1 for i in range(200)},
+]
 
 
-@pytest.mark.parametrize("exercise_id,cls", [
-    ("principer-quiz", widgets.RadioButtons), ("roller-matchning", widgets.Dropdown),
-    ("principer-reflektion", widgets.Textarea),
-])
+@pytest.mark.parametrize(
+    "exercise_id,cls",
+    [
+        ("principer-quiz", widgets.RadioButtons),
+        ("roller-matchning", widgets.Dropdown),
+        ("principer-reflektion", widgets.Textarea),
+    ],
+)
 @pytest.mark.parametrize("state", CRAFTED, ids=lambda s: str(s)[:20])
 def test_a_crafted_update_is_refused_with_a_swedish_message(exercise_id, cls, state):
     w = exercise_widget(KIT.exercises[exercise_id], level="standard", audience="tjansteperson", sources=KIT.sources)
@@ -239,8 +337,9 @@ def test_a_crafted_update_is_refused_with_a_swedish_message(exercise_id, cls, st
 
 
 def test_after_a_refusal_the_exercise_still_works():
-    w = exercise_widget(KIT.exercises["principer-quiz"], level="standard", audience="tjansteperson",
-                        sources=KIT.sources)
+    w = exercise_widget(
+        KIT.exercises["principer-quiz"], level="standard", audience="tjansteperson", sources=KIT.sources
+    )
     radio = parts(w, widgets.RadioButtons)[0]
     send(radio, {"index": 999})
     question = KIT.exercises["principer-quiz"].questions[0]
@@ -253,6 +352,7 @@ def test_after_a_refusal_the_exercise_still_works():
 
 
 # -- the real server: a crafted message over the kernel websocket ------------------------------------
+
 
 def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
     """A client sends an out-of-range index, a wrong type and a huge string to the exercise picker;
@@ -282,12 +382,17 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
             url = base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
             ws = await websocket_connect(HTTPRequest(url, headers={"Origin": base}), max_message_size=64 * 2**20)
 
-            async def read_until(pred, seconds: float = 20):  # noqa: ANN001
+            async def read_until(pred, seconds: float = 20):
                 return await read_kernel_messages(ws, seconds, until=pred)
 
             control = uuid.uuid4().hex
-            ws.write_message(message("comm_open", {"comm_id": control, "target_name": "jupyter.widget.control",
-                                                   "data": {}}, metadata={"version": "1.0.0"}))
+            ws.write_message(
+                message(
+                    "comm_open",
+                    {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}},
+                    metadata={"version": "1.0.0"},
+                )
+            )
             ws.write_message(message("comm_msg", {"comm_id": control, "data": {"method": "request_states"}}))
             msg, _ = await read_until(lambda m: m["content"].get("data", {}).get("method") == "update_states")
             assert msg is not None, "no widget states"
@@ -295,17 +400,33 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
             everything = json.dumps(states, ensure_ascii=False)
             picker = next(mid for mid, s in states.items() if s["state"].get("description") == "Övning:")
             results = {"key_leaked": key in everything}
-            for name, state in (("range", {"index": 999}), ("type", {"index": "noll"}),
-                                ("huge", {"index": 0, "label": "x" * 200_000})):
-                ws.write_message(message("comm_msg", {"comm_id": picker, "data": {
-                    "method": "update", "state": state, "buffer_paths": []}}))
-                got, seen = await read_until(lambda m: "ogiltigt värde" in json.dumps(
-                    m["content"].get("data", {}).get("state", {}), ensure_ascii=False))
+            for name, state in (
+                ("range", {"index": 999}),
+                ("type", {"index": "noll"}),
+                ("huge", {"index": 0, "label": "x" * 200_000}),
+            ):
+                ws.write_message(
+                    message(
+                        "comm_msg",
+                        {"comm_id": picker, "data": {"method": "update", "state": state, "buffer_paths": []}},
+                    )
+                )
+                got, seen = await read_until(
+                    lambda m: (
+                        "ogiltigt värde"
+                        in json.dumps(m["content"].get("data", {}).get("state", {}), ensure_ascii=False)
+                    )
+                )
                 results[name] = got is not None
                 results["output_on_page"] = results.get("output_on_page", False) or any(
-                    m["header"]["msg_type"] in ("stream", "error") for m in seen)
-            ws.write_message(message("comm_msg", {"comm_id": picker, "data": {
-                "method": "update", "state": {"index": 1}, "buffer_paths": []}}))
+                    m["header"]["msg_type"] in ("stream", "error") for m in seen
+                )
+            ws.write_message(
+                message(
+                    "comm_msg",
+                    {"comm_id": picker, "data": {"method": "update", "state": {"index": 1}, "buffer_paths": []}},
+                )
+            )
             opened, _ = await read_until(lambda m: m["header"]["msg_type"] == "comm_open")
             results["still_works"] = opened is not None
             ws.close()
@@ -316,13 +437,22 @@ def test_crafted_messages_to_the_participant_app_over_the_websocket(tmp_path):
         with ThreadPoolExecutor(1) as pool:
             results = pool.submit(asyncio.run, attack()).result(timeout=120)
         store.close()
-    assert results == {"key_leaked": False, "range": True, "type": True, "huge": True, "still_works": True,
-                       "output_on_page": False}
+    assert results == {
+        "key_leaked": False,
+        "range": True,
+        "type": True,
+        "huge": True,
+        "still_works": True,
+        "output_on_page": False,
+    }
 
 
 def test_an_impossible_date_is_a_problem_with_its_line(tmp_path):
     path = tmp_path / "plan.yaml"
-    path.write_text("schema_version: 1\nworkshop:\n  title: Test\n  date: 2027-02-30\n  minutes: 60\n"
-                    "  agenda:\n    - title: Paus\n      minutes: 10\n", encoding="utf-8")
+    path.write_text(
+        "schema_version: 1\nworkshop:\n  title: Test\n  date: 2027-02-30\n  minutes: 60\n"
+        "  agenda:\n    - title: Paus\n      minutes: 10\n",
+        encoding="utf-8",
+    )
     problems = loader.load_file(path, root=tmp_path).problems
     assert [(p.line, "datum eller tal som inte finns" in p.message) for p in problems] == [(4, True)]

@@ -37,19 +37,21 @@ MAX_LINE_CHARS = 80  # "at most about 75 characters a line"
 KIT = loader.load_kit(ROOT)
 
 
-def _labels(exercise) -> list[str]:  # noqa: ANN001
+def _labels(exercise) -> list[str]:
     if exercise.kind == "quiz":
         return [plain(c.text, "standard") for q in exercise.questions for c in q.choices]
     if exercise.kind == "scenario":
         return [plain(c.text, "standard") for s in exercise.steps if not s.is_outcome for c in s.choices]
     if exercise.kind == "matching":
-        return [plain(c.label, "standard") for c in exercise.categories] + [plain(i.text, "standard")
-                                                                              for i in exercise.items]
+        return [plain(c.label, "standard") for c in exercise.categories] + [
+            plain(i.text, "standard") for i in exercise.items
+        ]
     return []
 
 
 def longest_lesson() -> str:
     """The lesson whose answer texts are longest: the longest single label first, then all of them together."""
+
     def measure(lesson_id: str) -> tuple[int, int]:
         lesson = KIT.lessons[lesson_id]
         labels = [t for section in lesson.sections for e in section.exercises for t in _labels(KIT.exercises[e])]
@@ -167,7 +169,7 @@ def shots(tmp_path_factory) -> Path:
 
 
 class Measurer:
-    def __init__(self, page, shots: Path):  # noqa: ANN001
+    def __init__(self, page, shots: Path):
         self.page = page
         self.shots = shots
         self.problems: list[str] = []
@@ -182,13 +184,15 @@ class Measurer:
                 self.problems.append(f"{where} at {width} px: {problem}")
             if shot and width in SHOT_WIDTHS:
                 # Voila scrolls inside the page, so a "full page" screenshot is one screen: make the screen tall
-                tall = self.page.evaluate("() => Math.max(...[...document.querySelectorAll('*')].map((e) => e.scrollHeight))")
+                tall = self.page.evaluate(
+                    "() => Math.max(...[...document.querySelectorAll('*')].map((e) => e.scrollHeight))"
+                )
                 self.page.set_viewport_size({"width": width, "height": min(max(tall, HEIGHT), 6000)})
                 self.page.screenshot(path=str(self.shots / f"{where}-{width}.png"))
         self.page.set_viewport_size({"width": 390, "height": HEIGHT})
 
 
-def _click(page, name: str) -> None:  # noqa: ANN001
+def _click(page, name: str) -> None:
     # not exact: the accessible name starts with the icon's glyph
     page.locator(".sv-participant").get_by_role("button", name=name).first.click()
 
@@ -208,7 +212,9 @@ def test_the_join_page_and_every_exercise_fit_a_phone(server, browser, shots):
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         page.fill("#kod", wide)
-        shown = page.evaluate("() => { const i = document.querySelector('#kod'); return i.scrollWidth <= i.clientWidth; }")
+        shown = page.evaluate(
+            "() => { const i = document.querySelector('#kod'); return i.scrollWidth <= i.clientWidth; }"
+        )
         if not shown:
             measure.problems.append(f"the code field at {width} px cannot show all six characters of {wide}")
     page.fill("#kod", session.code)
@@ -263,7 +269,9 @@ def test_the_join_page_and_every_exercise_fit_a_phone(server, browser, shots):
                 page.wait_for_function(
                     "(n) => [...document.querySelectorAll('.sv-participant .sv-progress')].some("
                     "(p) => p.innerText.trim() === `Val ${n}` || p.innerText.startsWith('Slut på scenariot'))",
-                    arg=n + 1, timeout=10_000)
+                    arg=n + 1,
+                    timeout=10_000,
+                )
             else:
                 pytest.fail(f"{exercise_id}: no ending after 20 steps")
         elif exercise.kind == "matching":

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from samverkan.content import loader
-from samverkan.errors import ContentError
 from samverkan.content.schema import FreeText, Matching, Quiz, Scenario
+from samverkan.errors import ContentError
 
 from .conftest import FIXTURES
 
@@ -24,7 +24,11 @@ CASES = {
     "missing_step.yaml": (13, "exercises[0].steps[0].choices[0].next", "steget 's9', som inte finns"),
     "duplicate_id.yaml": (7, "exercises[1].id", "'samma-id' finns redan (rad 3)"),
     "unknown_audience.yaml": (7, "exercises[0].audience[1]", "okänd målgrupp 'politiker'"),
-    "wrong_type.yaml": (12, "exercises[0].questions[0].choices[0].correct", "ska vara true eller false, men är en text"),
+    "wrong_type.yaml": (
+        12,
+        "exercises[0].questions[0].choices[0].correct",
+        "ska vara true eller false, men är en text",
+    ),
     "unknown_field.yaml": (6, "exercises[0].promt", "Menade du 'prompt'?"),
     "unreachable_step.yaml": (14, "exercises[0].steps[1]", "'glomt' nås aldrig"),
     "loop.yaml": (17, "exercises[0].steps[1]", "går det inte att nå något slutsteg"),
@@ -103,7 +107,9 @@ def test_lesson_referring_to_missing_exercise(kit_copy):
     assert changed != text
     path.write_text(changed, encoding="utf-8")
     kit = loader.load_kit(kit_copy)
-    assert any("övningen 'finns-inte' finns inte" in p.message and p.file.endswith("lektion.yaml") for p in kit.problems)
+    assert any(
+        "övningen 'finns-inte' finns inte" in p.message and p.file.endswith("lektion.yaml") for p in kit.problems
+    )
 
 
 def test_valid_file_gives_typed_records(tmp_path):
@@ -171,8 +177,9 @@ def test_an_id_of_the_wrong_type_is_a_problem_not_a_traceback(kit_copy):
     """Found by hypothesis in CI: ``id: []`` made the duplicate-id check raise TypeError (unhashable)."""
     from samverkan.content import loader
 
-    (kit_copy / "data" / "kallor.yaml").write_text("schema_version: 1\nsources:\n  - id: []\n  - id: {a: 1}\n",
-                                                   encoding="utf-8")
+    (kit_copy / "data" / "kallor.yaml").write_text(
+        "schema_version: 1\nsources:\n  - id: []\n  - id: {a: 1}\n", encoding="utf-8"
+    )
     problems = [str(p) for p in loader.load_kit(kit_copy).problems if str(p).startswith("data/kallor.yaml")]
     assert any("sources[0].id" in p and "ska vara en text" in p for p in problems), problems
     assert any("sources[1].id" in p for p in problems), problems

@@ -8,10 +8,9 @@ import urllib.request
 import papermill as pm
 import pytest
 
-from samverkan.content import loader
-
-from samverkan.build import notebooks
 from samverkan.apps.lesson import open_lesson
+from samverkan.build import notebooks
+from samverkan.content import loader
 
 from .conftest import ROOT
 from .servers import voila_server
@@ -38,9 +37,13 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
     """Does the notebook run top to bottom, and do the parameters change what is shown?"""
     out = tmp_path / "out.ipynb"
     nb = pm.execute_notebook(
-        str(ROOT / "notebooks" / f"{lesson_id}.ipynb"), str(out),
-        parameters={"audience": audience, "level": level}, kernel_name="python3",
-        cwd=str(ROOT / "notebooks"), progress_bar=False, iopub_timeout=60,
+        str(ROOT / "notebooks" / f"{lesson_id}.ipynb"),
+        str(out),
+        parameters={"audience": audience, "level": level},
+        kernel_name="python3",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        iopub_timeout=60,
     )
     shown = _outputs(nb)
     view = open_lesson(lesson_id, audience=audience, level=level)
@@ -50,7 +53,7 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
     other = open_lesson(lesson_id, audience=audience, level="standard" if level == "lattlast" else "lattlast")
     if view.lesson.why.lattlast:
         assert other.md(view.lesson.why).split("\n")[0] not in shown
-    sources_part = shown[shown.rindex("## Källor"):]
+    sources_part = shown[shown.rindex("## Källor") :]
     for sid in view.lesson.cited_sources() | view.kit.sources_cited_in(lesson_id):
         assert f"**{view.sources[sid].short}**" in sources_part, f"källan {sid} saknas i källistan"
     n_widgets = sum(
@@ -61,8 +64,11 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
     for s in view.lesson.sections:
         for b in s.show:
             if b.startswith("figur:"):
-                assert any('<figure class="sv-figure"' in o.get("data", {}).get("text/html", "")
-                           for c in nb.cells for o in c.get("outputs", [])), "a chart is missing"
+                assert any(
+                    '<figure class="sv-figure"' in o.get("data", {}).get("text/html", "")
+                    for c in nb.cells
+                    for o in c.get("outputs", [])
+                ), "a chart is missing"
             if b == "troskelvarden":
                 assert "data/troskelvarden.yaml" in shown
 
@@ -71,26 +77,42 @@ def test_lesson_runs_under_papermill(tmp_path, lesson_id, audience, level):
 @pytest.mark.parametrize("level", ["standard", "lattlast"])
 def test_tool_notebooks_run_under_papermill(tmp_path, name, level):
     nb = pm.execute_notebook(
-        str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp_path / "out.ipynb"), parameters={"level": level},
-        kernel_name="python3", cwd=str(ROOT / "notebooks"), progress_bar=False, iopub_timeout=60,
+        str(ROOT / "notebooks" / f"{name}.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters={"level": level},
+        kernel_name="python3",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        iopub_timeout=60,
     )
-    views = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    views = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert len(views) == 1
 
 
 def test_wrong_parameter_stops_with_swedish_message(tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as info:
         pm.execute_notebook(
-            str(ROOT / "notebooks" / f"{LESSONS[0]}.ipynb"), str(tmp_path / "out.ipynb"),
-            parameters={"audience": "politiker"}, kernel_name="python3", progress_bar=False,
+            str(ROOT / "notebooks" / f"{LESSONS[0]}.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"audience": "politiker"},
+            kernel_name="python3",
+            progress_bar=False,
         )
     assert "Okänd målgrupp 'politiker'" in str(info.value)
 
 
 def test_committed_notebooks_match_the_generator():
     """Are notebooks/ and voila_apps/ up to date with lektion.yaml (run `samverkan notebooks`)?"""
-    stale = [str(p.relative_to(ROOT)) for p, text in notebooks.expected_files(ROOT).items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [
+        str(p.relative_to(ROOT))
+        for p, text in notebooks.expected_files(ROOT).items()
+        if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"kör 'samverkan notebooks': inaktuella {stale}"
     for path in notebooks.expected_files(ROOT):
         nb = json.loads(path.read_text(encoding="utf-8"))
@@ -113,8 +135,6 @@ def test_renders_in_voila(voila, folder, lesson_id):
     assert "application/vnd.jupyter.widget-view+json" in page
     for bad in ("Traceback", "ContentError", "ParameterError", "Error</span>"):
         assert bad not in page
-
-
 
 
 def test_app_query_parameters(voila, browser):

@@ -41,7 +41,10 @@ def _targets(lesson: str) -> list[tuple[str, str, str]]:
 
 
 values = st.one_of(
-    st.integers(-2, 8), st.lists(st.integers(-2, 8), max_size=5), st.none(), st.booleans(),
+    st.integers(-2, 8),
+    st.lists(st.integers(-2, 8), max_size=5),
+    st.none(),
+    st.booleans(),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60),
     st.sampled_from([HOSTILE, "Åtta år i föreningen", "=1+1", ""]),
     st.dictionaries(st.text(max_size=12), st.one_of(st.text(max_size=12), st.integers()), max_size=4),
@@ -56,11 +59,25 @@ def sessions(draw):
     if only_free_text:
         targets = [t for t in targets if t[2] == "free_text"] or targets[-1:]
     groups = draw(st.lists(st.one_of(st.none(), st.integers(1, 40).map(lambda n: f"Bord {n}")), max_size=6))
-    answers = draw(st.lists(st.tuples(
-        st.integers(0, 5), st.sampled_from(targets), st.one_of(st.none(), st.sampled_from(KINDS)),
-        values, st.one_of(st.none(), st.booleans())), max_size=40))
-    return SimpleNamespace(lesson=lesson, level=draw(st.sampled_from(["standard", "lattlast"])), groups=groups,
-                           answers=answers, closed=draw(st.booleans()))
+    answers = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 5),
+                st.sampled_from(targets),
+                st.one_of(st.none(), st.sampled_from(KINDS)),
+                values,
+                st.one_of(st.none(), st.booleans()),
+            ),
+            max_size=40,
+        )
+    )
+    return SimpleNamespace(
+        lesson=lesson,
+        level=draw(st.sampled_from(["standard", "lattlast"])),
+        groups=groups,
+        answers=answers,
+        closed=draw(st.booleans()),
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -72,7 +89,8 @@ def test_the_report_builds_from_any_stored_session(case, monkeypatch_session):
             s = store.create_session("Konferensen <b>", case.lesson, case.level)
             people = [store.join(s.code, g) for g in case.groups]
             for who, (exercise, item, kind), value, wrong_kind, correct in (
-                    (a[0], a[1], a[3], a[2], a[4]) for a in case.answers):
+                (a[0], a[1], a[3], a[2], a[4]) for a in case.answers
+            ):
                 if not people:
                     break
                 store.record(people[who % len(people)].token, exercise, item, wrong_kind or kind, value, correct)

@@ -14,19 +14,28 @@ from hypothesis import strategies as st
 
 from samverkan.content import loader
 from samverkan.content import samverkansform as sf
+from samverkan.errors import ContentError, ThresholdError
 from samverkan.logic import decision
 from samverkan.logic.checks import check_kit
-from samverkan.errors import ThresholdError
-from samverkan.errors import ContentError
 from samverkan.widgets.samverkansform import SamverkansformWidget
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL, PERIODS, SOURCES, CASES = loader.load_decision(ROOT)
 
-GRANT = {"initiative": "organisation", "authority_specifies_service": "no", "payment_against_performance": "no",
-         "sanctions": "no", "organisation_profit": "no", "shared_ownership": "no"}
-PURCHASE = {"initiative": "authority", "authority_specifies_service": "yes", "payment_against_performance": "yes",
-            "users_choose_provider": "no"}
+GRANT = {
+    "initiative": "organisation",
+    "authority_specifies_service": "no",
+    "payment_against_performance": "no",
+    "sanctions": "no",
+    "organisation_profit": "no",
+    "shared_ownership": "no",
+}
+PURCHASE = {
+    "initiative": "authority",
+    "authority_specifies_service": "yes",
+    "payment_against_performance": "yes",
+    "users_choose_provider": "no",
+}
 
 
 def decide(answers: dict, level: str = "standard") -> decision.Outcome:
@@ -61,8 +70,17 @@ def test_an_own_activity_without_counter_performance_is_a_grant_with_state_aid_a
 
 
 def test_the_alingsas_pattern_is_procurement_with_the_red_flag():
-    out = decide({**PURCHASE, "previously_procured_from_same_supplier": "yes", "idea_based": "yes",
-                  "bilaga2_service": "yes", "public_control": "no", "value_sek": 75_000_000, "date": "2025-06-01"})
+    out = decide(
+        {
+            **PURCHASE,
+            "previously_procured_from_same_supplier": "yes",
+            "idea_based": "yes",
+            "bilaga2_service": "yes",
+            "public_control": "no",
+            "value_sek": 75_000_000,
+            "date": "2025-06-01",
+        }
+    )
     assert out.form == "upphandling"
     assert out.procedure == "annonserad"
     assert "tidigare-upphandlad" in out.red_flags
@@ -79,8 +97,13 @@ def test_no_answers_at_all_is_oklart_and_says_what_it_depends_on():
 
 def test_lov_is_a_choice_the_authority_makes_not_a_finding():
     """Users who could choose make LOV an alternative; only a decided valfrihetssystem makes it the form."""
-    base = {**PURCHASE, "users_choose_provider": "yes", "idea_based": "yes", "public_control": "no",
-            "region_primary_care": "no"}
+    base = {
+        **PURCHASE,
+        "users_choose_provider": "yes",
+        "idea_based": "yes",
+        "public_control": "no",
+        "region_primary_care": "no",
+    }
     out = decide({**base, "valfrihetssystem": "yes"})
     assert (out.form, out.category, out.reserved_options, out.alternatives) == ("lov", "köp", ["lov-1-2a"], [])
     assert decide({**base, "valfrihetssystem": "no"}).form == "upphandling"
@@ -104,14 +127,34 @@ def test_swedish_answers_and_yaml_booleans_are_understood():
 # -- the two levels and the three examples of issue 16 ---------------------------------
 
 # The original questions answered as an officer would; the later ones left as "vet inte".
-ORIGINAL_PURCHASE = {"initiative": "authority", "authority_specifies_service": "yes", "payment_against_performance": "yes",
-                     "sanctions": "yes", "competing_suppliers": "yes", "organisation_contributes": "no",
-                     "organisation_profit": "no", "idea_based": "yes", "bilaga2_service": "no", "long_term": "yes",
-                     "previously_procured_from_same_supplier": "no", "value_sek": 1_200_000, "date": "2027-01-01"}
-OWN_ACTIVITY = {"initiative": "organisation", "authority_specifies_service": "no", "payment_against_performance": "no",
-                "sanctions": "no", "competing_suppliers": "no", "organisation_contributes": "yes",
-                "organisation_profit": "no", "idea_based": "yes", "users_choose_provider": "no", "long_term": "yes",
-                "previously_procured_from_same_supplier": "no"}
+ORIGINAL_PURCHASE = {
+    "initiative": "authority",
+    "authority_specifies_service": "yes",
+    "payment_against_performance": "yes",
+    "sanctions": "yes",
+    "competing_suppliers": "yes",
+    "organisation_contributes": "no",
+    "organisation_profit": "no",
+    "idea_based": "yes",
+    "bilaga2_service": "no",
+    "long_term": "yes",
+    "previously_procured_from_same_supplier": "no",
+    "value_sek": 1_200_000,
+    "date": "2027-01-01",
+}
+OWN_ACTIVITY = {
+    "initiative": "organisation",
+    "authority_specifies_service": "no",
+    "payment_against_performance": "no",
+    "sanctions": "no",
+    "competing_suppliers": "no",
+    "organisation_contributes": "yes",
+    "organisation_profit": "no",
+    "idea_based": "yes",
+    "users_choose_provider": "no",
+    "long_term": "yes",
+    "previously_procured_from_same_supplier": "no",
+}
 
 
 def test_a_specified_paid_sanctioned_service_is_lou_procurement_with_its_procedure():
@@ -119,7 +162,12 @@ def test_a_specified_paid_sanctioned_service_is_lou_procurement_with_its_procedu
     assert (out.form, out.category, out.procedure) == ("upphandling", "köp", "annonserad")
     assert out.alternatives == ["lov"] and out.verdict.startswith("Köp: upphandling enligt LOU")
     definite = decide({**ORIGINAL_PURCHASE, "users_choose_provider": "no"})
-    assert (definite.form, definite.conditions, definite.alternatives, definite.possible_forms) == ("upphandling", [], [], [])
+    assert (definite.form, definite.conditions, definite.alternatives, definite.possible_forms) == (
+        "upphandling",
+        [],
+        [],
+        [],
+    )
     assert definite.verdict == "Köp: upphandling enligt LOU."
 
 
@@ -127,14 +175,20 @@ def test_a_single_possible_form_is_the_verdict_with_its_condition():
     out = decide({**OWN_ACTIVITY, "initiative": "joint"})
     assert (out.form, out.category, out.alternatives) == ("iop", "stöd", [])
     assert out.conditions == ["om parterna äger och styr ett gemensamt mål"]
-    assert out.verdict == ("Stöd, inte köp: idéburet offentligt partnerskap (IOP), om parterna äger och styr "
-                           "ett gemensamt mål.")
+    assert out.verdict == (
+        "Stöd, inte köp: idéburet offentligt partnerskap (IOP), om parterna äger och styr ett gemensamt mål."
+    )
     assert decide({**OWN_ACTIVITY, "initiative": "joint", "shared_ownership": "yes"}).conditions == []
 
 
 def test_a_clubs_own_long_running_activity_is_a_grant_with_iop_as_the_alternative():
     out = decide(OWN_ACTIVITY)
-    assert (out.form, out.category, out.alternatives, out.depends_on) == ("bidrag", "stöd", ["iop"], ["shared_ownership"])
+    assert (out.form, out.category, out.alternatives, out.depends_on) == (
+        "bidrag",
+        "stöd",
+        ["iop"],
+        ["shared_ownership"],
+    )
     assert out.details["alternatives"][0]["conditions"] == ["om parterna äger och styr ett gemensamt mål"]
 
 
@@ -153,18 +207,38 @@ def test_the_bilaga_2_question_names_the_range_of_bilaga_2_with_a_source():
     for word in ("utbildning", "kultur", "idrott"):
         assert word in q.question.get("standard") and word in q.question.get("lattlast")
     help_ = q.help.get("standard")
-    for word in ("hälso- och sjukvård", "personalutbildning", "kulturtjänster", "sporttjänster", "medlemsorganisationer"):
+    for word in (
+        "hälso- och sjukvård",
+        "personalutbildning",
+        "kulturtjänster",
+        "sporttjänster",
+        "medlemsorganisationer",
+    ):
         assert word in help_
     assert "[@uhm-reserverad-cpv]" in help_ and "[@uhm-reserverad-cpv]" in q.help.get("lattlast")
     assert "uhm-reserverad-cpv" in SOURCES, "a source the kit cites"
 
 
 def test_a_summer_sports_camp_in_bilaga_2_uses_the_bilaga_2_limit():
-    out = decide({**ORIGINAL_PURCHASE, "users_choose_provider": "no", "bilaga2_service": "yes", "long_term": "no",
-                  "value_sek": 1_200_000, "date": "2025-10-15"})
-    assert (out.form, out.procedure, out.thresholds["category"]) == ("upphandling", "direktupphandling", "direktupphandling_bilaga2")
+    out = decide(
+        {
+            **ORIGINAL_PURCHASE,
+            "users_choose_provider": "no",
+            "bilaga2_service": "yes",
+            "long_term": "no",
+            "value_sek": 1_200_000,
+            "date": "2025-10-15",
+        }
+    )
+    assert (out.form, out.procedure, out.thresholds["category"]) == (
+        "upphandling",
+        "direktupphandling",
+        "direktupphandling_bilaga2",
+    )
     assert "19-25" in out.reserved_options
-    assert "19-25a" in {r["id"] for r in out.details["reserved_possible"]}, "public_control unknown: possible, not certain"
+    assert "19-25a" in {r["id"] for r in out.details["reserved_possible"]}, (
+        "public_control unknown: possible, not certain"
+    )
 
 
 KEYS = [q.key for q in MODEL.questions if q.kind in ("yesno", "choice")]
@@ -206,16 +280,19 @@ def test_answering_a_vet_inte_never_turns_a_form_into_another(pair):
 # -- thresholds by date ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("value, day, bilaga2, procedure", [
-    (699_999, "2026-12-01", "no", "direktupphandling"),
-    (700_000, "2026-12-01", "no", "annonserad"),
-    (8_000_000, "2025-06-01", "yes", "direktupphandling"),
-    (8_109_450, "2025-06-01", "yes", "annonserad"),
-    (500_000, "2026-12-01", "yes", "direktupphandling"),  # under the ordinary limit: safe without the SEK table
-    (2_000_000, "2026-12-01", "yes", "oklart"),  # the 2026–27 SEK threshold is not in the kit's table
-    (2_000_000, "2026-12-01", "unknown", "oklart"),
-    (300_000, "2026-12-01", "unknown", "direktupphandling"),
-])
+@pytest.mark.parametrize(
+    "value, day, bilaga2, procedure",
+    [
+        (699_999, "2026-12-01", "no", "direktupphandling"),
+        (700_000, "2026-12-01", "no", "annonserad"),
+        (8_000_000, "2025-06-01", "yes", "direktupphandling"),
+        (8_109_450, "2025-06-01", "yes", "annonserad"),
+        (500_000, "2026-12-01", "yes", "direktupphandling"),  # under the ordinary limit: safe without the SEK table
+        (2_000_000, "2026-12-01", "yes", "oklart"),  # the 2026–27 SEK threshold is not in the kit's table
+        (2_000_000, "2026-12-01", "unknown", "oklart"),
+        (300_000, "2026-12-01", "unknown", "direktupphandling"),
+    ],
+)
 def test_procedure_follows_the_table_for_the_date(value, day, bilaga2, procedure):
     out = decide({**PURCHASE, "value_sek": value, "date": day, "bilaga2_service": bilaga2})
     assert out.form == "upphandling"
@@ -240,11 +317,18 @@ def test_a_date_outside_the_table_is_refused_not_guessed(day):
 
 def test_a_broken_rule_is_reported_with_file_and_line(kit_copy):
     path = kit_copy / "data" / "samverkansform.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("- users_choose_provider: yes", "- users_chose_provider: yes", 1),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("- users_choose_provider: yes", "- users_chose_provider: yes", 1),
+        encoding="utf-8",
+    )
     problems = loader.load_kit(kit_copy).problems
-    assert any(p.file == "data/samverkansform.yaml" and p.line and "okänd fråga 'users_chose_provider'" in p.message
-               and "users_choose_provider" in p.message for p in problems), problems
+    assert any(
+        p.file == "data/samverkansform.yaml"
+        and p.line
+        and "okänd fråga 'users_chose_provider'" in p.message
+        and "users_choose_provider" in p.message
+        for p in problems
+    ), problems
 
 
 def test_a_rule_change_that_breaks_a_bank_case_is_reported_by_check(kit_copy):
@@ -252,8 +336,12 @@ def test_a_rule_change_that_breaks_a_bank_case_is_reported_by_check(kit_copy):
     text = path.read_text(encoding="utf-8")
     # Drop "sanctions: no" from the grant rule: no case should notice…
     # …but turning the grant rule's initiative into 'authority' changes grant cases.
-    path.write_text(text.replace("          - initiative: organisation\n      text:", "          - initiative: authority\n      text:", 1),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "          - initiative: organisation\n      text:", "          - initiative: authority\n      text:", 1
+        ),
+        encoding="utf-8",
+    )
     problems = [p for p in check_kit(kit_copy).problems if "fall.yaml" in p.file]
     assert any("väntad form bidrag" in p.message for p in problems), problems
 
@@ -262,19 +350,41 @@ def test_a_rule_change_that_breaks_a_bank_case_is_reported_by_check(kit_copy):
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "samverkan.cli", "samverkansform", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "samverkansform", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_cli_json_has_the_documented_fields(tmp_path):
     f = tmp_path / "svar.yaml"
-    f.write_text("initiative: authority\nauthority_specifies_service: yes\npayment_against_performance: yes\n"
-                 "users_choose_provider: no\nvalue_sek: 250000\ndate: 2026-12-01\n", encoding="utf-8")
+    f.write_text(
+        "initiative: authority\nauthority_specifies_service: yes\npayment_against_performance: yes\n"
+        "users_choose_provider: no\nvalue_sek: 250000\ndate: 2026-12-01\n",
+        encoding="utf-8",
+    )
     res = run_cli(str(f), "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
-    assert {"form", "procedure", "reserved_options", "red_flags", "reasons", "references", "depends_on",
-            "possible_forms", "checks", "thresholds", "disclaimer", "category", "conditions", "alternatives"} <= set(data)
+    assert {
+        "form",
+        "procedure",
+        "reserved_options",
+        "red_flags",
+        "reasons",
+        "references",
+        "depends_on",
+        "possible_forms",
+        "checks",
+        "thresholds",
+        "disclaimer",
+        "category",
+        "conditions",
+        "alternatives",
+    } <= set(data)
     assert (data["form"], data["procedure"], data["category"]) == ("upphandling", "direktupphandling", "köp")
     assert (data["conditions"], data["alternatives"]) == ([], [])
 
@@ -297,14 +407,17 @@ def test_cli_text_and_html(tmp_path):
     assert verdict < html.index("Förslaget förutsätter") < html.index("Det beror på")
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("sanctions: kanske\n", "rad 1 (sanctions): 'kanske' är inget giltigt svar"),
-    ("sanction: no\n", "rad 1 (sanction): okänd nyckel 'sanction'. Menade du 'sanctions'?"),
-    ("value_sek: mycket\n", "(value_sek): ska vara ett belopp i kronor"),
-    ("date: 1 december\n", "(date): ska vara ett datum som ÅÅÅÅ-MM-DD"),
-    ("sanctions: [no\n", "svar.yaml, rad"),
-    ("- bara en lista\n", "svaren ska vara en samling fält"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("sanctions: kanske\n", "rad 1 (sanctions): 'kanske' är inget giltigt svar"),
+        ("sanction: no\n", "rad 1 (sanction): okänd nyckel 'sanction'. Menade du 'sanctions'?"),
+        ("value_sek: mycket\n", "(value_sek): ska vara ett belopp i kronor"),
+        ("date: 1 december\n", "(date): ska vara ett datum som ÅÅÅÅ-MM-DD"),
+        ("sanctions: [no\n", "svar.yaml, rad"),
+        ("- bara en lista\n", "svaren ska vara en samling fält"),
+    ],
+)
 def test_cli_names_file_and_key_for_a_broken_answers_file(tmp_path, content, expected):
     f = tmp_path / "svar.yaml"
     f.write_text(content, encoding="utf-8")
@@ -318,8 +431,11 @@ def test_cli_missing_file_and_date_outside_table(tmp_path):
     res = run_cli(str(tmp_path / "finns-inte.yaml"))
     assert res.returncode == 2 and "filen finns inte" in res.stderr
     f = tmp_path / "svar.yaml"
-    f.write_text("initiative: authority\nauthority_specifies_service: yes\npayment_against_performance: yes\n"
-                 "users_choose_provider: no\nvalue_sek: 100\ndate: 2019-01-01\n", encoding="utf-8")
+    f.write_text(
+        "initiative: authority\nauthority_specifies_service: yes\npayment_against_performance: yes\n"
+        "users_choose_provider: no\nvalue_sek: 100\ndate: 2019-01-01\n",
+        encoding="utf-8",
+    )
     res = run_cli(str(f))
     assert res.returncode == 2 and "täcker inte datumet 2019-01-01" in res.stderr
 

@@ -44,7 +44,7 @@ def room(tmp_path: Path, size: int = 3):
             store.close()
 
 
-def run(coro):  # noqa: ANN001, ANN201
+def run(coro):
     """Run ``coro`` to its end (at most 120 s) on a loop of its own, in a thread: Playwright's sync API
     keeps a loop running in this one once a browser test has run in the module."""
     from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +78,7 @@ async def real_participant(base: str, code: str) -> float | None:
     return time.perf_counter() - t0 if states else None
 
 
-async def wait_for(predicate, seconds: float) -> bool:  # noqa: ANN001
+async def wait_for(predicate, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await predicate():
@@ -115,6 +115,7 @@ def test_a_frame_with_binary_buffers_leaves_the_server_answering(tmp_path, v1):
 
 def test_request_info_sockets_for_unknown_kernels_orphan_nobody(tmp_path):
     with room(tmp_path, 3) as (base, _key, _store, code):
+
         async def attack() -> list[float | None]:
             await attacks.query_socket_trick(base, rounds=5)
             return [await real_participant(base, code) for _ in range(3)]
@@ -139,7 +140,7 @@ def test_a_preheated_kernel_waits_again_when_its_request_socket_goes(tmp_path):
     opened: list[int] = []
 
     class Query(WebSocketHandler):
-        def open(self, kernel_id: str) -> None:  # noqa: ARG002
+        def open(self, kernel_id: str) -> None:
             opened.append(1)
             if len(opened) == 1:
                 self.close()  # the first connection is lost (as when Voila dropped the entry)
@@ -158,8 +159,13 @@ def test_a_preheated_kernel_waits_again_when_its_request_socket_goes(tmp_path):
 
     threading.Thread(target=serve, daemon=True).start()
     ready.wait(10)
-    env = {"VOILA_PREHEAT": "True", "VOILA_APP_IP": "127.0.0.1", "VOILA_APP_PORT": str(port),
-           "VOILA_SERVER_URL": "/", "VOILA_KERNEL_ID": str(uuid.uuid4())}
+    env = {
+        "VOILA_PREHEAT": "True",
+        "VOILA_APP_IP": "127.0.0.1",
+        "VOILA_APP_PORT": str(port),
+        "VOILA_SERVER_URL": "/",
+        "VOILA_KERNEL_ID": str(uuid.uuid4()),
+    }
     import os
 
     saved = {k: os.environ.get(k) for k in [*env, "VOILA_WS_BASE_URL", "QUERY_STRING"]}
@@ -186,6 +192,7 @@ def test_a_page_storm_stays_within_the_cap_and_the_room_still_gets_in(tmp_path):
 
     limits = limits_for(3, reserve_size(3))
     with room(tmp_path, 3) as (base, _key, _store, code):
+
         async def attack() -> tuple[dict, int, float | None, bool]:
             peak = 0
 
@@ -214,9 +221,11 @@ def test_a_page_storm_stays_within_the_cap_and_the_room_still_gets_in(tmp_path):
 
 def test_one_participant_in_many_tabs_keeps_one_kernel(tmp_path):
     with room(tmp_path, 3) as (base, _key, _store, code):
+
         async def attack() -> tuple[dict, dict, dict, float | None]:
-            r = await attacks.fetch(base + "/delta", method="POST",
-                                    body=urllib.parse.urlencode({"kod": code, "bord": ""}))
+            r = await attacks.fetch(
+                base + "/delta", method="POST", body=urllib.parse.urlencode({"kod": code, "bord": ""})
+            )
             link = r.headers["Location"]
             before = await attacks.status(base)
             codes = await attacks.tab_storm(base, link, tabs=20)
@@ -372,7 +381,7 @@ def test_the_log_names_events_without_addresses_tokens_or_answers(tmp_path):
 
         run(traffic())
         time.sleep(1)
-        after = server_log(base)[len(startup):]
+        after = server_log(base)[len(startup) :]
         assert "127.0.0.1" not in after and token not in after and key not in after
         assert len(after.splitlines()) < 80, after[-3000:]
 
@@ -384,8 +393,14 @@ def test_no_page_fetches_from_the_internet_or_sets_an_identity_cookie(tmp_path):
         async def pages() -> list:
             out = []
             # anonymous pages first: while a participant page was just handed out they wait (the room first)
-            for path in ("/", f"/delta?kod={code}", "/handledare", "/voila/render/ordlista.ipynb",
-                         "/voila/render/03-principer.ipynb", f"/voila/render/deltagare.ipynb?kod={code}&p={token}"):
+            for path in (
+                "/",
+                f"/delta?kod={code}",
+                "/handledare",
+                "/voila/render/ordlista.ipynb",
+                "/voila/render/03-principer.ipynb",
+                f"/voila/render/deltagare.ipynb?kod={code}&p={token}",
+            ):
                 out.append((path, await attacks.fetch(base + path, timeout=30)))
             return out
 
@@ -402,14 +417,21 @@ def test_no_page_fetches_from_the_internet_or_sets_an_identity_cookie(tmp_path):
 @pytest.mark.parametrize("v1", [False, True], ids=["legacy", "v1"])
 def test_no_traceback_reaches_the_page(tmp_path, v1):
     with room(tmp_path, 1) as (base, _key, _store, _code):
+
         async def attack() -> list:
             kernel = await attacks.open_page(base, f"/voila/render/{LESSON}.ipynb")
             ws = await attacks.connect(base, kernel, attacks.V1 if v1 else None)
             states = await attacks.widget_states(ws, v1=v1)
-            button = next(mid for mid, s in states.items()
-                          if s.get("_model_name") == "ButtonModel" and s.get("description") == "Rätta svaret")
-            bad = [{"method": "custom", "content": ["not", "a", "dict"]}, {"method": "bogus"},
-                   {"method": "update", "state": {"description": {"x": 1}}, "buffer_paths": []}]
+            button = next(
+                mid
+                for mid, s in states.items()
+                if s.get("_model_name") == "ButtonModel" and s.get("description") == "Rätta svaret"
+            )
+            bad = [
+                {"method": "custom", "content": ["not", "a", "dict"]},
+                {"method": "bogus"},
+                {"method": "update", "state": {"description": {"x": 1}}, "buffer_paths": []},
+            ]
             for data in bad:
                 content = {"comm_id": button, "data": data}
                 if v1:
@@ -421,7 +443,7 @@ def test_no_traceback_reaches_the_page(tmp_path, v1):
             while time.monotonic() < deadline:
                 try:
                     raw = await asyncio.wait_for(ws.read_message(), deadline - time.monotonic())
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 if raw is None:
                     break
@@ -439,7 +461,7 @@ def test_no_traceback_reaches_the_page(tmp_path, v1):
 # -- 8. what the UI could not produce ---------------------------------------------------------------
 
 
-def producible(kit, row: dict) -> bool:  # noqa: ANN001
+def producible(kit, row: dict) -> bool:
     """Whether a stored answer is one the participant app's widgets could have given."""
     exercise = kit.exercises.get(row["exercise_id"])
     if exercise is None:
@@ -474,17 +496,25 @@ def fuzz_room(tmp_path_factory):
         store.close()
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers(-5, 10**6) | st.text(max_size=30),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                      max_size=4), max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(v1=st.booleans(), method=st.sampled_from(["update", "custom", "request_state", "echo_update", "x"]),
-       field=st.sampled_from(["index", "value", "description", "disabled", "_options_labels", "zz"]),
-       value=json_values, buffers=st.lists(st.binary(max_size=16), max_size=2), which=st.integers(0, 10**6))
+@given(
+    v1=st.booleans(),
+    method=st.sampled_from(["update", "custom", "request_state", "echo_update", "x"]),
+    field=st.sampled_from(["index", "value", "description", "disabled", "_options_labels", "zz"]),
+    value=json_values,
+    buffers=st.lists(st.binary(max_size=16), max_size=2),
+    which=st.integers(0, 10**6),
+)
 def test_fuzzed_comm_messages_keep_the_server_up_and_store_nothing_the_ui_could_not(
-        fuzz_room, v1, method, field, value, buffers, which):
+    fuzz_room, v1, method, field, value, buffers, which
+):
     from samverkan.content import loader, paths
 
     base, store, session, state = fuzz_room
@@ -529,13 +559,15 @@ def test_a_click_on_a_hidden_or_disabled_button_is_refused():
     w = exercise_widget(scenario, on_answer=events.append)
     w._repr_mimebundle_()  # displayed, as a notebook cell or the participant app does
 
-    def click(button) -> None:  # noqa: ANN001
-        button.comm.handle_msg({"content": {"data": {"method": "custom", "content": {"event": "click"}}},
-                                "buffers": []})
+    def click(button) -> None:
+        button.comm.handle_msg(
+            {"content": {"data": {"method": "custom", "content": {"event": "click"}}}, "buffers": []}
+        )
 
-    def update(widget, state) -> None:  # noqa: ANN001
-        widget.comm.handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
-                                "buffers": []})
+    def update(widget, state) -> None:
+        widget.comm.handle_msg(
+            {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []}
+        )
 
     update(w.choices, {"index": 0})
     click(w.choose_button)
@@ -546,8 +578,10 @@ def test_a_click_on_a_hidden_or_disabled_button_is_refused():
     w.back_button.disabled = True
     click(w.back_button)
     assert inbound.refused_count == count + 2
-    binary = {"content": {"data": {"method": "update", "state": {"index": 1}, "buffer_paths": [["index"]]}},
-              "buffers": [b"abc"]}
+    binary = {
+        "content": {"data": {"method": "update", "state": {"index": 1}, "buffer_paths": [["index"]]}},
+        "buffers": [b"abc"],
+    }
     before = w.choices.index
     w.choices.comm.handle_msg(binary)
     assert w.choices.index == before and inbound.refused_count == count + 3
@@ -569,8 +603,9 @@ def test_refusals_log_at_most_so_many_lines_a_minute():
     inbound._log_window.update(start=time.monotonic(), lines=0, quiet=0)
     try:
         for _ in range(2000):
-            target.comm.handle_msg({"content": {"data": {"method": "update", "state": {"zz": 1},
-                                                         "buffer_paths": []}}, "buffers": []})
+            target.comm.handle_msg(
+                {"content": {"data": {"method": "update", "state": {"zz": 1}, "buffer_paths": []}}, "buffers": []}
+            )
     finally:
         inbound.log.removeHandler(handler)
     assert len(records) <= inbound.LOG_PER_MINUTE

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 
 from samverkan.content import loader
-from samverkan.errors import ParameterError
 from samverkan.content.schema import FreeText, Text
+from samverkan.errors import ParameterError
 from samverkan.widgets import (
-    AnswerEvent, FreeTextWidget, MatchingWidget, QuizWidget, ScenarioWidget, exercise_widget,
+    AnswerEvent,
+    FreeTextWidget,
+    MatchingWidget,
+    QuizWidget,
+    ScenarioWidget,
+    exercise_widget,
 )
 
 
@@ -181,7 +186,11 @@ def test_free_text_limits_length_and_shows_guidance():
 
 def test_content_html_is_escaped(make_quiz):
     """Is HTML in content shown as text, not run as markup?"""
-    ex = FreeText("x", Text("<img src=x onerror=alert(1)>"), Text("<script>alert(1)</script>\n\nText med **fet** <b onclick=x>stil</b>"))
+    ex = FreeText(
+        "x",
+        Text("<img src=x onerror=alert(1)>"),
+        Text("<script>alert(1)</script>\n\nText med **fet** <b onclick=x>stil</b>"),
+    )
     w = exercise_widget(ex)
     assert "<script>" not in w.prompt.value and "&lt;script&gt;" in w.prompt.value
     assert "<strong>fet</strong>" in w.prompt.value and "<b " not in w.prompt.value

@@ -94,14 +94,22 @@ def test_an_unreachable_database_gives_a_swedish_message(pg_url, tmp_path):
     with pytest.raises(StoreError, match="ingen databasserver svarar"):
         later.session_by_code("ABC123")
     # What a participant's screen shows: no address, no driver text (those go to the log).
-    for refused in (lambda: later.record("T" * 24, "e", "i", "single_choice", 1), lambda: later.join("ABC123"),
-                    lambda: later.participant("T" * 24), lambda: later.progress("T" * 24)):
+    for refused in (
+        lambda: later.record("T" * 24, "e", "i", "single_choice", 1),
+        lambda: later.join("ABC123"),
+        lambda: later.participant("T" * 24),
+        lambda: later.progress("T" * 24),
+    ):
         with pytest.raises(StoreError) as shown:
             refused()
         assert str(shown.value) == store_mod.PARTICIPANT_UNAVAILABLE
         assert "127.0.0.1" not in str(shown.value) and "säg till den som leder passet" in str(shown.value)
-    run = subprocess.run([sys.executable, "-m", "samverkan.cli", "export", "ABC123", "--db",
-                          "postgresql://nobody@127.0.0.1:1/verkstad"], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "export", "ABC123", "--db", "postgresql://nobody@127.0.0.1:1/verkstad"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2 and "Fel: Kan inte nå databasen" in run.stderr and "Traceback" not in run.stderr
 
 
@@ -208,13 +216,16 @@ def test_closed_session_refuses_joins_and_answers_and_reopens(store):
     assert store.stats(s.id).answers == 1
 
 
-@pytest.mark.parametrize("args, message", [
-    (("bad token!", "e", "i", "single_choice", 1), "giltig deltagarkod"),
-    (("T" * 24, "e", "i", "single_choice", 1), "hör inte till något pass"),
-    (("T" * 24, "../../etc", "i", "single_choice", 1), "ogiltig fråga"),
-    (("T" * 24, "e", "i", "exec", 1), "okänd typ"),
-    (("T" * 24, "e", "i", "free_text", "x" * 30_000), "för långt"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("bad token!", "e", "i", "single_choice", 1), "giltig deltagarkod"),
+        (("T" * 24, "e", "i", "single_choice", 1), "hör inte till något pass"),
+        (("T" * 24, "../../etc", "i", "single_choice", 1), "ogiltig fråga"),
+        (("T" * 24, "e", "i", "exec", 1), "okänd typ"),
+        (("T" * 24, "e", "i", "free_text", "x" * 30_000), "för långt"),
+    ],
+)
 def test_hostile_or_broken_answers_are_refused_with_a_message(store, args, message):
     store.create_session("Pass", LESSON)
     with pytest.raises(StoreError, match=message):
@@ -229,7 +240,7 @@ def _writer(url: str, code: str, barrier, errors) -> None:  # runs in a forked p
         for n in range(5):
             s.record(p.token, "principer-quiz", f"principer-quiz-{n + 1}", "single_choice", n % 3, n % 2 == 0)
         s.close()
-    except BaseException:  # noqa: BLE001 - report everything to the parent
+    except BaseException:
         errors.put(traceback.format_exc())
 
 
@@ -331,7 +342,7 @@ def test_servers_starting_at_once_on_an_empty_database_share_tables_and_key(post
                 st = Store(url)
                 keys.append(st.facilitator_key())
                 st.close()
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 errors.append(traceback.format_exc())
 
         threads = [threading.Thread(target=start) for _ in range(4)]
@@ -431,8 +442,13 @@ def test_participant_kernel_stays_lean(tmp_path):
         "assert len(w.children) > 3, w\n"
         "print(sorted(m for m in ('pandas', 'matplotlib', 'numpy', 'voila', 'nbformat') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**__import__("os").environ, "SAMVERKAN_DB": db.url})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "SAMVERKAN_DB": db.url},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
@@ -491,16 +507,16 @@ def test_summary_counts_and_chart_alt_text(kit, store):
 def test_csv_export_is_semicolon_separated_and_defuses_formulas(kit, store):
     from samverkan.workshop.summary import CSV_COLUMNS, export_csv
 
-    s = store.create_session("=HYPERLINK(\"x\")", LESSON)
+    s = store.create_session('=HYPERLINK("x")', LESSON)
     p = store.join(s.code, "Bord 3")
-    store.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", "=1+1;\"hej\"\nrad två")
+    store.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", '=1+1;"hej"\nrad två')
     text = export_csv(store, s, kit)
     import csv
     import io
 
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0] == CSV_COLUMNS
-    assert rows[1][0].startswith("'=") and rows[1][8] == "'=1+1;\"hej\"\nrad två"
+    assert rows[1][0].startswith("'=") and rows[1][8] == '\'=1+1;"hej"\nrad två'
     assert rows[1][6] == "1" and rows[1][7] == "Bord 3"
     assert p.token not in text
 
@@ -518,8 +534,12 @@ def test_report_builds_from_a_stored_session(tmp_path):
     db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", HOSTILE)
     db.join(s.code)  # no table: the report once crashed on it (issue 15)
     out = tmp_path / "rapport.html"
-    run = subprocess.run([sys.executable, "-m", "samverkan.cli", "report", s.code, "--db", db.url,
-                          "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "report", s.code, "--db", db.url, "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 0, run.stderr
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and '<html lang="sv">' in html
@@ -529,8 +549,12 @@ def test_report_builds_from_a_stored_session(tmp_path):
     assert 'src="http' not in html and "<link" not in html  # self-contained: loads nothing
     assert html.count('src="data:image/png;base64,') >= 1 and 'alt="Liggande stapeldiagram' in html
 
-    missing = subprocess.run([sys.executable, "-m", "samverkan.cli", "report", "NOPE42", "--db", db.url],
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "report", "NOPE42", "--db", db.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2 and "inget pass med koden NOPE42" in missing.stderr
     assert "Traceback" not in missing.stderr
 
@@ -567,10 +591,24 @@ def test_serve_refuses_a_public_address_it_cannot_use(tmp_path):
     from .servers import free_port
 
     for bad in ("verkstad.kommun.se", "https://verkstad.kommun.se/verkstad/", "https://verkstad.kommun.se"):
-        run = subprocess.run([sys.executable, "-m", "samverkan.cli", "serve", "--port", str(free_port()),
-                              "--db", str(tmp_path / "x.sqlite"), "--room-size", "0"],
-                             capture_output=True, text=True, timeout=60,
-                             env={**os.environ, "SAMVERKAN_PUBLIC_URL": bad})
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "samverkan.cli",
+                "serve",
+                "--port",
+                str(free_port()),
+                "--db",
+                str(tmp_path / "x.sqlite"),
+                "--room-size",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "SAMVERKAN_PUBLIC_URL": bad},
+        )
         assert run.returncode == 2, run.stderr[-500:]
         assert "SAMVERKAN_PUBLIC_URL" in run.stderr and "sluta med /" in run.stderr and "Traceback" not in run.stderr
 
@@ -594,8 +632,12 @@ def test_backup_copies_a_running_store_with_what_is_still_in_its_wal(tmp_path):
     assert (tmp_path / "levande.sqlite-wal").stat().st_size > 0
     naive = tmp_path / "naiv.sqlite"
     shutil.copy(db, naive)  # what a facilitator would do by hand
-    out = subprocess.run([sys.executable, "-m", "samverkan.cli", "backup", str(tmp_path / "kopia.sqlite"),
-                          "--db", str(db)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "backup", str(tmp_path / "kopia.sqlite"), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "Kopian är sparad i" in out.stdout and "5 svar" in out.stdout
     copy = sqlite3.connect(tmp_path / "kopia.sqlite")
@@ -603,10 +645,15 @@ def test_backup_copies_a_running_store_with_what_is_still_in_its_wal(tmp_path):
     assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     copy.close()
     assert not (tmp_path / "kopia.sqlite-wal").exists()
-    naive_count = sqlite3.connect(naive).execute(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'answers'").fetchone()[0]
+    naive_count = (
+        sqlite3.connect(naive).execute("SELECT count(*) FROM sqlite_master WHERE name = 'answers'").fetchone()[0]
+    )
     assert naive_count == 0 or sqlite3.connect(naive).execute("SELECT count(*) FROM answers").fetchone()[0] < 5
-    again = subprocess.run([sys.executable, "-m", "samverkan.cli", "backup", str(tmp_path / "kopia.sqlite"),
-                            "--db", str(db)], capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "backup", str(tmp_path / "kopia.sqlite"), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.returncode == 2 and "finns redan" in again.stderr  # never overwrites
     s.close()

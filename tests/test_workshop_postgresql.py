@@ -58,17 +58,23 @@ class KernelParticipant:
         self._open = contextlib.ExitStack()
         self.ws = self._open.enter_context(connect(url, origin=base, open_timeout=30, max_size=64 * 2**20))
         comm = uuid.uuid4().hex
-        self._send("comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control", "data": {}},
-                   metadata={"version": "1.0.0"})
+        self._send(
+            "comm_open",
+            {"comm_id": comm, "target_name": "jupyter.widget.control", "data": {}},
+            metadata={"version": "1.0.0"},
+        )
         self._send("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}})
-        msg = self._until(lambda m: m["header"]["msg_type"] == "comm_msg"
-                          and m["content"].get("data", {}).get("method") == "update_states")
+        msg = self._until(
+            lambda m: (
+                m["header"]["msg_type"] == "comm_msg" and m["content"].get("data", {}).get("method") == "update_states"
+            )
+        )
         self.models = {cid: st.get("state", {}) for cid, st in msg["content"]["data"]["states"].items()}
 
     def _send(self, msg_type: str, content: dict, metadata: dict | None = None) -> None:
         self.ws.send(kernel_message(msg_type, content, metadata, session="deltagare"))
 
-    def _until(self, done, timeout: float = 60) -> dict:  # noqa: ANN001
+    def _until(self, done, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             raw = self.ws.recv(timeout=max(0.1, deadline - time.monotonic()))
@@ -103,14 +109,18 @@ class KernelParticipant:
         return [self._find(**w) for w in wants]
 
     def answer_quiz(self, index: int, labels: list[str], choice: int) -> None:
-        radio, button = self.open_exercise(index, {"_model_name": "RadioButtonsModel", "_options_labels": labels},
-                                           {"_model_name": "ButtonModel", "description": "Rätta svaret"})
+        radio, button = self.open_exercise(
+            index,
+            {"_model_name": "RadioButtonsModel", "_options_labels": labels},
+            {"_model_name": "ButtonModel", "description": "Rätta svaret"},
+        )
         self._update(radio, {"index": choice})
         self._click(button)
 
     def answer_free_text(self, index: int, text: str) -> None:
-        box, button = self.open_exercise(index, {"_model_name": "TextareaModel"},
-                                         {"_model_name": "ButtonModel", "description": "Skicka svar"})
+        box, button = self.open_exercise(
+            index, {"_model_name": "TextareaModel"}, {"_model_name": "ButtonModel", "description": "Skicka svar"}
+        )
         self._update(box, {"value": text})
         self._click(button)
 
@@ -118,7 +128,7 @@ class KernelParticipant:
         self._open.close()
 
 
-def wait_for(check, timeout: float = 30) -> None:  # noqa: ANN001
+def wait_for(check, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"
@@ -150,8 +160,10 @@ def two_servers(postgres):
     bare = url.replace(f":{password}@", "@")
     env = {"SAMVERKAN_PUBLIC_URL": PUBLIC}
     with contextlib.ExitStack() as stack, ThreadPoolExecutor(2) as pool:
-        started = [pool.submit(stack.enter_context, workshop_server(db, room_size=3, timeout=180, env=extra))
-                   for db, extra in ((url, env), (bare, {**env, "PGPASSWORD": password}))]
+        started = [
+            pool.submit(stack.enter_context, workshop_server(db, room_size=3, timeout=180, env=extra))
+            for db, extra in ((url, env), (bare, {**env, "PGPASSWORD": password}))
+        ]
         (a, key_a), (b, key_b) = (f.result() for f in started)
         store = Store(url, create=False)
         yield url, (a, key_a), (b, key_b), store
@@ -197,7 +209,7 @@ def test_answers_through_two_servers_show_in_one_dashboard(two_servers, browser)
 
     # ... two participants answer through server A, two through server B, each in its own kernel.
     people = {(base, n): KernelParticipant(base, code, f"Bord {n}") for base in (a, b) for n in (1, 2)}
-    for (base, n), person in people.items():
+    for (_base, n), person in people.items():
         person.answer_quiz(quiz, labels, choice=n - 1)
     people[(a, 1)].answer_free_text(free, "Svar genom server A")
     people[(b, 2)].answer_free_text(free, "Svar genom server B")
@@ -231,18 +243,31 @@ def test_answers_through_two_servers_show_in_one_dashboard(two_servers, browser)
 
     rows = store.answers(session.id)
     assert sorted(r["group"] for r in rows if r["kind"] == "single_choice") == [
-        "Bord 1", "Bord 1", "Bord 2", "Bord 2", "Bord 3"]
+        "Bord 1",
+        "Bord 1",
+        "Bord 2",
+        "Bord 2",
+        "Bord 3",
+    ]
     assert sorted(r["value"] for r in rows if r["kind"] == "single_choice") == [0, 0, 0, 1, 1]
 
     # samverkan export and report, run as the facilitator would after the session, see everything.
-    export = subprocess.run([sys.executable, "-m", "samverkan.cli", "export", code, "--db", url],
-                            capture_output=True, text=True, timeout=120)
+    export = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "export", code, "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert export.returncode == 0, export.stderr
     lines = export.stdout.strip().splitlines()
     assert len(lines) == 1 + 7 and "Svar genom server A" in export.stdout and "Svar genom server B" in export.stdout
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"rapport-{code}-{uuid.uuid4().hex[:6]}.html"
-    report = subprocess.run([sys.executable, "-m", "samverkan.cli", "report", code, "--db", url, "--out", str(out),
-                             "--quiet"], capture_output=True, text=True, timeout=300)
+    report = subprocess.run(
+        [sys.executable, "-m", "samverkan.cli", "report", code, "--db", url, "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert report.returncode == 0, report.stderr
     html = out.read_text(encoding="utf-8")
     out.unlink()

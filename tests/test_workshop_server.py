@@ -34,8 +34,6 @@ def server(tmp_path_factory):
         store.close()
 
 
-
-
 def _exercise_index(exercise_id: str) -> int:
     from samverkan.content import loader, paths
 
@@ -70,8 +68,10 @@ def open_dashboard(page, base: str, key: str, code: str) -> None:
     label = page.locator("select").filter(has_text=code).first
     option = label.locator("option", has_text=code).first.get_attribute("value")
     label.select_option(option)
-    page.wait_for_function(f"document.querySelector('.sv-code') && document.querySelector('.sv-code').textContent == '{code}'",
-                           timeout=10_000)
+    page.wait_for_function(
+        f"document.querySelector('.sv-code') && document.querySelector('.sv-code').textContent == '{code}'",
+        timeout=10_000,
+    )
 
 
 def answers_shown(page) -> int:
@@ -194,9 +194,19 @@ def test_a_websocket_execute_request_runs_nothing(server, tmp_path):
         url = base.replace("http", "ws") + f"/api/kernels/{kernel_id}/channels?session_id=angripare"
         ws = await websocket_connect(HTTPRequest(url, headers={"Origin": base}))
         ws.write_message(message("kernel_info_request", {}))
-        ws.write_message(message("execute_request", {
-            "code": f"open({str(marker)!r}, 'w').write('x')", "silent": False, "store_history": False,
-            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}))
+        ws.write_message(
+            message(
+                "execute_request",
+                {
+                    "code": f"open({str(marker)!r}, 'w').write('x')",
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": True,
+                },
+            )
+        )
         _none, seen = await read_kernel_messages(ws, 6)
         ws.close()
         return [msg["header"]["msg_type"] for msg in seen]
@@ -237,20 +247,23 @@ def test_a_server_restart_loses_nothing(tmp_path, browser):
 
 
 def test_serve_refuses_bad_parameters_in_swedish(tmp_path):
+    import socket
     import subprocess
     import sys
-
-    import socket
 
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen()
     taken = str(busy.getsockname()[1])
-    for args, message in ((["--room-size", "-1"], "--room-size"), (["--db", str(tmp_path)], "är en mapp"),
-                          (["--port", "70000"], "--port"),
-                          (["--port", taken, "--db", str(tmp_path / "x.sqlite")], f"Kan inte lyssna på 127.0.0.1:{taken}")):
-        run = subprocess.run([sys.executable, "-m", "samverkan.cli", "serve", *args], capture_output=True,
-                             text=True, timeout=60)
+    for args, message in (
+        (["--room-size", "-1"], "--room-size"),
+        (["--db", str(tmp_path)], "är en mapp"),
+        (["--port", "70000"], "--port"),
+        (["--port", taken, "--db", str(tmp_path / "x.sqlite")], f"Kan inte lyssna på 127.0.0.1:{taken}"),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "samverkan.cli", "serve", *args], capture_output=True, text=True, timeout=60
+        )
         assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
     busy.close()
 

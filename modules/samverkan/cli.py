@@ -26,8 +26,8 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from samverkan.errors import SamverkanError
 
@@ -130,13 +130,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(problem)
     found, notes = errors(kit), warnings(kit)
     if found:
-        print(f"\n{len(found)} problem i innehållet ({files_text} kontrollerade"
-              + (f", {len(notes)} {'varning' if len(notes) == 1 else 'varningar'}" if notes else "") + ").",
-              file=sys.stderr)
+        print(
+            f"\n{len(found)} problem i innehållet ({files_text} kontrollerade"
+            + (f", {len(notes)} {'varning' if len(notes) == 1 else 'varningar'}" if notes else "")
+            + ").",
+            file=sys.stderr,
+        )
         return 1
-    print(("\n" if notes else "") + f"Allt innehåll är giltigt: {files_text}, {len(kit.lessons)} lektioner, "
-          f"{len(kit.exercises)} övningar, {len(kit.sources)} källor"
-          + (f" ({len(notes)} {'varning' if len(notes) == 1 else 'varningar'} ovan, som inte stoppar något)." if notes else "."))
+    print(
+        ("\n" if notes else "") + f"Allt innehåll är giltigt: {files_text}, {len(kit.lessons)} lektioner, "
+        f"{len(kit.exercises)} övningar, {len(kit.sources)} källor"
+        + (
+            f" ({len(notes)} {'varning' if len(notes) == 1 else 'varningar'} ovan, som inte stoppar något)."
+            if notes
+            else "."
+        )
+    )
     # Estimated time against each lesson's time plan: warnings only, never a failed check.
     lesson_ids = None if files is None else {f.resolve().parent.name for f in files}
     lines, timing_warnings = report(kit, lesson_ids)
@@ -146,8 +155,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from samverkan.content import loader, paths
     from samverkan.build import notebooks
+    from samverkan.content import loader, paths
 
     kit = loader.load_kit(paths.kit_root())
     if kit.problems:
@@ -184,8 +193,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from samverkan.workshop.summary import export_csv
     from samverkan.workshop.store import Store
+    from samverkan.workshop.summary import export_csv
 
     store = Store(args.db, create=False)
     session = store.session_by_code(args.session)
@@ -199,9 +208,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from samverkan.workshop.store import Store
-
     import sqlite3
+
+    from samverkan.workshop.store import Store
 
     store = Store(args.db, create=False)
     try:
@@ -210,8 +219,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         store.close()
     copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)  # read only: the copy stays as written
     try:
-        sessions, answers = (copy.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                             for table in ("sessions", "answers"))
+        sessions, answers = (
+            copy.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("sessions", "answers")
+        )
     finally:
         copy.close()
     print(f"Kopian är sparad i {target} ({sessions} pass, {answers} svar). Öppna den med --db {target}.")
@@ -225,8 +235,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
     lessons = build.parse_list(args.lessons, build.lesson_ids(), "lektionen", "--lessons")
     audiences = build.parse_list(args.audience, AUDIENCES, "målgruppen", "--audience")
     levels = build.parse_list(args.level, LEVELS, "nivån", "--level")
-    report = build.build(lessons, audiences, levels, out=args.out, jobs=args.jobs, force=args.force,
-                         progress=not args.quiet)
+    report = build.build(
+        lessons, audiences, levels, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet
+    )
     return _build_outcome(report, [f"Öppna {report.out / 'index.html'}"])
 
 
@@ -249,27 +260,46 @@ def _cmd_kit(args: argparse.Namespace) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from samverkan.content import paths
-    from samverkan.errors import ParameterError
     from samverkan.apps.preview import PREVIEW_ENV
+    from samverkan.content import paths
     from samverkan.content.schema import AUDIENCES, LEVELS
+    from samverkan.errors import ParameterError
 
     if args.audience not in AUDIENCES or args.level not in LEVELS:
-        raise ParameterError(f"--audience ska vara {' eller '.join(AUDIENCES)} och --level "
-                             f"{' eller '.join(LEVELS)} (fick {args.audience[:40]!r} och {args.level[:40]!r}).")
+        raise ParameterError(
+            f"--audience ska vara {' eller '.join(AUDIENCES)} och --level "
+            f"{' eller '.join(LEVELS)} (fick {args.audience[:40]!r} och {args.level[:40]!r})."
+        )
     target = Path(args.file).expanduser().resolve()
     if not target.is_file():
         raise ParameterError(f"{args.file}: filen finns inte.")
     notebook = paths.notebooks_dir() / "forhandsvisning.ipynb"
     env = _jupyter_env()
-    env.update({PREVIEW_ENV: str(target), "SAMVERKAN_PREVIEW_AUDIENCE": args.audience,
-                "SAMVERKAN_PREVIEW_LEVEL": args.level, "SAMVERKAN_HOME": str(paths.kit_root())})
-    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", "--Voila.ip=127.0.0.1",
-           "--show_tracebacks=False", "--strip_sources=True"]
+    env.update(
+        {
+            PREVIEW_ENV: str(target),
+            "SAMVERKAN_PREVIEW_AUDIENCE": args.audience,
+            "SAMVERKAN_PREVIEW_LEVEL": args.level,
+            "SAMVERKAN_HOME": str(paths.kit_root()),
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={args.port}",
+        "--Voila.ip=127.0.0.1",
+        "--show_tracebacks=False",
+        "--strip_sources=True",
+    ]
     if args.no_browser:
         cmd.append("--no-browser")
-    print(f"Förhandsvisning av {target} på http://127.0.0.1:{args.port}/ (avsluta med Ctrl+C). "
-          "Spara filen, så visas ändringen.", flush=True)
+    print(
+        f"Förhandsvisning av {target} på http://127.0.0.1:{args.port}/ (avsluta med Ctrl+C). "
+        "Spara filen, så visas ändringen.",
+        flush=True,
+    )
     os.chdir(notebook.parent)
     os.execve(sys.executable, cmd, env)  # Voila takes over this process, so Ctrl+C and SIGTERM reach it
 
@@ -278,8 +308,15 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     from samverkan.content import paths
 
     nbdir = paths.notebooks_dir()
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={args.host}", f"--ServerApp.port={args.port}",
-           f"--ServerApp.root_dir={nbdir}", "--no-browser"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.ip={args.host}",
+        f"--ServerApp.port={args.port}",
+        f"--ServerApp.root_dir={nbdir}",
+        "--no-browser",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     print(f"Startar JupyterLab med lektionerna i {nbdir} (avsluta med Ctrl+C)", flush=True)
@@ -287,7 +324,8 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 def _cmd_samverkansform(args: argparse.Namespace) -> int:
-    from samverkan.content import loader, samverkansform as sf
+    from samverkan.content import loader
+    from samverkan.content import samverkansform as sf
     from samverkan.logic import decision
 
     model, periods, sources, _cases = loader.load_decision()
@@ -330,44 +368,63 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check)
     nbs = sub.add_parser("notebooks", help="skriv om lektionernas anteckningsböcker och appar från lektion.yaml")
     nbs.set_defaults(func=_cmd_notebooks)
-    form = sub.add_parser("samverkansform", help="föreslå samverkansform utifrån en svarsfil (YAML)",
-                          description="Samverkansformväljaren. Utbildningsstöd, inte juridisk rådgivning. "
-                                      "Svarsnycklarna beskrivs i README.md.")
+    form = sub.add_parser(
+        "samverkansform",
+        help="föreslå samverkansform utifrån en svarsfil (YAML)",
+        description="Samverkansformväljaren. Utbildningsstöd, inte juridisk rådgivning. "
+        "Svarsnycklarna beskrivs i README.md.",
+    )
     form.add_argument("answers", metavar="SVARSFIL", help="YAML-fil med svaren, till exempel sanctions: no")
     form.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
     form.add_argument("--html", metavar="FIL", help="spara en sammanfattning som HTML-fil")
     form.add_argument("--lattlast", action="store_true", help="lättläst text")
     form.set_defaults(func=_cmd_samverkansform)
-    bld = sub.add_parser("build", help="bygg utskrifter (HTML) av lektionerna för deltagare och handledare",
-                         description="Kör lektionerna med papermill och skriver fristående HTML-sidor: en "
-                                     "deltagarversion utan kod och facit, en handledarversion med facit och "
-                                     "handledarstöd, och en startsida index.html. Oförändrade lektioner "
-                                     "återanvänds.")
+    bld = sub.add_parser(
+        "build",
+        help="bygg utskrifter (HTML) av lektionerna för deltagare och handledare",
+        description="Kör lektionerna med papermill och skriver fristående HTML-sidor: en "
+        "deltagarversion utan kod och facit, en handledarversion med facit och "
+        "handledarstöd, och en startsida index.html. Oförändrade lektioner "
+        "återanvänds.",
+    )
     bld.add_argument("--lessons", metavar="ID,ID", help="lektioner, kommaseparerade (standard: alla)")
-    bld.add_argument("--audience", metavar="MÅLGRUPP",
-                     help="fortroendevald, tjansteperson eller båda med komma (standard: båda)")
+    bld.add_argument(
+        "--audience", metavar="MÅLGRUPP", help="fortroendevald, tjansteperson eller båda med komma (standard: båda)"
+    )
     bld.add_argument("--level", metavar="NIVÅ", help="standard, lattlast eller båda med komma (standard: båda)")
     bld.add_argument("--out", metavar="MAPP", default=None, help="mappen för utskrifterna (standard: bygge)")
-    bld.add_argument("--jobs", type=int, default=None, metavar="N",
-                     help="hur många lektioner som körs samtidigt (standard: antalet kärnor, högst 4)")
+    bld.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="hur många lektioner som körs samtidigt (standard: antalet kärnor, högst 4)",
+    )
     bld.add_argument("--force", action="store_true", help="bygg om allt, också det som inte har ändrats")
     bld.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
     bld.set_defaults(func=_cmd_build)
-    prev = sub.add_parser("preview", help="visa en innehållsfil i webbläsaren, uppdaterad vid varje sparning",
-                          description="Startar en förhandsvisning (Voila) av en övningsfil, lektion.yaml, en "
-                                      "verkstadsplan eller handledare.md. Spara filen, så visas ändringen inom en "
-                                      "sekund; fel visas med fil och rad.")
+    prev = sub.add_parser(
+        "preview",
+        help="visa en innehållsfil i webbläsaren, uppdaterad vid varje sparning",
+        description="Startar en förhandsvisning (Voila) av en övningsfil, lektion.yaml, en "
+        "verkstadsplan eller handledare.md. Spara filen, så visas ändringen inom en "
+        "sekund; fel visas med fil och rad.",
+    )
     prev.add_argument("file", metavar="FIL", help="filen, till exempel exercises/03-principer/ovningar.yaml")
     prev.add_argument("--port", type=int, default=8867, metavar="PORT", help="port (standard 8867)")
-    prev.add_argument("--audience", default="tjansteperson", metavar="MÅLGRUPP",
-                      help="fortroendevald eller tjansteperson")
+    prev.add_argument(
+        "--audience", default="tjansteperson", metavar="MÅLGRUPP", help="fortroendevald eller tjansteperson"
+    )
     prev.add_argument("--level", default="standard", metavar="NIVÅ", help="standard eller lattlast")
     prev.add_argument("--no-browser", action="store_true", help="öppna inte webbläsaren")
     prev.set_defaults(func=_cmd_preview)
-    kit = sub.add_parser("kit", help="bygg ett verkstadskit: handledarguide och deltagarutskrifter från en plan",
-                         description="Läser en verkstadsplan (YAML, se exercises/planer/) och skriver handledarguiden "
-                                     "(agenda med klockslag, länkar till apparna, handledarstöd) och deltagarnas "
-                                     "utskrifter i en mapp.")
+    kit = sub.add_parser(
+        "kit",
+        help="bygg ett verkstadskit: handledarguide och deltagarutskrifter från en plan",
+        description="Läser en verkstadsplan (YAML, se exercises/planer/) och skriver handledarguiden "
+        "(agenda med klockslag, länkar till apparna, handledarstöd) och deltagarnas "
+        "utskrifter i en mapp.",
+    )
     kit.add_argument("plan", metavar="PLAN", help="verkstadsplanen, till exempel exercises/planer/namnd-halvdag.yaml")
     kit.add_argument("--out", metavar="MAPP", default=None, help="mappen för kitet (standard: bygge/<planens namn>)")
     kit.add_argument("--jobs", type=int, default=None, metavar="N", help="samma som för build")
@@ -379,18 +436,34 @@ def build_parser() -> argparse.ArgumentParser:
         ("lab", _cmd_lab, 8888, "öppna lektionerna i JupyterLab för självstudier"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--host", default="127.0.0.1", metavar="ADRESS",
-                       help="adress att lyssna på (standard 127.0.0.1; 0.0.0.0 för deltagare i nätverket)")
+        p.add_argument(
+            "--host",
+            default="127.0.0.1",
+            metavar="ADRESS",
+            help="adress att lyssna på (standard 127.0.0.1; 0.0.0.0 för deltagare i nätverket)",
+        )
         p.add_argument("--port", type=int, default=port, metavar="PORT", help=f"port (standard {port})")
         p.set_defaults(func=func)
         if name == "serve":
-            p.add_argument("--db", metavar="FIL_ELLER_URL", default=None,
-                           help="SQLite-fil eller databasadress (standard verkstad/samverkan.sqlite)")
-            p.add_argument("--room-size", type=int, default=30, metavar="N",
-                           help="hur många deltagare att förbereda för (standard 30)")
-    report = sub.add_parser("report", help="skriv en HTML-rapport över ett pass",
-                            description="Kör rapportanteckningsboken med papermill över passets sparade svar "
-                                        "och skriver en fristående HTML-fil.")
+            p.add_argument(
+                "--db",
+                metavar="FIL_ELLER_URL",
+                default=None,
+                help="SQLite-fil eller databasadress (standard verkstad/samverkan.sqlite)",
+            )
+            p.add_argument(
+                "--room-size",
+                type=int,
+                default=30,
+                metavar="N",
+                help="hur många deltagare att förbereda för (standard 30)",
+            )
+    report = sub.add_parser(
+        "report",
+        help="skriv en HTML-rapport över ett pass",
+        description="Kör rapportanteckningsboken med papermill över passets sparade svar "
+        "och skriver en fristående HTML-fil.",
+    )
     report.add_argument("session", metavar="KOD", help="passets kod, till exempel K7WQ2M")
     report.add_argument("--out", metavar="FIL", help="HTML-filen (standard rapport-KOD.html)")
     report.add_argument("--db", metavar="FIL_ELLER_URL", default=None, help="samma som för serve")
@@ -401,10 +474,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FIL", help="CSV-filen (standard: skriv till skärmen)")
     export.add_argument("--db", metavar="FIL_ELLER_URL", default=None, help="samma som för serve")
     export.set_defaults(func=_cmd_export)
-    backup = sub.add_parser("backup", help="kopiera verkstadens SQLite-fil medan servern kör",
-                            description="Skriver en säker kopia av databasen, även medan samverkan serve kör. "
-                                        "En vanlig filkopia av .sqlite-filen kan sakna de senaste svaren, "
-                                        "som ligger i -wal-filen bredvid.")
+    backup = sub.add_parser(
+        "backup",
+        help="kopiera verkstadens SQLite-fil medan servern kör",
+        description="Skriver en säker kopia av databasen, även medan samverkan serve kör. "
+        "En vanlig filkopia av .sqlite-filen kan sakna de senaste svaren, "
+        "som ligger i -wal-filen bredvid.",
+    )
     backup.add_argument("target", metavar="FIL", help="kopians filnamn, till exempel kopia-2026-12-06.sqlite")
     backup.add_argument("--db", metavar="FIL", default=None, help="databasen (standard verkstad/samverkan.sqlite)")
     backup.set_defaults(func=_cmd_backup)

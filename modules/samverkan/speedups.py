@@ -6,13 +6,15 @@ JupyterLab) imports ``jsonschema``, whose format checkers import
 time: about 1.4 s of a 1.6 s import, on every process. Earley parsers cannot
 use Lark's cache, and the ``iri`` format they serve is almost never checked.
 
-``install()`` puts a ``.pth`` file in the environment's site-packages that
-registers an import hook. The hook gives ``rfc3987_syntax`` a light stand-in
-module: its functions load the real grammar on first use, so behaviour is
-unchanged and only the cost moves to the (rare) first IRI validation.
+pip installs the hook with the kit (the build backend ``modules/_samverkan_build.py`` adds a
+``.pth`` file and the hook module to the wheel, for ``pip install .`` and ``pip install -e .``
+alike; ``pip uninstall samverkan`` removes them). The hook gives ``rfc3987_syntax`` a light
+stand-in module: its functions load the real grammar on first use, so behaviour is unchanged and
+only the cost moves to the (rare) first IRI validation.
 
-Run ``python -m samverkan.speedups`` (the Makefile does it after installing),
-``python -m samverkan.speedups --remove`` to undo.
+The stand-in knows rfc3987_syntax's API of the versions in ``KNOWN_VERSIONS``; with any other
+installed version the hook steps aside and the real module loads as usual (slower, never wrong).
+``python -m samverkan.speedups`` installs the hook by hand in an environment pip did not build.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sysconfig
 from pathlib import Path
 
 HOOK_MODULE = "_samverkan_lazy_imports"
+KNOWN_VERSIONS = ("1.1.0",)  # rfc3987_syntax versions whose API the stand-in covers (as in HOOK_SOURCE)
 PTH_NAME = "samverkan-speedups.pth"
 
 HOOK_SOURCE = '''"""Installed by samverkan.speedups: defer rfc3987_syntax's grammar compilation."""
@@ -31,6 +34,7 @@ import importlib.machinery
 import sys
 
 _NAME = "rfc3987_syntax"
+_KNOWN_VERSIONS = ("1.1.0",)  # the API the stand-in was written against (samverkan.speedups)
 
 
 def _helpers():
@@ -69,12 +73,24 @@ class _LazyLoader(importlib.abc.Loader):
         module.__getattr__ = __getattr__
 
 
+def _known(real):
+    """Is the installed rfc3987_syntax one whose API the stand-in knows (its dist-info says)?"""
+    import os
+
+    folder = os.path.dirname(list(real.submodule_search_locations)[0])
+    wanted = {f"{_NAME}-{v}.dist-info" for v in _KNOWN_VERSIONS}
+    try:
+        return any(name in wanted for name in os.listdir(folder))
+    except OSError:
+        return False
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name != _NAME:
             return None
         real = importlib.machinery.PathFinder.find_spec(name)
-        if real is None or not real.submodule_search_locations:
+        if real is None or not real.submodule_search_locations or not _known(real):
             return None
         spec = importlib.machinery.ModuleSpec(name, _LazyLoader(real), is_package=True)
         spec.submodule_search_locations = list(real.submodule_search_locations)

@@ -8,25 +8,20 @@ they never raise on the page.
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, Mapping
-from urllib.parse import parse_qs
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from samverkan.apps.params import query_params
 from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVELS, Source
 
 if TYPE_CHECKING:  # ipywidgets is imported when an app is built, not when this module is
+    import ipywidgets as widgets
+
     from samverkan.widgets.glossary import GlossaryWidget
     from samverkan.widgets.samverkansform import SamverkansformWidget
 
 
-def query_params(query: str | None = None) -> dict[str, str]:
-    """The page's query parameters (Voila puts them in ``QUERY_STRING``), each value at most 200 characters."""
-    raw = os.environ.get("QUERY_STRING", "") if query is None else query
-    parsed = parse_qs(raw[:2000], keep_blank_values=False)
-    return {k: v[0][:200] for k, v in parsed.items() if v}
-
-
-def lesson_app(lesson_id: str, query: str | None = None):
+def lesson_app(lesson_id: str, query: str | None = None) -> widgets.VBox:
     """A widget with the lesson's exercises for the audience and level in the address."""
     import ipywidgets as widgets
 
@@ -56,16 +51,16 @@ def lesson_app(lesson_id: str, query: str | None = None):
         who = AUDIENCE_LABELS[audience]
     header = widgets.HTML(
         f'<p class="sv-progress">Övningar för {escape(who)} · '
-        f'{"lättläst" if level == "lattlast" else "standardtext"} · {len(items)} övningar</p>'
+        f"{'lättläst' if level == 'lattlast' else 'standardtext'} · {len(items)} övningar</p>"
         + "".join(f'<p role="alert">{escape(n)}</p>' for n in notes)
     )
     return widgets.VBox([header, *items])
 
 
-def tool(name: str, level: str = "standard"):
+def tool(name: str, level: str = "standard") -> SamverkansformWidget | GlossaryWidget:
     """A kit tool for a notebook: ``samverkansformvaljaren`` or ``ordlista``."""
-    from samverkan.errors import ParameterError
     from samverkan.content.schema import check_params
+    from samverkan.errors import ParameterError
 
     check_params(None, level, audience_required=False)
     if name == "samverkansformvaljaren":
@@ -75,7 +70,7 @@ def tool(name: str, level: str = "standard"):
     raise ParameterError(f"Okänt verktyg {name!r}. Verktyg: samverkansformvaljaren, ordlista.")
 
 
-def tool_app(name: str, query: str | None = None):
+def tool_app(name: str, query: str | None = None) -> widgets.Widget:
     """The tool as a Voila app; ``?level=lattlast`` in the address gives easy-to-read text."""
     import ipywidgets as widgets
 
@@ -90,8 +85,9 @@ def tool_app(name: str, query: str | None = None):
     return widgets.VBox([widgets.HTML(note), w]) if note else w
 
 
-def samverkansform_widget(level: str = "standard", sources: Mapping[str, Source] | None = None,
-                          **kwargs: Any) -> SamverkansformWidget:
+def samverkansform_widget(
+    level: str = "standard", sources: Mapping[str, Source] | None = None, **kwargs: Any
+) -> SamverkansformWidget:
     """The Samverkansformväljaren with the kit's model and thresholds; content problems raise ContentError."""
     from samverkan.content.loader import load_decision
     from samverkan.widgets.samverkansform import SamverkansformWidget
@@ -100,8 +96,9 @@ def samverkansform_widget(level: str = "standard", sources: Mapping[str, Source]
     return SamverkansformWidget(model, periods, level=level, sources=sources or kit_sources, **kwargs)
 
 
-def glossary_widget(level: str = "standard", sources: Mapping[str, Source] | None = None,
-                    **kwargs: Any) -> GlossaryWidget:
+def glossary_widget(
+    level: str = "standard", sources: Mapping[str, Source] | None = None, **kwargs: Any
+) -> GlossaryWidget:
     """The kit's glossary (data/ordlista.yaml); content problems raise ContentError."""
     from samverkan.content.loader import load_kit
     from samverkan.errors import ContentError, Problem

@@ -14,13 +14,17 @@ Markdown cell cannot follow the ``level`` parameter.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from samverkan.content import loader
+from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
 from samverkan.errors import ContentError, ParameterError
 from samverkan.render.markdown import markdown_text
-from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
+
+if TYPE_CHECKING:  # ipywidgets is imported when a lesson shows its exercises
+    from samverkan.widgets.base import ExerciseWidget
 
 DISCLAIMER = (
     "*Kitet är en utbildning, inte juridisk rådgivning. Bedöm alltid det enskilda fallet "
@@ -127,12 +131,12 @@ class LessonView:
         from samverkan.content import paths
         from samverkan.content.schema import FIGURE_PREFIX
 
-        out = []
+        out: list[Any] = []
         for name in self.lesson.section(section_id).show:
             if name.startswith(FIGURE_PREFIX):
                 from samverkan.render.figures import figure_html
 
-                fig = self.kit.data["figures"][name[len(FIGURE_PREFIX):]]
+                fig = self.kit.data["figures"][name[len(FIGURE_PREFIX) :]]
                 out.append(HTML(figure_html(fig, paths.data_dir(), self.sources)))
             elif name == "troskelvarden":
                 from samverkan.render.thresholds import thresholds_markdown
@@ -153,8 +157,11 @@ class LessonView:
             elif name == "samverkansformvaljaren":
                 from samverkan.widgets.samverkansform import SamverkansformWidget
 
-                out.append(SamverkansformWidget(self._data("decision"), self._data("thresholds"),
-                                                level=self.level, sources=self.sources))
+                out.append(
+                    SamverkansformWidget(
+                        self._data("decision"), self._data("thresholds"), level=self.level, sources=self.sources
+                    )
+                )
         return out
 
     def _data(self, kind: str):
@@ -162,7 +169,9 @@ class LessonView:
             from samverkan.errors import Problem
 
             files = {"thresholds": "troskelvarden.yaml", "terms": "ordlista.yaml", "decision": "samverkansform.yaml"}
-            raise ContentError([Problem(f"data/{files[kind]}", None, "", "filen saknas eller har fel; kör 'samverkan check'")])
+            raise ContentError(
+                [Problem(f"data/{files[kind]}", None, "", "filen saknas eller har fel; kör 'samverkan check'")]
+            )
         return self.kit.data[kind]
 
     def show_discussion(self) -> None:
@@ -171,15 +180,17 @@ class LessonView:
     def show_end(self) -> None:
         _display(self.end_markdown())
 
-    def exercise(self, exercise_id: str, **kwargs: Any):
+    def exercise(self, exercise_id: str, **kwargs: Any) -> ExerciseWidget | None:
         """The widget for one exercise, in this lesson's audience and level.
 
         In a handout (``samverkan build``) the exercise is displayed as static HTML
-        instead: the learner's part, then the answer key marked as ``facit``.
+        instead: the learner's part, then the answer key marked as ``facit``; then None is returned.
         """
         ex = self.kit.exercises.get(exercise_id)
         if ex is None:
-            raise ParameterError(f"Övningen {exercise_id!r} finns inte. Kör 'samverkan check' för att se vad som saknas.")
+            raise ParameterError(
+                f"Övningen {exercise_id!r} finns inte. Kör 'samverkan check' för att se vad som saknas."
+            )
         if self.handout:
             from IPython.display import HTML, display
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from samverkan.render.markdown import escape
 from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS, check_params
+from samverkan.render.markdown import escape
 from samverkan.widgets import inbound as _inbound  # noqa: F401 - importing the widgets package installs the inbound guard
 
 PREVIEW_ENV = "SAMVERKAN_PREVIEW_FILE"
@@ -50,8 +50,9 @@ def resolve(path: str | Path) -> Path:
 class PreviewWidget(widgets.VBox):
     """Named parts: ``.audience``, ``.level`` (Dropdowns), ``.status``, ``.problems``, ``.body``."""
 
-    def __init__(self, path: str | Path, audience: str = "tjansteperson", level: str = "standard",
-                 interval: float = INTERVAL):
+    def __init__(
+        self, path: str | Path, audience: str = "tjansteperson", level: str = "standard", interval: float = INTERVAL
+    ):
         check_params(audience, level)
         super().__init__()
         self.path = resolve(path)
@@ -63,13 +64,17 @@ class PreviewWidget(widgets.VBox):
         from samverkan.errors import display_path
 
         self.label = display_path(self.path, paths.kit_root())
-        self.title = widgets.HTML(f"<h2>Förhandsvisning av <code>{escape(self.label)}</code></h2>"
-                                  "<p>Spara filen i din editor, så visas ändringen här inom en sekund. "
-                                  "Du behöver inte starta om något.</p>")
-        self.audience = widgets.Dropdown(options=[(AUDIENCE_LABELS[a].capitalize(), a) for a in AUDIENCES],
-                                         value=audience, description="Målgrupp:")
-        self.level = widgets.Dropdown(options=[(LEVEL_LABELS[lv].capitalize(), lv) for lv in LEVELS],
-                                      value=level, description="Nivå:")
+        self.title = widgets.HTML(
+            f"<h2>Förhandsvisning av <code>{escape(self.label)}</code></h2>"
+            "<p>Spara filen i din editor, så visas ändringen här inom en sekund. "
+            "Du behöver inte starta om något.</p>"
+        )
+        self.audience = widgets.Dropdown(
+            options=[(AUDIENCE_LABELS[a].capitalize(), a) for a in AUDIENCES], value=audience, description="Målgrupp:"
+        )
+        self.level = widgets.Dropdown(
+            options=[(LEVEL_LABELS[lv].capitalize(), lv) for lv in LEVELS], value=level, description="Nivå:"
+        )
         self.status = widgets.HTML()
         self.problems = widgets.HTML()
         self.body = widgets.VBox()
@@ -94,7 +99,7 @@ class PreviewWidget(widgets.VBox):
         self._stamp = stamp
         try:
             self._render()
-        except Exception as exc:  # noqa: BLE001 - a preview must survive any half-saved file
+        except Exception as exc:
             self._show_problems([f"Förhandsvisningen kunde inte visa filen: {type(exc).__name__}: {exc}"])
         return True
 
@@ -116,8 +121,10 @@ class PreviewWidget(widgets.VBox):
     def _show_problems(self, lines: list[str]) -> None:
         items = "".join(f"<li>{escape(line)}</li>" for line in lines)
         keep = " Nedanför visas den senaste versionen utan fel." if self.body.children else ""
-        self.problems.value = (f'<div class="sv-status" role="alert"><p><strong>Filen har fel, rätta och spara '
-                               f"igen.</strong>{keep}</p><ul>{items}</ul></div>")
+        self.problems.value = (
+            f'<div class="sv-status" role="alert"><p><strong>Filen har fel, rätta och spara '
+            f"igen.</strong>{keep}</p><ul>{items}</ul></div>"
+        )
         self.status.value = f'<p class="sv-progress" role="status">Läst {_now()}: {len(lines)} fel.</p>'
 
     def _ok(self, what: str) -> None:
@@ -152,10 +159,14 @@ class PreviewWidget(widgets.VBox):
             for ex in result.exercise_file.exercises:
                 if audience not in ex.audience:
                     others = " och ".join(AUDIENCE_LABELS[a] for a in AUDIENCES if a in ex.audience)
-                    parts.append(widgets.HTML(f"<p><em>Övningen <code>{escape(ex.id)}</code> är skriven för "
-                                              f"{others}; byt målgrupp för att se den.</em></p>"))
+                    parts.append(
+                        widgets.HTML(
+                            f"<p><em>Övningen <code>{escape(ex.id)}</code> är skriven för "
+                            f"{others}; byt målgrupp för att se den.</em></p>"
+                        )
+                    )
                     continue
-                parts.append(widgets.HTML(f"<hr><p class=\"sv-progress\">Övning <code>{escape(ex.id)}</code></p>"))
+                parts.append(widgets.HTML(f'<hr><p class="sv-progress">Övning <code>{escape(ex.id)}</code></p>'))
                 parts.append(exercise_widget(ex, level=level, audience=audience, sources=kit.sources))
             self.body.children = parts
             self._ok(f"{len(result.exercise_file.exercises)} övningar.")
@@ -165,17 +176,26 @@ class PreviewWidget(widgets.VBox):
         elif result.plan is not None:
             from samverkan.logic.agenda import agenda_rows
 
-            rows = "".join(f"<tr><td>{escape(r['clock'] or str(r['from']))}</td><td>{r['minutes']}</td>"
-                           f"<td>{escape(r['item'].title or (r['lesson'].title.standard if r['lesson'] else ''))}</td></tr>"
-                           for r in agenda_rows(result.plan, kit))
-            self.body.children = [widgets.HTML(
-                f"<h3>{escape(result.plan.title)}</h3><table><thead><tr><th scope=\"col\">Tid</th>"
-                f"<th scope=\"col\">Minuter</th><th scope=\"col\">Punkt</th></tr></thead><tbody>{rows}</tbody></table>"
-                "<p>Bygg handledarguiden och utskrifterna med <code>samverkan kit</code>.</p>")]
+            rows = "".join(
+                f"<tr><td>{escape(r['clock'] or str(r['from']))}</td><td>{r['minutes']}</td>"
+                f"<td>{escape(r['item'].title or (r['lesson'].title.standard if r['lesson'] else ''))}</td></tr>"
+                for r in agenda_rows(result.plan, kit)
+            )
+            self.body.children = [
+                widgets.HTML(
+                    f'<h3>{escape(result.plan.title)}</h3><table><thead><tr><th scope="col">Tid</th>'
+                    f'<th scope="col">Minuter</th><th scope="col">Punkt</th></tr></thead><tbody>{rows}</tbody></table>'
+                    "<p>Bygg handledarguiden och utskrifterna med <code>samverkan kit</code>.</p>"
+                )
+            ]
             self._ok("Verkstadsplanen går ihop.")
         else:
-            self.body.children = [widgets.HTML("<p>Filen är giltig. Förhandsvisning med widgetar finns för "
-                                               "övningsfiler, lektionsfiler, verkstadsplaner och handledare.md.</p>")]
+            self.body.children = [
+                widgets.HTML(
+                    "<p>Filen är giltig. Förhandsvisning med widgetar finns för "
+                    "övningsfiler, lektionsfiler, verkstadsplaner och handledare.md.</p>"
+                )
+            ]
             self._ok("")
 
     def _lesson(self, lesson, kit, audience: str, level: str) -> list:  # noqa: ANN001
@@ -201,17 +221,22 @@ def _now() -> str:
     return dt.datetime.now().strftime("%H:%M:%S")
 
 
-def preview(fil: str | Path | None = None, audience: str = "tjansteperson", level: str = "standard",
-            watch: bool = True) -> PreviewWidget:
+def preview(
+    fil: str | Path | None = None, audience: str = "tjansteperson", level: str = "standard", watch: bool = True
+) -> PreviewWidget:
     """The preview of ``fil`` (``SAMVERKAN_PREVIEW_FILE`` wins, as set by ``samverkan preview``)."""
     chosen = os.environ.get(PREVIEW_ENV) or fil
     if not chosen:
         from samverkan.errors import ParameterError
 
-        raise ParameterError("Ange vilken fil som ska förhandsvisas, till exempel "
-                             "fil = \"exercises/03-principer/ovningar.yaml\".")
-    w = PreviewWidget(chosen, audience=os.environ.get("SAMVERKAN_PREVIEW_AUDIENCE", audience),
-                      level=os.environ.get("SAMVERKAN_PREVIEW_LEVEL", level))
+        raise ParameterError(
+            'Ange vilken fil som ska förhandsvisas, till exempel fil = "exercises/03-principer/ovningar.yaml".'
+        )
+    w = PreviewWidget(
+        chosen,
+        audience=os.environ.get("SAMVERKAN_PREVIEW_AUDIENCE", audience),
+        level=os.environ.get("SAMVERKAN_PREVIEW_LEVEL", level),
+    )
     if watch:
         try:
             w.watch()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from samverkan.content.schema import AUDIENCES, Text
 from samverkan.content.text import CITATION_RE
@@ -131,8 +132,10 @@ class Context:
             self.citations.append((source_id, path))
         for i in _indices(s, "[@"):
             if not CITATION_RE.match(s, i):
-                broken = s[i:i + 40].split("\n")[0]
-                self.problem(path, f"trasig källhänvisning '{broken}…': skriv [@källid] utan mellanslag och med ] på slutet")
+                broken = s[i : i + 40].split("\n")[0]
+                self.problem(
+                    path, f"trasig källhänvisning '{broken}…': skriv [@källid] utan mellanslag och med ] på slutet"
+                )
 
     def opt(self, m: dict, key: str, path: tuple, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``check(m[key], path.key, ...)`` when the key is present, else None (missing keys are
@@ -175,7 +178,11 @@ class Context:
         if s is None:
             return None
         if not ID_RE.match(s):
-            self.problem(path, f"id '{s}' får bara innehålla små bokstäver a–z, siffror och bindestreck (inga å, ä, ö eller mellanslag)")
+            self.problem(
+                path,
+                f"id '{s}' får bara innehålla små bokstäver a–z, siffror och bindestreck (inga å, ä, "
+                "ö eller mellanslag)",
+            )
             return None
         return s
 
@@ -206,7 +213,6 @@ class Context:
                 self.problem(path, f"{what} '{ident}' finns redan (rad {first}); varje id måste vara unikt")
             else:
                 seen[ident] = path
-
 
 
 def texts(ctx: Context, m: dict, key: str, path: tuple) -> tuple[Text, ...]:

@@ -8,15 +8,19 @@ exercise in the lesson "Från dialog till verkstad", never real organisations.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from samverkan.content import paths
 from samverkan.errors import SamverkanError
+
+if TYPE_CHECKING:  # pandas is imported when the register is read, not with this module
+    import pandas as pd
 
 REGISTER_FILE = "exempel_samverkansregister.csv"
 REGISTER_NOTE = "Exempeldata: påhittade uppgifter för en övning. Inga verkliga organisationer, beslut eller belopp."
 
 
-def exempelregister(path: Path | str | None = None):
+def exempelregister(path: Path | str | None = None) -> pd.DataFrame:
     """The example register as a pandas DataFrame (``.attrs["note"]`` says it is example data)."""
     import pandas as pd
 

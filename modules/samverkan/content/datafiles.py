@@ -21,8 +21,8 @@ from typing import Any
 
 from samverkan.content.context import Context, source_ids
 from samverkan.content.kit import Kit
-from samverkan.errors import Problem, SamverkanError, ThresholdError
 from samverkan.content.schema import Text
+from samverkan.errors import Problem, SamverkanError, ThresholdError
 
 # -- glossary ----------------------------------------------------------------
 
@@ -58,7 +58,9 @@ def _terms_file(ctx: Context, top: dict) -> dict[str, Term] | None:
                 refs.append((sid, p + ("see_also", j)))
         if tid and term and definition:
             out[tid] = Term(tid, term, definition, sources, tuple(see))
-    ctx.unique_ids([(t.get("id") if isinstance(t, dict) else None, ("terms", i, "id")) for i, t in enumerate(raw or [])], "termen")
+    ctx.unique_ids(
+        [(t.get("id") if isinstance(t, dict) else None, ("terms", i, "id")) for i, t in enumerate(raw or [])], "termen"
+    )
     for sid, p in refs:
         if sid not in out:
             hint = difflib.get_close_matches(sid, sorted(out), n=1)
@@ -116,11 +118,16 @@ def _figures_file(ctx: Context, top: dict) -> dict[str, Figure] | None:
     out: dict[str, Figure] = {}
     for i, f in enumerate(raw or []):
         p = ("figures", i)
-        m = ctx.mapping(f, p, ["id", "title", "data", "x", "y", "x_label", "y_label", "unit", "sources"], ["kind", "note"])
+        m = ctx.mapping(
+            f, p, ["id", "title", "data", "x", "y", "x_label", "y_label", "unit", "sources"], ["kind", "note"]
+        )
         if m is None:
             continue
         fid = ctx.opt(m, "id", p, ctx.ident)
-        values = {k: ctx.opt(m, k, p, ctx.string, max_length=200) for k in ("title", "data", "x", "y", "x_label", "y_label", "unit")}
+        values = {
+            k: ctx.opt(m, k, p, ctx.string, max_length=200)
+            for k in ("title", "data", "x", "y", "x_label", "y_label", "unit")
+        }
         kind = m.get("kind", "bar")
         if kind not in FIGURE_KINDS:
             ctx.problem(p + ("kind",), f"okänd diagramtyp '{kind}'. Tillåtna: {', '.join(FIGURE_KINDS)}")
@@ -130,9 +137,24 @@ def _figures_file(ctx: Context, top: dict) -> dict[str, Figure] | None:
         if not sources and "sources" in m:
             ctx.problem(p + ("sources",), "ett diagram måste ha minst en källa")
         if fid and kind and all(values.values()) and sources:
-            out[fid] = Figure(fid, values["title"], values["data"], values["x"], values["y"], values["x_label"],
-                              values["y_label"], values["unit"], kind, sources, note, ctx.doc.line(p + ("data",)))
-    ctx.unique_ids([(f.get("id") if isinstance(f, dict) else None, ("figures", i, "id")) for i, f in enumerate(raw or [])], "figuren")
+            out[fid] = Figure(
+                fid,
+                values["title"],
+                values["data"],
+                values["x"],
+                values["y"],
+                values["x_label"],
+                values["y_label"],
+                values["unit"],
+                kind,
+                sources,
+                note,
+                ctx.doc.line(p + ("data",)),
+            )
+    ctx.unique_ids(
+        [(f.get("id") if isinstance(f, dict) else None, ("figures", i, "id")) for i, f in enumerate(raw or [])],
+        "figuren",
+    )
     return out if raw is not None else None
 
 
@@ -144,17 +166,23 @@ def read_figure_data(fig: Figure, data_dir: Path) -> list[tuple[str, float]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SamverkanError(f"datafilen '{fig.data}' kan inte läsas ({getattr(exc, 'strerror', None) or exc})") from None
+        raise SamverkanError(
+            f"datafilen '{fig.data}' kan inte läsas ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
     rows = csv.DictReader(line for line in text.splitlines() if line.strip() and not line.startswith("#"))
     out = []
     for n, row in enumerate(rows, 2):
         if fig.x not in row or fig.y not in row:
             cols = ", ".join(rows.fieldnames or [])
-            raise SamverkanError(f"datafilen '{fig.data}' saknar kolumnen '{fig.x if fig.x not in row else fig.y}' (kolumner: {cols})")
+            raise SamverkanError(
+                f"datafilen '{fig.data}' saknar kolumnen '{fig.x if fig.x not in row else fig.y}' (kolumner: {cols})"
+            )
         try:
             value = float(row[fig.y].replace(" ", "").replace(",", "."))
         except ValueError:
-            raise SamverkanError(f"datafilen '{fig.data}', datarad {n - 1}: '{row[fig.y]}' i kolumnen '{fig.y}' är inget tal") from None
+            raise SamverkanError(
+                f"datafilen '{fig.data}', datarad {n - 1}: '{row[fig.y]}' i kolumnen '{fig.y}' är inget tal"
+            ) from None
         out.append((row[fig.x], value))
     if not out:
         raise SamverkanError(f"datafilen '{fig.data}' har inga datarader")

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import ast
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from samverkan.content import datafiles, paths, samverkansform, timing_data
 from samverkan.content.context import MAX_FILE_BYTES, TYPE_NAMES, Context, per_audience, source_ids, texts, type_name
 from samverkan.content.kit import Kit, in_folder
 from samverkan.content.plan import Plan, check_plan, parse_plan
-from samverkan.errors import ContentError, Problem, display_path
 from samverkan.content.schema import (
     BLOCKS,
     FIGURE_PREFIX,
@@ -49,9 +49,21 @@ from samverkan.content.schema import (
     Step,
 )
 from samverkan.content.yamlsource import YamlSyntaxError, format_path, parse_yaml
+from samverkan.errors import ContentError, Problem, display_path
 
-__all__ = ["DATA_KINDS", "Kit", "Loaded", "content_files", "in_folder", "load_decision", "load_exercise_file",
-           "load_file", "load_kit", "load_plan"]
+__all__ = [
+    "DATA_KINDS",
+    "PARSERS",
+    "Kit",
+    "Loaded",
+    "content_files",
+    "in_folder",
+    "load_decision",
+    "load_exercise_file",
+    "load_file",
+    "load_kit",
+    "load_plan",
+]
 
 # -- exercise files ------------------------------------------------------
 
@@ -92,10 +104,14 @@ def _question(ctx: Context, value: Any, path: tuple) -> Question | None:
             if n_correct == 0:
                 ctx.problem(path + ("choices",), "minst ett svar måste ha correct: true")
             elif kind == "single_choice" and n_correct > 1:
-                ctx.problem(path + ("choices",), f"en single_choice-fråga ska ha exakt ett rätt svar, men {n_correct} har correct: true (använd kind: multiple_choice för flera rätt)")
+                ctx.problem(
+                    path + ("choices",),
+                    f"en single_choice-fråga ska ha exakt ett rätt svar, men {n_correct} har "
+                    "correct: true (använd kind: multiple_choice för flera rätt)",
+                )
     explanation = ctx.optional_text(m, "explanation", path)
     audience = ctx.audience(m, path)
-    if None in (qid, kind, prompt) or raw is None or len(choices) != len(raw):
+    if qid is None or kind is None or prompt is None or raw is None or len(choices) != len(raw):
         return None
     return Question(qid, kind, prompt, tuple(choices), explanation, audience, ctx.doc.line(path))
 
@@ -157,8 +173,16 @@ def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching
     complete = raw_c is not None and raw_i is not None and len(categories) == len(raw_c) and len(items) == len(raw_i)
     if ident is None or title is None or prompt is None or not complete:
         return None
-    return Matching(ident, title, prompt, tuple(categories), tuple(items), audience, ctx.flag(m, "legal", path),
-                    line=ctx.doc.line(path))
+    return Matching(
+        ident,
+        title,
+        prompt,
+        tuple(categories),
+        tuple(items),
+        audience,
+        ctx.flag(m, "legal", path),
+        line=ctx.doc.line(path),
+    )
 
 
 def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario | None:
@@ -213,7 +237,10 @@ def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario
                 choices.append(ScenarioChoice(text, consequence, nxt))
         if sid and situation and raw_choices is not None and len(choices) == len(raw_choices):
             steps.append(Step(sid, situation=situation, choices=tuple(choices)))
-    ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, path + ("steps", i, "id")) for i, s in enumerate(raw or [])], "steget")
+    ctx.unique_ids(
+        [(s.get("id") if isinstance(s, dict) else None, path + ("steps", i, "id")) for i, s in enumerate(raw or [])],
+        "steget",
+    )
     declared = {s.get("id") for s in (raw or []) if isinstance(s, dict)}
     for nxt, p in next_refs:
         if nxt not in declared:
@@ -231,13 +258,16 @@ def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario
         _check_graph(ctx, path, start, steps, raw)
     if ident is None or title is None or start is None or not complete or _has_problems_under(ctx, path):
         return None
-    return Scenario(ident, title, start, tuple(steps), intro, audience, ctx.flag(m, "legal", path),
-                    line=ctx.doc.line(path))
+    return Scenario(
+        ident, title, start, tuple(steps), intro, audience, ctx.flag(m, "legal", path), line=ctx.doc.line(path)
+    )
 
 
 def _has_problems_under(ctx: Context, path: tuple) -> bool:
     prefix = format_path(path)
-    return any(p.field == prefix or p.field.startswith(prefix + ".") or p.field.startswith(prefix + "[") for p in ctx.problems)
+    return any(
+        p.field == prefix or p.field.startswith(prefix + ".") or p.field.startswith(prefix + "[") for p in ctx.problems
+    )
 
 
 def _check_graph(ctx: Context, path: tuple, start: str, steps: list[Step], raw: list) -> None:
@@ -252,7 +282,9 @@ def _check_graph(ctx: Context, path: tuple, start: str, steps: list[Step], raw: 
         todo.extend(c.next for c in by_id[sid].choices)
     for s in steps:
         if s.id not in reachable:
-            ctx.problem(path + ("steps", index[s.id]), f"steget '{s.id}' nås aldrig från start; inget val har next: {s.id}")
+            ctx.problem(
+                path + ("steps", index[s.id]), f"steget '{s.id}' nås aldrig från start; inget val har next: {s.id}"
+            )
     # From every reachable step, some ending must be reachable (no closed loops).
     ends = {s.id for s in steps if s.is_outcome}
     can_end = set(ends)
@@ -265,7 +297,10 @@ def _check_graph(ctx: Context, path: tuple, start: str, steps: list[Step], raw: 
                 changed = True
     for s in steps:
         if s.id in reachable and s.id not in can_end:
-            ctx.problem(path + ("steps", index[s.id]), f"från steget '{s.id}' går det inte att nå något slutsteg (valen bildar en slinga)")
+            ctx.problem(
+                path + ("steps", index[s.id]),
+                f"från steget '{s.id}' går det inte att nå något slutsteg (valen bildar en slinga)",
+            )
 
 
 def _free_text(ctx: Context, m: dict, path: tuple, ident: str | None) -> FreeText | None:
@@ -280,7 +315,8 @@ def _free_text(ctx: Context, m: dict, path: tuple, ident: str | None) -> FreeTex
     return FreeText(ident, title, prompt, guidance, max_length, audience, line=ctx.doc.line(path))
 
 
-_KINDS: dict[str, Callable[[Context, dict, tuple, str | None], Exercise | None]] = {
+# One parser per exercise kind (EXERCISE_KINDS in schema.py).
+PARSERS: dict[str, Callable[[Context, dict, tuple, str | None], Exercise | None]] = {
     "quiz": _quiz,
     "matching": _matching,
     "scenario": _scenario,
@@ -294,14 +330,14 @@ def _exercise(ctx: Context, value: Any, path: tuple) -> Exercise | None:
         return None
     ident = ctx.opt(value, "id", path, ctx.ident)
     if "kind" not in value:
-        ctx.problem(path, f"fältet 'kind' saknas. Tillåtna: {', '.join(_KINDS)}")
+        ctx.problem(path, f"fältet 'kind' saknas. Tillåtna: {', '.join(PARSERS)}")
         return None
     kind = value["kind"]
-    builder = _KINDS.get(kind) if isinstance(kind, str) else None
+    builder = PARSERS.get(kind) if isinstance(kind, str) else None
     if builder is None:
-        hint = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
+        hint = difflib.get_close_matches(str(kind), list(PARSERS), n=1)
         tip = f" Menade du '{hint[0]}'?" if hint else ""
-        ctx.problem(path + ("kind",), f"okänd övningstyp '{kind}'. Tillåtna: {', '.join(_KINDS)}.{tip}")
+        ctx.problem(path + ("kind",), f"okänd övningstyp '{kind}'. Tillåtna: {', '.join(PARSERS)}.{tip}")
         return None
     if "id" not in value:
         ctx.problem(path, "fältet 'id' saknas")
@@ -338,8 +374,8 @@ def _blocks(ctx: Context, m: dict, path: tuple) -> tuple[str, ...]:
         if not isinstance(b, str):
             ctx.problem(p, f"ska vara ett namn, men är {type_name(b)}")
         elif b.startswith(FIGURE_PREFIX):
-            if ctx.ident(b[len(FIGURE_PREFIX):], p):
-                ctx.figure_refs.append((b[len(FIGURE_PREFIX):], p))
+            if ctx.ident(b[len(FIGURE_PREFIX) :], p):
+                ctx.figure_refs.append((b[len(FIGURE_PREFIX) :], p))
                 out.append(b)
         elif b in BLOCKS:
             out.append(b)
@@ -369,9 +405,24 @@ def _code(ctx: Context, m: dict, path: tuple) -> str | None:
 def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | None:
     ctx.mapping(top, (), ["lesson"], ["schema_version"])
     path = ("lesson",)
-    m = ctx.mapping(top.get("lesson"), path,
-                    ["id", "title", "why", "questions", "objectives", "sections", "discussion",
-                     "discussion_minutes", "key_points", "reflection", "sources"], [])
+    m = ctx.mapping(
+        top.get("lesson"),
+        path,
+        [
+            "id",
+            "title",
+            "why",
+            "questions",
+            "objectives",
+            "sections",
+            "discussion",
+            "discussion_minutes",
+            "key_points",
+            "reflection",
+            "sources",
+        ],
+        [],
+    )
     if m is None:
         return None
     lid = ctx.opt(m, "id", path, ctx.ident)
@@ -408,12 +459,27 @@ def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | Non
         code = _code(ctx, sm, p)
         if sid and stitle and minutes and body:
             sections.append(Section(sid, stitle, minutes, body, examples, tuple(ex_ids), srcs, show, code))
-    ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, path + ("sections", i, "id")) for i, s in enumerate(raw or [])], "avsnittet")
+    ctx.unique_ids(
+        [(s.get("id") if isinstance(s, dict) else None, path + ("sections", i, "id")) for i, s in enumerate(raw or [])],
+        "avsnittet",
+    )
     sources = source_ids(ctx, m, path)
     if ctx.problems:
         return None
-    return Lesson(lid, title, why, questions, objectives, tuple(sections), discussion, discussion_minutes,
-                  key_points, reflection, sources, ctx.label)
+    return Lesson(
+        lid,
+        title,
+        why,
+        questions,
+        objectives,
+        tuple(sections),
+        discussion,
+        discussion_minutes,
+        key_points,
+        reflection,
+        sources,
+        ctx.label,
+    )
 
 
 # -- sources registry ----------------------------------------------------
@@ -439,7 +505,10 @@ def _sources_file(ctx: Context, top: dict) -> dict[str, Source]:
         note = ctx.opt(sm, "note", p, ctx.string)
         if sid and title and reference and short and (year is not None or "year" not in sm):
             out[sid] = Source(sid, title, year, reference, short, url, note)
-    ctx.unique_ids([(s.get("id") if isinstance(s, dict) else None, ("sources", i, "id")) for i, s in enumerate(raw or [])], "källan")
+    ctx.unique_ids(
+        [(s.get("id") if isinstance(s, dict) else None, ("sources", i, "id")) for i, s in enumerate(raw or [])],
+        "källan",
+    )
     return out
 
 
@@ -484,7 +553,9 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        result.problems.append(Problem(label, line, "", "filen är inte sparad som UTF-8; spara om den med teckenkodning UTF-8"))
+        result.problems.append(
+            Problem(label, line, "", "filen är inte sparad som UTF-8; spara om den med teckenkodning UTF-8")
+        )
         result.unreadable = True
         return result
     try:
@@ -495,7 +566,14 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
         return result
     ctx = Context(label, doc)
     for dup_path, line in doc.duplicate_keys:
-        ctx.problems.append(Problem(label, line, format_path(dup_path), f"nyckeln '{dup_path[-1]}' står två gånger; den senare skulle tyst ersätta den första"))
+        ctx.problems.append(
+            Problem(
+                label,
+                line,
+                format_path(dup_path),
+                f"nyckeln '{dup_path[-1]}' står två gånger; den senare skulle tyst ersätta den första",
+            )
+        )
     top = doc.data
     if not isinstance(top, dict):
         ctx.problem((), "filen ska börja med 'schema_version: 1' och sedan 'exercises:', 'lesson:' eller 'sources:'")
@@ -504,7 +582,11 @@ def load_file(path: Path | str, *, root: Path | None = None) -> Loaded:
     if "schema_version" not in top:
         ctx.problem((), "fältet 'schema_version' saknas (skriv schema_version: 1 överst i filen)")
     elif top["schema_version"] not in SUPPORTED_SCHEMA_VERSIONS or isinstance(top["schema_version"], bool):
-        ctx.problem(("schema_version",), f"schema_version {top['schema_version']!r} stöds inte; kitet läser version {', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}")
+        ctx.problem(
+            ("schema_version",),
+            f"schema_version {top['schema_version']!r} stöds inte; kitet läser version "
+            f"{', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))}",
+        )
     if "exercises" in top:
         result.exercise_file = _exercise_file(ctx, top)
         if result.exercise_file:
@@ -580,14 +662,36 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
         if res.data is not None:
             kind, value = res.data
             if kind in kit.data_files:
-                kit.problems.append(Problem(res.label, None, "", f"det finns redan en fil med '{kind}:' ({kit.data_files[kind]}); kitet läser bara en"))
+                kit.problems.append(
+                    Problem(
+                        res.label,
+                        None,
+                        "",
+                        f"det finns redan en fil med '{kind}:' ({kit.data_files[kind]}); kitet läser bara en",
+                    )
+                )
             else:
                 kit.data[kind], kit.data_files[kind] = value, res.label
-        for ident, line, what in res.ids:
+        for ident, line, _what in res.ids:
             if ident in id_owner and id_owner[ident][0] != res.label:
                 other, other_line = id_owner[ident]
-                kit.problems.append(Problem(res.label, line, "id", f"id '{ident}' används redan i {other}, rad {other_line}; varje id måste vara unikt i hela kitet"))
-                kit.problems.append(Problem(other, other_line, "id", f"id '{ident}' används också i {res.label}, rad {line}; varje id måste vara unikt i hela kitet"))
+                kit.problems.append(
+                    Problem(
+                        res.label,
+                        line,
+                        "id",
+                        f"id '{ident}' används redan i {other}, rad {other_line}; varje id måste "
+                        "vara unikt i hela kitet",
+                    )
+                )
+                kit.problems.append(
+                    Problem(
+                        other,
+                        other_line,
+                        "id",
+                        f"id '{ident}' används också i {res.label}, rad {line}; varje id måste vara unikt i hela kitet",
+                    )
+                )
             id_owner.setdefault(ident, (res.label, line))
         if res.exercise_file is not None:
             folder = f.parent.name if f.parent.parent.name == "exercises" else None
@@ -604,7 +708,9 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
             if has_registry and sid not in kit.sources:
                 hint = difflib.get_close_matches(sid, sorted(kit.sources), n=1)
                 tip = f" Menade du '{hint[0]}'?" if hint else ""
-                kit.problems.append(Problem(res.label, line, fld, f"källan '{sid}' finns inte i data/kallor.yaml.{tip}"))
+                kit.problems.append(
+                    Problem(res.label, line, fld, f"källan '{sid}' finns inte i data/kallor.yaml.{tip}")
+                )
         for eid, line, fld in res.exercise_refs:
             if eid not in id_owner:
                 kit.problems.append(Problem(res.label, line, fld, f"övningen '{eid}' finns inte i någon övningsfil"))
@@ -613,7 +719,9 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
             if fid not in figures:
                 hint = difflib.get_close_matches(fid, sorted(figures), n=1)
                 tip = f" Menade du '{FIGURE_PREFIX}{hint[0]}'?" if hint else ""
-                kit.problems.append(Problem(res.label, line, fld, f"figuren '{fid}' finns inte i data/figurer.yaml.{tip}"))
+                kit.problems.append(
+                    Problem(res.label, line, fld, f"figuren '{fid}' finns inte i data/figurer.yaml.{tip}")
+                )
     for kind, check in KIT_CHECKS.items():
         if kind in kit.data:
             kit.problems.extend(check(kit, root))
@@ -629,7 +737,9 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
 # Data files beyond exercises, lessons and sources: top-level key -> parser(ctx, top) giving the
 # file's value or None. Each parser lives with its records in a module of this package.
 DATA_KINDS: dict[str, Callable[[Context, dict], Any]] = {
-    **datafiles.PARSERS, **samverkansform.PARSERS, **timing_data.PARSERS,
+    **datafiles.PARSERS,
+    **samverkansform.PARSERS,
+    **timing_data.PARSERS,
 }
 # Kit-wide content checks per kind, run after everything loaded: (kit, root) -> problems.
 KIT_CHECKS: dict[str, Callable[[Kit, Path], list[Problem]]] = {**datafiles.CHECKS}
@@ -642,8 +752,12 @@ def order_problems(kit: Kit, unreadable: list[str]) -> Kit:
     if unreadable:
         names = ", ".join(unreadable)
         note = f" (kanske för att {names} inte kunde läsas; rätta {'den' if len(unreadable) == 1 else 'dem'} först)"
-        kit.problems = [Problem(p.file, p.line, p.field, p.message + note, p.severity)
-                        if p.file not in unreadable and p.message.startswith(FOLLOW_ON) else p for p in kit.problems]
+        kit.problems = [
+            Problem(p.file, p.line, p.field, p.message + note, p.severity)
+            if p.file not in unreadable and p.message.startswith(FOLLOW_ON)
+            else p
+            for p in kit.problems
+        ]
     first = set(unreadable)
     kit.problems.sort(key=lambda p: (p.file not in first, p.file, p.line or 0, p.field))
     return kit
@@ -663,8 +777,9 @@ def load_exercise_file(path: Path | str) -> ExerciseFile:
     return res.exercise_file
 
 
-def load_decision(root: Path | None = None) -> tuple[samverkansform.Model, list[datafiles.Period], dict[str, Source],
-                                                     dict[str, samverkansform.Case]]:
+def load_decision(
+    root: Path | None = None,
+) -> tuple[samverkansform.Model, list[datafiles.Period], dict[str, Source], dict[str, samverkansform.Case]]:
     """The model, the thresholds, the sources and the case bank (those of its cases that load).
 
     Problems in the model, the thresholds or the sources raise :class:`ContentError`.

@@ -30,10 +30,10 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from samverkan.errors import Problem
 from samverkan.content.context import Context
 from samverkan.content.kit import Kit
 from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
+from samverkan.errors import Problem
 
 MAX_MINUTES = 8 * 60 * 3  # three full days
 TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
@@ -73,7 +73,9 @@ class Plan:
         return seen
 
 
-def _one_or_list(ctx: Context, m: dict, key: str, path: tuple, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+def _one_or_list(
+    ctx: Context, m: dict, key: str, path: tuple, allowed: tuple[str, ...], default: tuple[str, ...]
+) -> tuple[str, ...]:
     if key not in m:
         return default
     value = m[key]
@@ -95,8 +97,12 @@ def parse_plan(ctx: Context, top: dict) -> Plan | None:
     """Check the ``workshop:`` part of a file; problems go to ``ctx``. References are checked kit-wide later."""
     ctx.mapping(top, (), ["schema_version", "workshop"], [])
     path = ("workshop",)
-    m = ctx.mapping(top["workshop"], path, ["title", "minutes", "agenda"],
-                    ["date", "start", "audience", "level", "place", "server", "notes"])
+    m = ctx.mapping(
+        top["workshop"],
+        path,
+        ["title", "minutes", "agenda"],
+        ["date", "start", "audience", "level", "place", "server", "notes"],
+    )
     if m is None:
         return None
     title = ctx.opt(m, "title", path, ctx.string, max_length=200)
@@ -118,7 +124,7 @@ def parse_plan(ctx: Context, top: dict) -> Plan | None:
         if match:
             start = dt.time(int(match.group(1)), int(match.group(2)))
         else:
-            ctx.problem(path + ("start",), f"ska vara en tid som \"13:00\" (inom citattecken), men är {value!r}")
+            ctx.problem(path + ("start",), f'ska vara en tid som "13:00" (inom citattecken), men är {value!r}')
     audiences = _one_or_list(ctx, m, "audience", path, AUDIENCES, AUDIENCES)
     levels = _one_or_list(ctx, m, "level", path, LEVELS, ("standard",))
     place = ctx.opt(m, "place", path, ctx.string, max_length=200)
@@ -134,23 +140,50 @@ def parse_plan(ctx: Context, top: dict) -> Plan | None:
             ctx.problem(p, "varje punkt ska vara antingen 'lesson: <id>' eller 'title:' med 'minutes:'")
             continue
         if "lesson" in value:
-            im = ctx.mapping(value, p, ["lesson"], ["minutes", "exercises", "title"])
+            im = ctx.mapping(value, p, ["lesson"], ["minutes", "exercises", "title"]) or value
             lesson = ctx.opt(im, "lesson", p, ctx.ident)
             exercises = None
             if "exercises" in im:
                 listed = ctx.list_of(im["exercises"], p + ("exercises",)) or []
                 exercises = tuple(e for j, e in enumerate(listed) if ctx.ident(e, p + ("exercises", j)))
-            items.append(AgendaItem(lesson, ctx.opt(im, "title", p, ctx.string, max_length=200),
-                                    ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES), exercises,
-                                    ctx.doc.line(p), i))
+            items.append(
+                AgendaItem(
+                    lesson,
+                    ctx.opt(im, "title", p, ctx.string, max_length=200),
+                    ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES),
+                    exercises,
+                    ctx.doc.line(p),
+                    i,
+                )
+            )
         else:
-            im = ctx.mapping(value, p, ["title", "minutes"], [])
-            items.append(AgendaItem(None, ctx.opt(im, "title", p, ctx.string, max_length=200),
-                                    ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES), None, ctx.doc.line(p), i))
+            im = ctx.mapping(value, p, ["title", "minutes"], []) or value
+            items.append(
+                AgendaItem(
+                    None,
+                    ctx.opt(im, "title", p, ctx.string, max_length=200),
+                    ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES),
+                    None,
+                    ctx.doc.line(p),
+                    i,
+                )
+            )
     if title is None or minutes is None:
         return None
-    return Plan(ctx.label, title, date, start, minutes, audiences, levels, tuple(items), place, server, notes,
-                ctx.doc.line(path + ("minutes",)))
+    return Plan(
+        ctx.label,
+        title,
+        date,
+        start,
+        minutes,
+        audiences,
+        levels,
+        tuple(items),
+        place,
+        server,
+        notes,
+        ctx.doc.line(path + ("minutes",)),
+    )
 
 
 def item_minutes(item: AgendaItem, kit: Kit) -> int:
@@ -172,26 +205,51 @@ def check_plan(plan: Plan, kit: Kit) -> list[Problem]:
             known = sorted(kit.lessons)
             hint = difflib.get_close_matches(item.lesson, known, n=1)
             tip = f" Menade du '{hint[0]}'?" if hint else f" Lektioner: {', '.join(known)}."
-            problems.append(Problem(plan.path, item.line, f"workshop.agenda[{item.index}].lesson", f"lektionen '{item.lesson}' finns inte.{tip}"))
+            problems.append(
+                Problem(
+                    plan.path,
+                    item.line,
+                    f"workshop.agenda[{item.index}].lesson",
+                    f"lektionen '{item.lesson}' finns inte.{tip}",
+                )
+            )
             continue
         own = [e for s in lesson.sections for e in s.exercises]
         for eid in item.exercises or ():
             if eid not in own:
                 hint = difflib.get_close_matches(eid, own, n=1)
                 tip = f" Menade du '{hint[0]}'?" if hint else ""
-                problems.append(Problem(plan.path, item.line, f"workshop.agenda[{item.index}].exercises",
-                                        f"övningen '{eid}' finns inte i lektionen {item.lesson}.{tip} "
-                                        f"Lektionens övningar: {', '.join(own)}."))
+                problems.append(
+                    Problem(
+                        plan.path,
+                        item.line,
+                        f"workshop.agenda[{item.index}].exercises",
+                        f"övningen '{eid}' finns inte i lektionen {item.lesson}.{tip} "
+                        f"Lektionens övningar: {', '.join(own)}.",
+                    )
+                )
                 continue
             ex = kit.exercises.get(eid)
             if ex is not None and not set(plan.audiences) <= set(ex.audience):
                 written = " och ".join(AUDIENCE_LABELS[a] for a in AUDIENCES if a in ex.audience)
-                problems.append(Problem(plan.path, item.line, f"workshop.agenda[{item.index}].exercises",
-                                        f"övningen '{eid}' är skriven för {written}, men planens målgrupp är "
-                                        f"{' och '.join(AUDIENCE_LABELS[a] for a in plan.audiences)}"))
+                problems.append(
+                    Problem(
+                        plan.path,
+                        item.line,
+                        f"workshop.agenda[{item.index}].exercises",
+                        f"övningen '{eid}' är skriven för {written}, men planens målgrupp är "
+                        f"{' och '.join(AUDIENCE_LABELS[a] for a in plan.audiences)}",
+                    )
+                )
     total = sum(item_minutes(i, kit) for i in plan.agenda)
     if total > plan.minutes:
-        problems.append(Problem(plan.path, plan.minutes_line, "workshop.minutes",
-                                f"agendan behöver {total} minuter, men passet har {plan.minutes} ({total - plan.minutes} "
-                                "minuter för mycket). Korta en punkt med 'minutes:', stryk en punkt eller öka 'minutes'."))
+        problems.append(
+            Problem(
+                plan.path,
+                plan.minutes_line,
+                "workshop.minutes",
+                f"agendan behöver {total} minuter, men passet har {plan.minutes} ({total - plan.minutes} "
+                "minuter för mycket). Korta en punkt med 'minutes:', stryk en punkt eller öka 'minutes'.",
+            )
+        )
     return problems

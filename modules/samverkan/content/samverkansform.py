@@ -45,11 +45,24 @@ CATEGORIES = ("köp", "stöd")
 PROCEDURES = ("direktupphandling", "annonserad", "oklart")
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 # Swedish spellings a trainer may write in an answers file; YAML turns bare yes/no into booleans.
-_ALIASES = {True: YES, False: NO, None: UNKNOWN, "ja": YES, "nej": NO, "vet inte": UNKNOWN,
-            "vet-inte": UNKNOWN, "okänt": UNKNOWN, "yes": YES, "no": NO, "unknown": UNKNOWN}
+_ALIASES = {
+    True: YES,
+    False: NO,
+    None: UNKNOWN,
+    "ja": YES,
+    "nej": NO,
+    "vet inte": UNKNOWN,
+    "vet-inte": UNKNOWN,
+    "okänt": UNKNOWN,
+    "yes": YES,
+    "no": NO,
+    "unknown": UNKNOWN,
+}
 QUESTION_KINDS = ("choice", "yesno", "number", "date")
-DISCLAIMER = ("Samverkansformväljaren är ett utbildningsstöd, inte juridisk rådgivning. Bedöm alltid det "
-              "enskilda fallet med stöd av er upphandlings- eller juristfunktion.")
+DISCLAIMER = (
+    "Samverkansformväljaren är ett utbildningsstöd, inte juridisk rådgivning. Bedöm alltid det "
+    "enskilda fallet med stöd av er upphandlings- eller juristfunktion."
+)
 
 
 # -- the model ---------------------------------------------------------------
@@ -100,7 +113,15 @@ class Model:
     preferred: tuple[str, ...] = ()  # the likelier form first, when two on the same side remain
 
     def question(self, key: str) -> QuestionDef | None:
+        """The question with ``key``, or None."""
         return next((q for q in self.questions if q.key == key), None)
+
+    def ask(self, key: str) -> QuestionDef:
+        """The question with ``key``, which the model's checks guarantee exists (KeyError otherwise)."""
+        q = self.question(key)
+        if q is None:
+            raise KeyError(key)
+        return q
 
     def form(self, form_id: str) -> Rule:
         return next(f for f in self.forms if f.id == form_id)
@@ -117,7 +138,7 @@ def _condition(ctx: Context, value: Any, path: tuple, keys: dict[str, QuestionDe
     if not isinstance(value, dict) or not value:
         ctx.problem(path, "ett villkor ska vara en samling fält, till exempel {sanctions: yes} eller {all: [...]}")
         return None
-    parts = []
+    parts: list[Any] = []
     for k, v in value.items():
         p = path + (k,)
         if k in ("all", "any"):
@@ -145,8 +166,17 @@ def _condition(ctx: Context, value: Any, path: tuple, keys: dict[str, QuestionDe
     return parts[0] if len(parts) == 1 else ("all", tuple(parts))
 
 
-def _rule(ctx: Context, value: Any, path: tuple, keys: dict[str, QuestionDef], *, id_key: str = "id",
-          condition: bool = True, forms: bool = False, category: bool = False) -> Rule | None:
+def _rule(
+    ctx: Context,
+    value: Any,
+    path: tuple,
+    keys: dict[str, QuestionDef],
+    *,
+    id_key: str = "id",
+    condition: bool = True,
+    forms: bool = False,
+    category: bool = False,
+) -> Rule | None:
     required = [id_key, "label"] + (["when"] if condition else [])
     optional = ["text", "references"] + (["forms"] if forms else []) + (["category"] if category else [])
     m = ctx.mapping(value, path, required, optional)
@@ -174,8 +204,12 @@ def _rule(ctx: Context, value: Any, path: tuple, keys: dict[str, QuestionDef], *
 
 
 def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
-    m = ctx.mapping(value, path, ["key", "kind", "question"],
-                    ["help", "options", "if_yes", "if_no", "condition_yes", "condition_no"])
+    m = ctx.mapping(
+        value,
+        path,
+        ["key", "kind", "question"],
+        ["help", "options", "if_yes", "if_no", "condition_yes", "condition_no"],
+    )
     if m is None:
         return None
     key = ctx.opt(m, "key", path, ctx.string, max_length=60)
@@ -187,8 +221,10 @@ def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
     help_ = ctx.optional_text(m, "help", path)
     options: list[Option] = []
     if kind == "yesno":
-        options = [Option(YES, "Ja", ctx.optional_text(m, "if_yes", path), ctx.optional_text(m, "condition_yes", path)),
-                   Option(NO, "Nej", ctx.optional_text(m, "if_no", path), ctx.optional_text(m, "condition_no", path))]
+        options = [
+            Option(YES, "Ja", ctx.optional_text(m, "if_yes", path), ctx.optional_text(m, "condition_yes", path)),
+            Option(NO, "Nej", ctx.optional_text(m, "if_no", path), ctx.optional_text(m, "condition_no", path)),
+        ]
     elif kind == "choice":
         for i, o in enumerate(ctx.opt(m, "options", path, ctx.list_of, min_len=2) or []):
             p = path + ("options", i)
@@ -197,7 +233,9 @@ def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
                 continue
             val, label = ctx.opt(om, "value", p, ctx.ident), ctx.opt(om, "label", p, ctx.string, max_length=200)
             if val and label:
-                options.append(Option(val, label, ctx.optional_text(om, "reason", p), ctx.optional_text(om, "condition", p)))
+                options.append(
+                    Option(val, label, ctx.optional_text(om, "reason", p), ctx.optional_text(om, "condition", p))
+                )
     if kind in ("yesno", "choice"):
         options.append(Option(UNKNOWN, "Vet inte"))
     if key is None or question is None:
@@ -207,22 +245,32 @@ def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
 
 def _decision_file(ctx: Context, top: dict) -> Model | None:
     ctx.mapping(top, (), ["decision"], ["schema_version"])
-    m = ctx.mapping(top.get("decision"), ("decision",), ["questions", "forms", "procedures", "reserved", "red_flags", "checks"],
-                    ["categories", "preferred"])
+    m = ctx.mapping(
+        top.get("decision"),
+        ("decision",),
+        ["questions", "forms", "procedures", "reserved", "red_flags", "checks"],
+        ["categories", "preferred"],
+    )
     if m is None:
         return None
     d = ("decision",)
-    questions = [q for i, raw_q in enumerate(ctx.opt(m, "questions", d, ctx.list_of) or [])
-                 if (q := _question(ctx, raw_q, d + ("questions", i)))]
+    questions = [
+        q
+        for i, raw_q in enumerate(ctx.opt(m, "questions", d, ctx.list_of) or [])
+        if (q := _question(ctx, raw_q, d + ("questions", i)))
+    ]
     keys = {q.key: q for q in questions}
     ctx.unique_ids([(q.key, d + ("questions", i, "key")) for i, q in enumerate(questions)], "frågan")
 
     def rules(name: str, **kw: Any) -> list[Rule]:
-        return [r for i, raw_r in enumerate(ctx.opt(m, name, d, ctx.list_of) or [])
-                if (r := _rule(ctx, raw_r, d + (name, i), keys, **kw))]
+        return [
+            r
+            for i, raw_r in enumerate(ctx.opt(m, name, d, ctx.list_of) or [])
+            if (r := _rule(ctx, raw_r, d + (name, i), keys, **kw))
+        ]
 
     # Every form but the last needs a condition; the last is the fallback "oklart".
-    raw_forms = m.get("forms") if isinstance(m.get("forms"), list) else []
+    raw_forms: list[Any] = m["forms"] if isinstance(m.get("forms"), list) else []
     forms = []
     for i, v in enumerate(raw_forms):
         last = i == len(raw_forms) - 1
@@ -232,7 +280,9 @@ def _decision_file(ctx: Context, top: dict) -> Model | None:
         if r.id not in FORMS:
             ctx.problem(d + ("forms", i, "form"), f"okänd form '{r.id}'. Tillåtna: {', '.join(FORMS)}")
         if last and r.id != "oklart":
-            ctx.problem(d + ("forms", i), "den sista formen ska vara 'oklart', utan villkor: den gäller när ingen regel avgör")
+            ctx.problem(
+                d + ("forms", i), "den sista formen ska vara 'oklart', utan villkor: den gäller när ingen regel avgör"
+            )
         if not last and "categories" in m and r.category is None:
             ctx.problem(d + ("forms", i), f"formen '{r.id}' saknar 'category' ({' eller '.join(CATEGORIES)})")
         forms.append(r)
@@ -248,22 +298,39 @@ def _decision_file(ctx: Context, top: dict) -> Model | None:
         label = ctx.opt(cm, "label", p, ctx.string, max_length=200)
         when = _condition(ctx, cm["when"], p + ("when",), keys) if "when" in cm else None
         if label and when is not None:
-            categories.append(Rule(cm["category"], label, ctx.optional_text(cm, "text", p), when,
-                                   references=tuple(source_ids(ctx, cm, p, key="references")), category=cm["category"]))
+            categories.append(
+                Rule(
+                    cm["category"],
+                    label,
+                    ctx.optional_text(cm, "text", p),
+                    when,
+                    references=tuple(source_ids(ctx, cm, p, key="references")),
+                    category=cm["category"],
+                )
+            )
     preferred = tuple(ctx.list_of(m["preferred"], d + ("preferred",)) or []) if "preferred" in m else ()
     for i, f in enumerate(preferred):
         if f not in FORMS or f == "oklart":
-            ctx.problem(d + ("preferred", i), f"okänd form '{f}'. Tillåtna: {', '.join(x for x in FORMS if x != 'oklart')}")
+            ctx.problem(
+                d + ("preferred", i), f"okänd form '{f}'. Tillåtna: {', '.join(x for x in FORMS if x != 'oklart')}"
+            )
     procedures = {r.id: r for r in rules("procedures", condition=False)}
     for pid in PROCEDURES:
         if "procedures" in m and pid not in procedures:
             ctx.problem(d + ("procedures",), f"förfarandet '{pid}' saknas")
-    model = Model(tuple(questions), tuple(forms), procedures, tuple(rules("reserved", forms=True)),
-                  tuple(rules("red_flags", forms=True)), tuple(rules("checks", condition=False, forms=True)),
-                  tuple(categories), preferred)
-    for q in ("value_sek", "date"):
-        if q not in keys:
-            ctx.problem(d + ("questions",), f"frågan '{q}' saknas; förfarandet räknas ut från den")
+    model = Model(
+        tuple(questions),
+        tuple(forms),
+        procedures,
+        tuple(rules("reserved", forms=True)),
+        tuple(rules("red_flags", forms=True)),
+        tuple(rules("checks", condition=False, forms=True)),
+        tuple(categories),
+        preferred,
+    )
+    for needed in ("value_sek", "date"):
+        if needed not in keys:
+            ctx.problem(d + ("questions",), f"frågan '{needed}' saknas; förfarandet räknas ut från den")
     return model
 
 
@@ -335,7 +402,9 @@ def load_answers(path: Path | str, model: Model) -> Answers:
     except FileNotFoundError:
         raise ContentError([Problem(label, None, "", "filen finns inte")]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        msg = "filen är inte sparad som UTF-8" if isinstance(exc, UnicodeDecodeError) else f"filen kan inte läsas ({exc})"
+        msg = (
+            "filen är inte sparad som UTF-8" if isinstance(exc, UnicodeDecodeError) else f"filen kan inte läsas ({exc})"
+        )
         raise ContentError([Problem(label, None, "", msg)]) from None
     try:
         doc = parse_yaml(text)
@@ -389,8 +458,14 @@ def _cases_file(ctx: Context, top: dict) -> dict[str, Case] | None:
         situation = ctx.opt(m, "situation", p, ctx.text)
         explanation = ctx.opt(m, "explanation", p, ctx.text)
         answers = ctx.opt(m, "answers", p, lambda v, pp: ctx.mapping(v, pp, [], list(v) if isinstance(v, dict) else []))
-        e = ctx.opt(m, "expected", p, lambda v, pp: ctx.mapping(v, pp, ["form"], ["procedure", "reserved_options", "red_flags",
-                                                                                  "category", "alternatives"]))
+        e = ctx.opt(
+            m,
+            "expected",
+            p,
+            lambda v, pp: ctx.mapping(
+                v, pp, ["form"], ["procedure", "reserved_options", "red_flags", "category", "alternatives"]
+            ),
+        )
         sources = source_ids(ctx, m, p)
         if e is None or cid is None or not (title and situation and explanation) or answers is None:
             continue
@@ -415,12 +490,28 @@ def _cases_file(ctx: Context, top: dict) -> dict[str, Case] | None:
                 ctx.problem(pe + ("alternatives", i), f"'{f}' kan inte vara ett alternativ till formen {form}")
         category = e.get("category")
         if category is not None and category not in CATEGORIES + ("oklart",):
-            ctx.problem(pe + ("category",), f"okänd kategori '{category}'. Tillåtna: {', '.join(CATEGORIES + ('oklart',))}")
+            ctx.problem(
+                pe + ("category",), f"okänd kategori '{category}'. Tillåtna: {', '.join(CATEGORIES + ('oklart',))}"
+            )
             continue
-        out[cid] = Case(cid, title, situation, dict(answers), form, procedure, lists["reserved_options"],
-                        lists["red_flags"], explanation, sources, ctx.doc.line(p), category,
-                        lists["alternatives"] if "alternatives" in e else None)
-    ctx.unique_ids([(c.get("id") if isinstance(c, dict) else None, ("cases", i, "id")) for i, c in enumerate(raw or [])], "fallet")
+        out[cid] = Case(
+            cid,
+            title,
+            situation,
+            dict(answers),
+            form,
+            procedure,
+            lists["reserved_options"],
+            lists["red_flags"],
+            explanation,
+            sources,
+            ctx.doc.line(p),
+            category,
+            lists["alternatives"] if "alternatives" in e else None,
+        )
+    ctx.unique_ids(
+        [(c.get("id") if isinstance(c, dict) else None, ("cases", i, "id")) for i, c in enumerate(raw or [])], "fallet"
+    )
     return out if raw is not None else None
 
 

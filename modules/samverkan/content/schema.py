@@ -30,11 +30,11 @@ def check_params(audience: Any, level: Any, *, audience_required: bool = True) -
     """
     if (audience is not None or audience_required) and audience not in AUDIENCES:
         raise ParameterError(
-            f"Okänd målgrupp {audience!r}. Skriv audience = \"fortroendevald\" (förtroendevalda) "
-            f"eller audience = \"tjansteperson\" (tjänstepersoner)."
+            f'Okänd målgrupp {audience!r}. Skriv audience = "fortroendevald" (förtroendevalda) '
+            f'eller audience = "tjansteperson" (tjänstepersoner).'
         )
     if level not in LEVELS:
-        raise ParameterError(f"Okänd nivå {level!r}. Skriv level = \"standard\" eller level = \"lattlast\" (lättläst).")
+        raise ParameterError(f'Okänd nivå {level!r}. Skriv level = "standard" eller level = "lattlast" (lättläst).')
 
 
 Audience = Literal["fortroendevald", "tjansteperson"]
@@ -180,6 +180,35 @@ class FreeText:
 
 
 Exercise = Quiz | Matching | Scenario | FreeText
+
+
+@dataclass(frozen=True)
+class ExerciseKind:
+    """One kind of exercise, as every layer knows it.
+
+    ``name`` is the value of ``kind:`` in an exercise file and of the record's ``kind``;
+    ``answer_kinds`` are the kinds of item a workshop stores answers for (a quiz has one per
+    question kind). Every layer keeps one table keyed by ``name`` (the loader's parsers, the
+    widgets, the handouts, the time estimate, the workshop summary) and the workshop store
+    accepts exactly :data:`ANSWER_KINDS`; ``tests/test_kinds.py`` checks that none is missing.
+    """
+
+    name: str
+    record: type
+    answer_kinds: tuple[str, ...]
+    label: str  # Swedish, for trainers' messages
+
+
+EXERCISE_KINDS: dict[str, ExerciseKind] = {
+    kind.name: kind
+    for kind in (
+        ExerciseKind(name="quiz", record=Quiz, answer_kinds=("single_choice", "multiple_choice"), label="quiz"),
+        ExerciseKind(name="matching", record=Matching, answer_kinds=("matching",), label="matchning"),
+        ExerciseKind(name="scenario", record=Scenario, answer_kinds=("scenario",), label="scenario"),
+        ExerciseKind(name="free_text", record=FreeText, answer_kinds=("free_text",), label="fritext"),
+    )
+}
+ANSWER_KINDS: tuple[str, ...] = tuple(a for kind in EXERCISE_KINDS.values() for a in kind.answer_kinds)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ source's short form, ``(prop. 2009/10:55)``, so every claim can be traced to the
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from samverkan.content.schema import Source, Text
 
@@ -29,9 +29,9 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(clean(text))
 
 
-
 def resolve_citations(text: str, sources: Mapping[str, Source] | None) -> str:
     """``text`` with each ``[@id]`` replaced by the source's short form in brackets."""
+
     def short(match: re.Match[str]) -> str:
         sid = match.group(1)
         src = (sources or {}).get(sid)

@@ -6,8 +6,9 @@ the kit's own assumption; :mod:`samverkan.logic.timing` estimates lessons from t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from samverkan.content.context import Context, source_ids
 from samverkan.content.schema import LEVELS, Text
@@ -91,14 +92,15 @@ def _timing_file(ctx: Context, top: dict) -> Timing | None:
         return None
     speeds: dict[str, Speed] = {}
     rm = ctx.mapping(tm.get("reading"), ("timing", "reading"), LEVELS, []) if "reading" in tm else None
-    for level in LEVELS if rm else ():
-        entry = _figure(ctx, rm.get(level), ("timing", "reading", level), "words_per_minute", 20, 1000,
-                        "en hastighet")
+    for level in LEVELS if rm is not None else ():
+        assert rm is not None
+        entry = _figure(ctx, rm.get(level), ("timing", "reading", level), "words_per_minute", 20, 1000, "en hastighet")
         if entry:
             speeds[level] = Speed(*entry)
     allowances: dict[str, Allowance] = {}
     em = ctx.mapping(tm.get("exercises"), ("timing", "exercises"), list(ALLOWANCES), []) if "exercises" in tm else None
-    for key in ALLOWANCES if em else ():
+    for key in ALLOWANCES if em is not None else ():
+        assert em is not None
         entry = _figure(ctx, em.get(key), ("timing", "exercises", key), "seconds", 0, 3600, "en tid")
         if entry:
             allowances[key] = Allowance(*entry)

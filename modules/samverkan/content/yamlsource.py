@@ -53,18 +53,23 @@ class YamlSyntaxError(Exception):
 
 _PROBLEM_SV = {
     "could not find expected ':'": "ett kolon (:) saknas efter en nyckel",
-    "mapping values are not allowed here": "ett kolon står där det inte får stå; sätt texten inom citattecken om den innehåller ': '",
-    "found character '\\t' that cannot start any token": "tabb-tecken är inte tillåtna i YAML; använd mellanslag för indrag",
+    "mapping values are not allowed here": "ett kolon står där det inte får stå; sätt texten inom "
+    "citattecken om den innehåller ': '",
+    "found character '\\t' that cannot start any token": "tabb-tecken är inte tillåtna i YAML; "
+    "använd mellanslag för indrag",
     "found unexpected end of stream": "filen tar slut mitt i ett värde; saknas ett avslutande citattecken?",
     "found undefined alias": "en alias-referens (*namn) pekar på ett ankare som inte finns",
     "expected <block end>, but found '-'": "ett listelement (-) har fel indrag",
-    "expected <block end>, but found '<block mapping start>'": "en nyckel har fel indrag; nycklar på samma nivå ska börja i samma kolumn",
+    "expected <block end>, but found '<block mapping start>'": "en nyckel har fel indrag; nycklar på "
+    "samma nivå ska börja i samma kolumn",
     "expected <block end>, but found '<scalar>'": "en rad har fel indrag eller saknar kolon",
     "expected <block end>": "en rad har fel indrag; kontrollera att raderna på samma nivå börjar i samma kolumn",
-    "sequence entries are not allowed here": "ett listelement (-) står där det inte får stå; kontrollera indraget eller om ett kolon saknas på raden ovanför",
+    "sequence entries are not allowed here": "ett listelement (-) står där det inte får stå; "
+    "kontrollera indraget eller om ett kolon saknas på raden ovanför",
     "expected a single document": "filen innehåller flera YAML-dokument (---); ett dokument per fil",
     "expected ',' or ']'": "en lista inom [ ] är felskriven; sätt texter som innehåller ? , : eller ] inom citattecken",
-    "expected ',' or '}'": "en samling inom { } är felskriven; sätt texter som innehåller ? , : eller } inom citattecken",
+    "expected ',' or '}'": "en samling inom { } är felskriven; sätt texter som innehåller ? , : eller } "
+    "inom citattecken",
     "expected the node content": "ett värde saknas eller står på fel plats; kontrollera raden och indraget",
     "did not find expected key": "en nyckel förväntades här; kontrollera indraget",
     "did not find expected '-' indicator": "ett listelement (-) förväntades här; kontrollera indraget",
@@ -100,7 +105,9 @@ def parse_yaml(text: str) -> SourceDoc:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and ("simple key" in (exc.context or "") or "quoted scalar" in (exc.context or "")):
+        if exc.context_mark is not None and (
+            "simple key" in (exc.context or "") or "quoted scalar" in (exc.context or "")
+        ):
             mark = exc.context_mark  # the key or quote that started the trouble, not where the scanner gave up
         raise YamlSyntaxError(mark.line + 1 if mark else None, _swedish_problem(exc)) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
@@ -147,5 +154,8 @@ def _scalar(node: yaml.Node) -> Any:
     except yaml.constructor.ConstructorError as exc:
         raise YamlSyntaxError(node.start_mark.line + 1, f"ogiltigt värde: {exc.problem}") from None
     except (ValueError, TypeError, OverflowError):  # for example 2027-02-30: looks like a date, is none
-        raise YamlSyntaxError(node.start_mark.line + 1, f"ogiltigt värde {node.value[:40]!r}: ett datum eller tal "
-                                                        "som inte finns; rätta det eller sätt det inom citattecken") from None
+        raise YamlSyntaxError(
+            node.start_mark.line + 1,
+            f"ogiltigt värde {node.value[:40]!r}: ett datum eller tal "
+            "som inte finns; rätta det eller sätt det inom citattecken",
+        ) from None

@@ -18,11 +18,21 @@ def agenda_rows(plan: Plan, kit: Kit) -> list[dict[str, Any]]:
     for item in plan.agenda:
         minutes = item_minutes(item, kit)
         lesson = kit.lessons.get(item.lesson) if item.lesson else None
-        rows.append({
-            "item": item, "lesson": lesson, "minutes": minutes, "from": at, "to": at + minutes,
-            "clock": (f"{(base + dt.timedelta(minutes=at)).strftime('%H:%M')}–"
-                      f"{(base + dt.timedelta(minutes=at + minutes)).strftime('%H:%M')}") if base else None,
-        })
+        rows.append(
+            {
+                "item": item,
+                "lesson": lesson,
+                "minutes": minutes,
+                "from": at,
+                "to": at + minutes,
+                "clock": (
+                    f"{(base + dt.timedelta(minutes=at)).strftime('%H:%M')}–"
+                    f"{(base + dt.timedelta(minutes=at + minutes)).strftime('%H:%M')}"
+                )
+                if base
+                else None,
+            }
+        )
         at += minutes
     return rows
 
@@ -33,8 +43,20 @@ def levels_label(levels: tuple[str, ...]) -> str:
 
 
 WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-          "november", "december")
+MONTHS = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 def swedish_date(day: dt.date) -> str:
@@ -44,4 +66,6 @@ def swedish_date(day: dt.date) -> str:
 
 def app_url(plan: Plan, lesson_id: str, audience: str, level: str) -> str:
     """The address of a lesson's Voila app on the plan's server."""
-    return f"{plan.server.rstrip('/')}/voila/render/{lesson_id}.ipynb?{urlencode({'audience': audience, 'level': level})}"
+    return (
+        f"{plan.server.rstrip('/')}/voila/render/{lesson_id}.ipynb?{urlencode({'audience': audience, 'level': level})}"
+    )

@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from samverkan.content.kit import Kit
 from samverkan.content.loader import load_kit, order_problems
@@ -26,8 +26,14 @@ def check_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> 
     if {"cases", "decision", "thresholds"} <= set(kit.data):
         extra += check_cases(kit)
     elif "cases" in kit.data:
-        extra.append(Problem(kit.data_files["cases"], None, "",
-                             "fallbanken kräver data/samverkansform.yaml och data/troskelvarden.yaml"))
+        extra.append(
+            Problem(
+                kit.data_files["cases"],
+                None,
+                "",
+                "fallbanken kräver data/samverkansform.yaml och data/troskelvarden.yaml",
+            )
+        )
     extra += readability_findings(kit)
     if selected is not None:
         from samverkan.content import paths

@@ -20,13 +20,23 @@ advice.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from samverkan.content.datafiles import Period, period_for
 from samverkan.content.kit import Kit
 from samverkan.content.samverkansform import (
-    CATEGORIES, DISCLAIMER, NO, UNKNOWN, YES, Answers, Case, Model, Rule, check_answers,
+    CATEGORIES,
+    DISCLAIMER,
+    NO,
+    UNKNOWN,
+    YES,
+    Answers,
+    Case,
+    Model,
+    Rule,
+    check_answers,
 )
 from samverkan.content.schema import Source, Text
 from samverkan.content.text import markdown_text, plain
@@ -86,7 +96,7 @@ class Outcome:
     checks: list[str]
     references: list[dict[str, Any]]
     thresholds: dict[str, Any] | None
-    details: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    details: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     disclaimer: str = DISCLAIMER
 
     def to_json(self) -> str:
@@ -109,14 +119,20 @@ def kronor(value: float | int | None) -> str:
     return f"{int(round(value)):,}".replace(",", " ") + " kr"
 
 
-def _procedure(model: Model, answers: Answers, periods: list[Period], level: str,
-               sources: Mapping[str, Source]) -> tuple[str, str, dict[str, Any] | None, list[str]]:
+def _procedure(
+    model: Model, answers: Answers, periods: list[Period], level: str, sources: Mapping[str, Source]
+) -> tuple[str, str, dict[str, Any] | None, list[str]]:
     """(procedure, its text, the threshold used, references) for a form that is upphandling."""
     value, day, bilaga2 = answers.get("value_sek"), answers.get("date"), answers.get("bilaga2_service")
     refs = list(model.procedures["oklart"].references)
     if day == UNKNOWN or value == UNKNOWN:
         missing = " och ".join(w for w, v in (("värdet", value), ("datumet", day)) if v == UNKNOWN)
-        return "oklart", _render(model.procedures["oklart"].text, level, sources, {"orsak": f"{missing} saknas"}), None, refs
+        return (
+            "oklart",
+            _render(model.procedures["oklart"].text, level, sources, {"orsak": f"{missing} saknas"}),
+            None,
+            refs,
+        )
     period = period_for(periods, day)  # raises ThresholdError outside the table
     ordinary = period.amounts.get("direktupphandling")
     special = period.amounts.get("direktupphandling_bilaga2")
@@ -130,10 +146,16 @@ def _procedure(model: Model, answers: Answers, periods: list[Period], level: str
             why = "det beror på om tjänsten är en bilaga 2-tjänst, eftersom gränserna skiljer sig åt"
             return "oklart", _render(model.procedures["oklart"].text, level, sources, {"orsak": why}), threshold, refs
     else:
-        chosen = limits[bilaga2]
+        chosen = limits[bilaga2]  # type: ignore[assignment]  # None is handled below, as before
         category = "direktupphandling_bilaga2" if bilaga2 == YES else "direktupphandling"
-    threshold.update({"category": category, "limit_sek": chosen.sek if chosen else None,
-                      "limit_eur": chosen.eur if chosen else None, "note": chosen.note if chosen else None})
+    threshold.update(
+        {
+            "category": category,
+            "limit_sek": chosen.sek if chosen else None,
+            "limit_eur": chosen.eur if chosen else None,
+            "note": chosen.note if chosen else None,
+        }
+    )
     if chosen is None or chosen.sek is None:
         # The ordinary limit is never above the bilaga 2 limit: a value under it is safe.
         if category == "direktupphandling_bilaga2" and ordinary and ordinary.sek is not None and value < ordinary.sek:
@@ -143,7 +165,9 @@ def _procedure(model: Model, answers: Answers, periods: list[Period], level: str
             return "oklart", _render(model.procedures["oklart"].text, level, sources, {"orsak": why}), threshold, refs
     pid = "direktupphandling" if value < chosen.sek else "annonserad"
     rule = model.procedures[pid]
-    text = _render(rule.text, level, sources, {"varde": kronor(value), "grans": kronor(chosen.sek), "period": period.label})
+    text = _render(
+        rule.text, level, sources, {"varde": kronor(value), "grans": kronor(chosen.sek), "period": period.label}
+    )
     if chosen.note:
         text += f" ({chosen.note})"
     return pid, text, threshold, list(rule.references) + list(period.sources)
@@ -180,8 +204,9 @@ def _search(model: Model, values: dict[str, Any]) -> tuple[frozenset[str], set[s
         if winner is not None:
             result = frozenset([winner])
         else:
+            assert pending is not None  # first() gives a winner or the rule still pending
             key = next(k for k, _ in _atoms(pending.when, answers, None))
-            branches = [go({**vals, key: o.value}) for o in model.question(key).options if o.value != UNKNOWN]
+            branches = [go({**vals, key: o.value}) for o in model.ask(key).options if o.value != UNKNOWN]
             if len(set(branches)) > 1:
                 relevant.add(key)
             result = frozenset().union(*branches)
@@ -193,7 +218,7 @@ def _search(model: Model, values: dict[str, Any]) -> tuple[frozenset[str], set[s
 
 def _phrase(model: Model, key: str, values: frozenset, level: str, sources: Mapping[str, Source]) -> str:
     """An answer as a condition: "om avtalet inte har sanktioner"."""
-    q = model.question(key)
+    q = model.ask(key)
     opts = [o for o in q.options if o.value in values and o.value != UNKNOWN]
     texts = [_render(o.condition, level, sources) for o in opts if o.condition is not None]
     if len(texts) == len(opts) and texts:
@@ -202,7 +227,9 @@ def _phrase(model: Model, key: str, values: frozenset, level: str, sources: Mapp
     return f"om svaret på frågan ”{q.question.get(level)}” är {labels}"
 
 
-def _conditions(model: Model, cond: Any, answers: Answers, level: str, sources: Mapping[str, Source]) -> list[tuple[list[str], str]]:
+def _conditions(
+    model: Model, cond: Any, answers: Answers, level: str, sources: Mapping[str, Source]
+) -> list[tuple[list[str], str]]:
     """What must still hold for ``cond`` to be true: (keys, phrase) for each undecided part."""
     if _eval(cond, answers) is not U:
         return []
@@ -215,7 +242,7 @@ def _conditions(model: Model, cond: Any, answers: Answers, level: str, sources: 
         parts = [c for sub in cond[1] for c in _conditions(model, sub, answers, level, sources)]
         return [([k for keys, _ in parts for k in keys], " eller ".join(p for _, p in parts))] if parts else []
     keys = [k for k, _ in _atoms(cond, answers, None)]
-    return [(keys, "om " + " och ".join(f"”{model.question(k).question.get(level)}” besvaras" for k in keys))]
+    return [(keys, "om " + " och ".join(f"”{model.ask(k).question.get(level)}” besvaras" for k in keys))]
 
 
 def join_phrases(phrases: list[str]) -> str:
@@ -230,8 +257,14 @@ def _lower_first(label: str) -> str:
 VERDICT_CATEGORY = {"köp": "Köp", "stöd": "Stöd, inte köp"}
 
 
-def _verdict(model: Model, form: Rule, category: str, conditions: list[str], alternatives: list[tuple[Rule, list[str]]],
-             both: bool) -> str:
+def _verdict(
+    model: Model,
+    form: Rule,
+    category: str,
+    conditions: list[str],
+    alternatives: list[tuple[Rule, list[str]]],
+    both: bool,
+) -> str:
     """The verdict in one Swedish sentence."""
     if form.id == "oklart":
         if both:
@@ -243,7 +276,9 @@ def _verdict(model: Model, form: Rule, category: str, conditions: list[str], alt
     if conditions:
         out += ", " + join_phrases(conditions)
     for alt, alt_conditions in alternatives:
-        out += f"; alternativet är {_lower_first(alt.label)}" + (", " + join_phrases(alt_conditions) if alt_conditions else "")
+        out += f"; alternativet är {_lower_first(alt.label)}" + (
+            ", " + join_phrases(alt_conditions) if alt_conditions else ""
+        )
     return out + "."
 
 
@@ -252,8 +287,13 @@ def category_rule(model: Model, answers: Answers) -> str | None:
     return next((c.id for c in model.categories if _eval(c.when, answers) is T), None)
 
 
-def decide(answers: Answers | Mapping[str, Any], model: Model, periods: list[Period],
-           sources: Mapping[str, Source], level: str = "standard") -> Outcome:
+def decide(
+    answers: Answers | Mapping[str, Any],
+    model: Model,
+    periods: list[Period],
+    sources: Mapping[str, Source],
+    level: str = "standard",
+) -> Outcome:
     """The verdict (category and form, with conditions and alternatives), reasons, red flags,
     reserved options, checks and references."""
     if not isinstance(answers, Answers):
@@ -277,8 +317,10 @@ def decide(answers: Answers | Mapping[str, Any], model: Model, periods: list[Per
     alternatives: list[tuple[Rule, list[str]]] = []
     if form != "oklart" and not definite:
         conditions = [p for _, p in _conditions(model, form_rule.when, answers, level, sources)]
-        alternatives = [(rule_of[f], [p for _, p in _conditions(model, rule_of[f].when, answers, level, sources)])
-                        for f in concrete[1:]]
+        alternatives = [
+            (rule_of[f], [p for _, p in _conditions(model, rule_of[f].when, answers, level, sources)])
+            for f in concrete[1:]
+        ]
     depends = [q.key for q in model.questions if q.key in relevant]
     q_reason = {(q.key, o.value): o.reason for q in model.questions for o in q.options}
     reasons: list[str] = []
@@ -307,8 +349,11 @@ def decide(answers: Answers | Mapping[str, Any], model: Model, periods: list[Per
         return [r for r in rules if form in r.forms and (r.when is None or _eval(r.when, answers) is T)]
 
     reserved = applying(model.reserved)
-    reserved_possible = [(r, [p for _, p in _conditions(model, r.when, answers, level, sources)])
-                         for r in model.reserved if form in r.forms and r.when is not None and _eval(r.when, answers) is U]
+    reserved_possible = [
+        (r, [p for _, p in _conditions(model, r.when, answers, level, sources)])
+        for r in model.reserved
+        if form in r.forms and r.when is not None and _eval(r.when, answers) is U
+    ]
     flags = applying(model.red_flags)
     checks = applying(model.checks)
     for r in reserved + flags + checks + [r for r, _ in reserved_possible]:
@@ -317,7 +362,7 @@ def decide(answers: Answers | Mapping[str, Any], model: Model, periods: list[Per
         refs += alt.references
     if category in CATEGORIES and form == "oklart":
         refs += next((c.references for c in model.categories if c.id == category), ())
-    depends_text = [f"{model.question(k).question.get(level)}" for k in depends if model.question(k)]
+    depends_text = [model.ask(k).question.get(level) for k in depends if model.question(k)]
     summary = _render(form_rule.text, level, sources)
     if form == "oklart" and concrete:
         labels = ", ".join(model.form(f).label for f in concrete)
@@ -343,13 +388,20 @@ def decide(answers: Answers | Mapping[str, Any], model: Model, periods: list[Per
         depends_on=depends,
         possible_forms=[] if definite else concrete,
         checks=[_render(r.text, level, sources) for r in checks],
-        references=[{"id": s, "short": sources[s].short, "reference": sources[s].reference, "url": sources[s].url}
-                    for s in unique_refs if s in sources],
+        references=[
+            {"id": s, "short": sources[s].short, "reference": sources[s].reference, "url": sources[s].url}
+            for s in unique_refs
+            if s in sources
+        ],
         thresholds=threshold,
         details={
-            "reserved_options": [{"id": r.id, "label": r.label, "text": _render(r.text, level, sources)} for r in reserved],
-            "reserved_possible": [{"id": r.id, "label": r.label, "text": _render(r.text, level, sources),
-                                   "conditions": c} for r, c in reserved_possible],
+            "reserved_options": [
+                {"id": r.id, "label": r.label, "text": _render(r.text, level, sources)} for r in reserved
+            ],
+            "reserved_possible": [
+                {"id": r.id, "label": r.label, "text": _render(r.text, level, sources), "conditions": c}
+                for r, c in reserved_possible
+            ],
             "red_flags": [{"id": r.id, "label": r.label, "text": _render(r.text, level, sources)} for r in flags],
             "depends_on": [{"key": k, "question": t} for k, t in zip(depends, depends_text)],
             "alternatives": [{"id": a.id, "label": a.label, "conditions": c} for a, c in alternatives],
@@ -363,8 +415,10 @@ def outcome_text(o: Outcome, model: Model) -> str:
     if o.conditions:
         lines += ["", "Förslaget förutsätter:"] + [f"  - {c}" for c in o.conditions]
     if o.alternatives:
-        lines += ["", "Alternativ:"] + [f"  - {a['label']}" + (f", {join_phrases(a['conditions'])}" if a["conditions"] else "")
-                                        for a in o.details["alternatives"]]
+        lines += ["", "Alternativ:"] + [
+            f"  - {a['label']}" + (f", {join_phrases(a['conditions'])}" if a["conditions"] else "")
+            for a in o.details["alternatives"]
+        ]
     lines += ["", plain(o.summary)]
     if o.procedure:
         lines += ["", f"Förfarande: {model.procedures[o.procedure].label}", plain(o.procedure_text or "")]
@@ -372,10 +426,19 @@ def outcome_text(o: Outcome, model: Model) -> str:
         ("Därför", [plain(r) for r in o.reasons]),
         ("Det beror på", [d["question"] for d in o.details["depends_on"]]),
         ("Varningssignaler", [f"{r['label']}: {plain(r['text'])}" for r in o.details["red_flags"]]),
-        ("Reserverad upphandling som kan vara möjlig", [f"{r['label']}: {plain(r['text'])}" for r in o.details["reserved_options"]]
-         + [f"{r['label']}, {join_phrases(r['conditions'])}: {plain(r['text'])}" for r in o.details.get("reserved_possible", [])]),
+        (
+            "Reserverad upphandling som kan vara möjlig",
+            [f"{r['label']}: {plain(r['text'])}" for r in o.details["reserved_options"]]
+            + [
+                f"{r['label']}, {join_phrases(r['conditions'])}: {plain(r['text'])}"
+                for r in o.details.get("reserved_possible", [])
+            ],
+        ),
         ("Kontrollera också", [plain(c) for c in o.checks]),
-        ("Källor", [f"{r['short']}: {r['reference']}" + (f" <{r['url']}>" if r.get("url") else "") for r in o.references]),
+        (
+            "Källor",
+            [f"{r['short']}: {r['reference']}" + (f" <{r['url']}>" if r.get("url") else "") for r in o.references],
+        ),
     ]
     for title, items in sections:
         if items:
@@ -384,8 +447,9 @@ def outcome_text(o: Outcome, model: Model) -> str:
     return "\n".join(lines)
 
 
-def case_result(case: Case, model: Model, periods: list[Period], sources: Mapping[str, Source],
-                label: str = "") -> tuple[Outcome | None, list[str]]:
+def case_result(
+    case: Case, model: Model, periods: list[Period], sources: Mapping[str, Source], label: str = ""
+) -> tuple[Outcome | None, list[str]]:
     """Run one case; the differences from its expected outcome (empty when it matches)."""
     answers, problems = check_answers(case.answers, model, label)
     if problems:
@@ -400,7 +464,9 @@ def case_result(case: Case, model: Model, periods: list[Period], sources: Mappin
     if out.procedure != case.procedure:
         diffs.append(f"väntat förfarande {case.procedure}, reglerna ger {out.procedure}")
     if set(out.reserved_options) != set(case.reserved_options):
-        diffs.append(f"väntade reserverade spår {sorted(case.reserved_options)}, reglerna ger {sorted(out.reserved_options)}")
+        diffs.append(
+            f"väntade reserverade spår {sorted(case.reserved_options)}, reglerna ger {sorted(out.reserved_options)}"
+        )
     if set(out.red_flags) != set(case.red_flags):
         diffs.append(f"väntade varningsflaggor {sorted(case.red_flags)}, reglerna ger {sorted(out.red_flags)}")
     if case.category is not None and out.category != case.category:

@@ -21,7 +21,14 @@ def readability_findings(kit: Kit) -> list[Problem]:
             continue
         value = readability.lix(text)
         if value > readability.LIX_LIMIT:
-            found.append(Problem(file, line, field,
-                                 f"{what} har LIX {value:.0f} (högst {readability.LIX_LIMIT}); "
-                                 "skriv kortare meningar och använd kortare, vanliga ord", WARNING))
+            found.append(
+                Problem(
+                    file,
+                    line,
+                    field,
+                    f"{what} har LIX {value:.0f} (högst {readability.LIX_LIMIT}); "
+                    "skriv kortare meningar och använd kortare, vanliga ord",
+                    WARNING,
+                )
+            )
     return found

@@ -8,11 +8,12 @@ with a Swedish message instead of an IndexError deep in a callback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any
 
-from samverkan.errors import ParameterError
 from samverkan.content.schema import Matching, Question, Scenario, Step, Text
+from samverkan.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -49,16 +50,15 @@ def check_answer(question: Question, chosen: int | Iterable[int] | None) -> Feed
             if len(picked) != 1:
                 raise ParameterError("Frågan har bara ett rätt svar: välj ett alternativ.")
             chosen = picked[0]
-        indices = (_index(chosen, n, "svarsalternativ"),)
+        indices: tuple[int, ...] = (_index(chosen, n, "svarsalternativ"),)
     else:
-        if isinstance(chosen, (int, str, bytes)):
-            chosen = [chosen]
-        indices = tuple(sorted({_index(i, n, "svarsalternativ") for i in chosen}))
+        items: Iterable[Any] = [chosen] if isinstance(chosen, (int, str, bytes)) else chosen
+        indices = tuple(sorted({_index(i, n, "svarsalternativ") for i in items}))
         if not indices:
             raise ParameterError("Välj minst ett svar innan du rättar.")
     correct_set = question.correct_indices
     correct = set(indices) == correct_set
-    messages = tuple(question.choices[i].feedback for i in indices if question.choices[i].feedback)
+    messages = tuple(fb for i in indices if (fb := question.choices[i].feedback) is not None)
     missed = len(correct_set - set(indices))
     return Feedback(correct, indices, messages, missed, question.explanation)
 

@@ -9,10 +9,12 @@ and numbers are removed before counting, so they do not count as words.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
+from typing import Any
 
 from samverkan.content.schema import Text
-from samverkan.content.text import WORD_RE, clean, words  # noqa: F401 - words and clean are part of this module's API
+from samverkan.content.text import WORD_RE, clean, words
 
 _SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)|\n\s*\n|\n\s*[-*]\s|\n\s*\d+\.\s")
 
@@ -38,7 +40,7 @@ MIN_WORDS = 10  # shorter passages (labels, one-line choices) give no meaningful
 LIX_LIMIT = 40  # lättläst: LIX at most 40 ("lätt")
 
 
-def iter_texts(record, path: str = ""):
+def iter_texts(record: Any, path: str = "") -> Iterator[tuple[str, Text]]:
     """Every :class:`~samverkan.content.schema.Text` inside a record, with where it sits."""
     if isinstance(record, Text):
         yield path, record
@@ -53,7 +55,7 @@ def iter_texts(record, path: str = ""):
             yield from iter_texts(v, f"{path}[{i}]")
 
 
-def lattlast_passages(record, min_words: int = MIN_WORDS):
+def lattlast_passages(record: Any, min_words: int = MIN_WORDS) -> Iterator[tuple[str, str, float]]:
     """(where, text, LIX) for every text a learner reads at level lättläst, long enough to measure."""
     for where, text in iter_texts(record):
         shown = text.get("lattlast")

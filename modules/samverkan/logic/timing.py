@@ -21,36 +21,59 @@ check`` and never stops a lesson, an app or a handout.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from samverkan.content.kit import Kit
-from samverkan.content.schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario
+from samverkan.content.schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario, Text
 from samverkan.content.timing_data import ALLOWANCES, BASES, Allowance, Speed, Timing  # noqa: F401 - re-exported
 
 # -- the estimate ----------------------------------------------------------------
 
 
+def _quiz_seconds(ex: Quiz, timing: Timing, level: str, audience: str | None) -> float:
+    total = timing.read([ex.title, ex.intro], level)
+    for q in ex.questions:
+        if audience is None or audience in q.audience:
+            shown: list[Text | None] = [q.prompt, *(c.text for c in q.choices)]
+            shown += [*(c.feedback for c in q.choices if c.correct), q.explanation]
+            total += timing.read(shown, level) + timing.allow("quiz_question")
+    return total
+
+
+def _matching_seconds(ex: Matching, timing: Timing, level: str, audience: str | None) -> float:
+    shown = [
+        ex.title,
+        ex.prompt,
+        *(c.label for c in ex.categories),
+        *(i.text for i in ex.items),
+        *(i.feedback for i in ex.items),
+    ]
+    return timing.read(shown, level) + len(ex.items) * timing.allow("matching_item")
+
+
+def _scenario_seconds(ex: Scenario, timing: Timing, level: str, audience: str | None) -> float:
+    return timing.read([ex.title, ex.intro], level) + scenario_longest_path(ex, timing, level)[0]
+
+
+def _free_text_seconds(ex: FreeText, timing: Timing, level: str, audience: str | None) -> float:
+    return timing.read([ex.title, ex.prompt, ex.guidance], level) + timing.allow("free_text")
+
+
+# Seconds for one exercise, one function per exercise kind (EXERCISE_KINDS).
+SECONDS: dict[str, Callable[[Any, Timing, str, str | None], float]] = {
+    "quiz": _quiz_seconds,
+    "matching": _matching_seconds,
+    "scenario": _scenario_seconds,
+    "free_text": _free_text_seconds,
+}
+
+
 def exercise_seconds(ex: Any, timing: Timing, level: str, audience: str | None = None) -> float:
     """Seconds one learner (or table) needs for an exercise, as the module docstring says."""
-    if isinstance(ex, Quiz):
-        total = timing.read([ex.title, ex.intro], level)
-        for q in ex.questions:
-            if audience is None or audience in q.audience:
-                shown = [q.prompt, *(c.text for c in q.choices), *(c.feedback for c in q.choices if c.correct),
-                         q.explanation]
-                total += timing.read(shown, level) + timing.allow("quiz_question")
-        return total
-    if isinstance(ex, Matching):
-        shown = [ex.title, ex.prompt, *(c.label for c in ex.categories), *(i.text for i in ex.items),
-                 *(i.feedback for i in ex.items)]
-        return (timing.read(shown, level)
-                + len(ex.items) * timing.allow("matching_item"))
-    if isinstance(ex, Scenario):
-        return timing.read([ex.title, ex.intro], level) + scenario_longest_path(ex, timing, level)[0]
-    if isinstance(ex, FreeText):
-        return timing.read([ex.title, ex.prompt, ex.guidance], level) + timing.allow("free_text")
-    return 0.0
+    estimate = SECONDS.get(getattr(ex, "kind", ""))
+    return estimate(ex, timing, level, audience) if estimate else 0.0
 
 
 def scenario_longest_path(sc: Scenario, timing: Timing, level: str) -> tuple[float, int]:
@@ -128,21 +151,35 @@ class LessonEstimate:
 
 def estimate(lesson: Lesson, kit: Kit, timing: Timing, level: str, audience: str) -> LessonEstimate:
     """The estimate for one learner of ``audience`` reading ``lesson`` at ``level``."""
-    frame = [lesson.title, lesson.why, *lesson.questions, *lesson.objectives, *lesson.discussion.values(),
-             *lesson.key_points, *lesson.reflection]
-    est = LessonEstimate(lesson.id, level, audience, lesson.minutes, timing.read(frame, level), lesson.discussion_minutes)
+    frame = [
+        lesson.title,
+        lesson.why,
+        *lesson.questions,
+        *lesson.objectives,
+        *lesson.discussion.values(),
+        *lesson.key_points,
+        *lesson.reflection,
+    ]
+    est = LessonEstimate(
+        lesson.id, level, audience, lesson.minutes, timing.read(frame, level), lesson.discussion_minutes
+    )
     for s in lesson.sections:
         reading = timing.read([s.title, s.body, s.examples.get(audience)], level)
-        exercises = sum(exercise_seconds(kit.exercises[e], timing, level, audience) for e in s.exercises
-                        if e in kit.exercises and audience in kit.exercises[e].audience)
+        exercises = sum(
+            exercise_seconds(kit.exercises[e], timing, level, audience)
+            for e in s.exercises
+            if e in kit.exercises and audience in kit.exercises[e].audience
+        )
         est.sections.append(SectionEstimate(s.id, s.minutes, reading, exercises))
     return est
 
 
 def lesson_estimates(lesson: Lesson, kit: Kit, timing: Timing) -> dict[str, LessonEstimate]:
     """Per level, the estimate for the audience whose version takes longest."""
-    return {level: max((estimate(lesson, kit, timing, level, a) for a in AUDIENCES), key=lambda e: e.minutes)
-            for level in LEVELS}
+    return {
+        level: max((estimate(lesson, kit, timing, level, a) for a in AUDIENCES), key=lambda e: e.minutes)
+        for level in LEVELS
+    }
 
 
 def minutes_text(x: float) -> str:
@@ -176,15 +213,19 @@ def report(kit: Kit, lesson_ids: Iterable[str] | None = None) -> tuple[list[str]
     if not ids:
         return [], []
     speeds = " och ".join(f"{timing.speeds[lv].words_per_minute} ord/min i {LEVEL_LABELS[lv]}" for lv in LEVELS)
-    lines = [f"Uppskattad tid per lektion (läsning med {speeds}, övningar enligt {kit.data_files['timing']}, "
-             "diskussion enligt tidsplanen; för den målgrupp vars version tar längst tid):"]
+    lines = [
+        f"Uppskattad tid per lektion (läsning med {speeds}, övningar enligt {kit.data_files['timing']}, "
+        "diskussion enligt tidsplanen; för den målgrupp vars version tar längst tid):"
+    ]
     warnings = []
     for lid in ids:
         lesson = kit.lessons[lid]
         parts = []
         for level, e in lesson_estimates(lesson, kit, timing).items():
-            parts.append(f"{LEVEL_LABELS[level]} {minutes_text(e.minutes)} min (läsning {minutes_text(e.reading_minutes)}, "
-                         f"övningar {minutes_text(e.exercise_minutes)}, diskussion {e.discussion})")
+            parts.append(
+                f"{LEVEL_LABELS[level]} {minutes_text(e.minutes)} min (läsning {minutes_text(e.reading_minutes)}, "
+                f"övningar {minutes_text(e.exercise_minutes)}, diskussion {e.discussion})"
+            )
             w = warning(e)
             if w:
                 warnings.append(w)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from samverkan.content.datafiles import Figure, read_figure_data
-from samverkan.render.markdown import escape
 from samverkan.content.schema import Source
+from samverkan.render.markdown import escape
 
 
 def number(value: float) -> str:
@@ -74,13 +74,13 @@ def figure_html(fig: Figure, data_dir: Path, sources: Mapping[str, Source]) -> s
     image = base64.b64encode(png(fig, rows)).decode("ascii")
     cite = ", ".join(escape(sources[s].short) for s in fig.sources if s in sources)
     note = f" {escape(fig.note)}" if fig.note else ""
-    table = "".join(f"<tr><th scope=\"row\">{escape(label)}</th><td>{number(v)}</td></tr>" for label, v in rows)
+    table = "".join(f'<tr><th scope="row">{escape(label)}</th><td>{number(v)}</td></tr>' for label, v in rows)
     return (
         f'<figure class="sv-figure" style="margin:1em 0">'
         f'<img src="data:image/png;base64,{image}" alt="{escape(alt_text(fig, rows))}" style="max-width:100%">'
         f"<figcaption>Källa: {cite}.{note}</figcaption>"
         f"<details><summary>Visa diagrammets siffror som tabell</summary>"
         f"<table><caption>{escape(fig.title)}</caption>"
-        f"<thead><tr><th scope=\"col\">{escape(fig.x_label)}</th><th scope=\"col\">{escape(fig.y_label)}</th></tr></thead>"
+        f'<thead><tr><th scope="col">{escape(fig.x_label)}</th><th scope="col">{escape(fig.y_label)}</th></tr></thead>'
         f"<tbody>{table}</tbody></table></details></figure>"
     )

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 import string
-from typing import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from samverkan.render.markdown import escape, to_html
 from samverkan.content.schema import (
     AUDIENCE_LABELS,
     AUDIENCES,
@@ -33,13 +33,16 @@ from samverkan.content.schema import (
     Source,
     Text,
 )
+from samverkan.render.markdown import escape, to_html
 
 HANDOUT_ENV = "SAMVERKAN_HANDOUT"
 FACIT = {"samverkan": {"part": "facit"}}
 LETTERS = string.ascii_uppercase
 
-LEGAL = ("<p class=\"sv-legal\"><em>Utbildning, inte juridisk rådgivning: bedöm alltid det enskilda fallet "
-         "med stöd av er upphandlings- eller juristfunktion.</em></p>")
+LEGAL = (
+    '<p class="sv-legal"><em>Utbildning, inte juridisk rådgivning: bedöm alltid det enskilda fallet '
+    "med stöd av er upphandlings- eller juristfunktion.</em></p>"
+)
 
 
 def handout_mode() -> bool:
@@ -65,12 +68,14 @@ class _Render:
 def _frame(kind: str, title: str, body: str, *, facit: bool = False) -> str:
     cls = "sv-handout-facit" if facit else "sv-handout-exercise"
     kicker = "Facit" if facit else "Övning"
-    return (f'<section class="{cls}" data-kind="{kind}"><p class="sv-kicker">{kicker}</p>'
-            f"<h3>{title}</h3>{body}</section>")
+    return (
+        f'<section class="{cls}" data-kind="{kind}"><p class="sv-kicker">{kicker}</p><h3>{title}</h3>{body}</section>'
+    )
 
 
-def exercise_parts(ex: Exercise, level: str, audience: str,
-                   sources: Mapping[str, Source] | None = None) -> tuple[str, str]:
+def exercise_parts(
+    ex: Exercise, level: str, audience: str, sources: Mapping[str, Source] | None = None
+) -> tuple[str, str]:
     """The learner's part and the answer key of one exercise, as HTML."""
     r = _Render(level, audience, sources)
     title = escape(ex.title.get(level))
@@ -78,7 +83,7 @@ def exercise_parts(ex: Exercise, level: str, audience: str,
         others = " och ".join(AUDIENCE_LABELS[a] for a in AUDIENCES if a in ex.audience)
         note = f"<p><em>Den här övningen är skriven för {others}. Du kan hoppa över den.</em></p>"
         return _frame(ex.kind, title, note), ""
-    learner, key = {Quiz: _quiz, Matching: _matching, Scenario: _scenario, FreeText: _free_text}[type(ex)](ex, r)
+    learner, key = PARTS[ex.kind](ex, r)
     if getattr(ex, "legal", False) and key:
         key += LEGAL
     return _frame(ex.kind, title, learner), (_frame(ex.kind, title, key, facit=True) if key else "")
@@ -95,35 +100,45 @@ def _quiz(ex: Quiz, r: _Render) -> tuple[str, str]:
             f"<strong>{LETTERS[i]}.</strong> {r.inline(c.text)}</li>"
             for i, c in enumerate(q.choices)
         )
-        learner.append(f'<div class="sv-question"><p><strong>{n}. {r.inline(q.prompt)}</strong> '
-                       f'<em>{how}</em></p><ul class="sv-options">{options}</ul></div>')
+        learner.append(
+            f'<div class="sv-question"><p><strong>{n}. {r.inline(q.prompt)}</strong> '
+            f'<em>{how}</em></p><ul class="sv-options">{options}</ul></div>'
+        )
         right = ", ".join(LETTERS[i] for i in sorted(q.correct_indices))
         feedback = "".join(
             f"<li><strong>{LETTERS[i]} {'✓' if c.correct else '✗'}</strong>"
-            + (f": {r.inline(c.feedback)}" if c.feedback else "") + "</li>"
+            + (f": {r.inline(c.feedback)}" if c.feedback else "")
+            + "</li>"
             for i, c in enumerate(q.choices)
         )
         expl = r.html(q.explanation) if q.explanation else ""
-        key.append(f'<div class="sv-question"><p><strong>{n}. Rätt svar: {right}</strong></p>'
-                   f"<ul>{feedback}</ul>{expl}</div>")
+        key.append(
+            f'<div class="sv-question"><p><strong>{n}. Rätt svar: {right}</strong></p><ul>{feedback}</ul>{expl}</div>'
+        )
     return "".join(learner), "".join(key)
 
 
 def _matching(ex: Matching, r: _Render) -> tuple[str, str]:
     cats = "".join(f"<li><strong>{LETTERS[i]}.</strong> {r.inline(c.label)}</li>" for i, c in enumerate(ex.categories))
-    rows = "".join(f"<tr><td>{n}.</td><td>{r.inline(it.text)}</td><td class=\"sv-write\"></td></tr>"
-                   for n, it in enumerate(ex.items, 1))
-    learner = (f"{r.html(ex.prompt)}<p><strong>Välj bland:</strong></p><ul class=\"sv-options\">{cats}</ul>"
-               f'<table class="sv-table"><thead><tr><th scope="col">Nr</th><th scope="col">Påstående</th>'
-               f'<th scope="col">Ditt svar (bokstav)</th></tr></thead><tbody>{rows}</tbody></table>')
+    rows = "".join(
+        f'<tr><td>{n}.</td><td>{r.inline(it.text)}</td><td class="sv-write"></td></tr>'
+        for n, it in enumerate(ex.items, 1)
+    )
+    learner = (
+        f'{r.html(ex.prompt)}<p><strong>Välj bland:</strong></p><ul class="sv-options">{cats}</ul>'
+        f'<table class="sv-table"><thead><tr><th scope="col">Nr</th><th scope="col">Påstående</th>'
+        f'<th scope="col">Ditt svar (bokstav)</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
     letter = {c.id: LETTERS[i] for i, c in enumerate(ex.categories)}
     key_rows = "".join(
         f"<tr><td>{n}.</td><td><strong>{letter[it.category]}</strong> {r.inline(ex.category(it.category).label)}</td>"
         f"<td>{r.inline(it.feedback) if it.feedback else ''}</td></tr>"
         for n, it in enumerate(ex.items, 1)
     )
-    key = (f'<table class="sv-table"><thead><tr><th scope="col">Nr</th><th scope="col">Rätt svar</th>'
-           f'<th scope="col">Återkoppling</th></tr></thead><tbody>{key_rows}</tbody></table>')
+    key = (
+        f'<table class="sv-table"><thead><tr><th scope="col">Nr</th><th scope="col">Rätt svar</th>'
+        f'<th scope="col">Återkoppling</th></tr></thead><tbody>{key_rows}</tbody></table>'
+    )
     return learner, key
 
 
@@ -151,28 +166,50 @@ def _scenario(ex: Scenario, r: _Render) -> tuple[str, str]:
     learner.append("<p><em>Börja i läge 1. Välj tillsammans och gå vidare dit valet leder.</em></p>")
     key = []
     for s in situations:
-        choices = "".join(f"<li><strong>{LETTERS[i]}.</strong> {r.inline(c.text)} → <em>{label[c.next]}</em></li>"
-                          for i, c in enumerate(s.choices))
-        learner.append(f'<div class="sv-step"><h4>{label[s.id].capitalize()}</h4>{r.html(s.situation)}'
-                       f'<ul class="sv-options">{choices}</ul></div>')
-        consequences = "".join(f"<li><strong>{LETTERS[i]}</strong> ({r.inline(c.text)}): {r.inline(c.consequence)} "
-                               f"→ <em>{label[c.next]}</em></li>" for i, c in enumerate(s.choices))
-        key.append(f"<div class=\"sv-step\"><h4>{label[s.id].capitalize()}: vad varje val leder till</h4>"
-                   f"<ul>{consequences}</ul></div>")
+        choices = "".join(
+            f"<li><strong>{LETTERS[i]}.</strong> {r.inline(c.text)} → <em>{label[c.next]}</em></li>"
+            for i, c in enumerate(s.choices)
+        )
+        learner.append(
+            f'<div class="sv-step"><h4>{label[s.id].capitalize()}</h4>{r.html(s.situation)}'
+            f'<ul class="sv-options">{choices}</ul></div>'
+        )
+        consequences = "".join(
+            f"<li><strong>{LETTERS[i]}</strong> ({r.inline(c.text)}): {r.inline(c.consequence)} "
+            f"→ <em>{label[c.next]}</em></li>"
+            for i, c in enumerate(s.choices)
+        )
+        key.append(
+            f'<div class="sv-step"><h4>{label[s.id].capitalize()}: vad varje val leder till</h4>'
+            f"<ul>{consequences}</ul></div>"
+        )
     for s in endings:
         learner.append(f'<div class="sv-step"><h4>{label[s.id].capitalize()}</h4>{r.html(s.outcome)}</div>')
         rating = RATING_LABELS.get(s.rating or "", "")
-        key.append(f'<div class="sv-step"><h4>{label[s.id].capitalize()}: {escape(rating)}</h4>'
-                   f"{r.html(s.explanation) if s.explanation else ''}</div>")
+        key.append(
+            f'<div class="sv-step"><h4>{label[s.id].capitalize()}: {escape(rating)}</h4>'
+            f"{r.html(s.explanation) if s.explanation else ''}</div>"
+        )
     return "".join(learner), "".join(key)
 
 
 def _free_text(ex: FreeText, r: _Render) -> tuple[str, str]:
     guidance = f'<p class="sv-progress">{r.inline(ex.guidance)}</p>' if ex.guidance else ""
-    learner = (f"{r.html(ex.prompt)}{guidance}"
-               '<div class="sv-write-area" aria-label="Plats för ditt svar"></div>'
-               "<p class=\"sv-progress\">Skriv inte namn på personer.</p>")
+    learner = (
+        f"{r.html(ex.prompt)}{guidance}"
+        '<div class="sv-write-area" aria-label="Plats för ditt svar"></div>'
+        '<p class="sv-progress">Skriv inte namn på personer.</p>'
+    )
     return learner, ""
+
+
+# The learner's part and the answer key, one function per exercise kind (EXERCISE_KINDS).
+PARTS: dict[str, Callable[[Any, _Render], tuple[str, str]]] = {
+    "quiz": _quiz,
+    "matching": _matching,
+    "scenario": _scenario,
+    "free_text": _free_text,
+}
 
 
 def glossary_html(terms: Mapping, level: str, sources: Mapping[str, Source] | None) -> str:

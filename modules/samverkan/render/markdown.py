@@ -8,10 +8,12 @@ with ``Markup("<p>{}</p>").format(text)``, which escapes the text it is given.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from markupsafe import Markup, escape as _escape
+from markupsafe import Markup
+from markupsafe import escape as _escape
 
 from samverkan.content.schema import Source, Text
 from samverkan.content.text import markdown_text, plain, resolve_citations

@@ -22,11 +22,15 @@ def thresholds_markdown(periods: list[Period], sources: dict, today: dt.date | N
     today = today or dt.date.today()
     current = next((p for p in periods if p.covers(today)), None)
     if current:
-        head = (f"**Tabellen är hämtad ur kitets datafil `data/troskelvarden.yaml`. I dag, {today.isoformat()}, "
-                f"gäller perioden {current.label}.** Det avgörande är dagen då avtalet ingås.")
+        head = (
+            f"**Tabellen är hämtad ur kitets datafil `data/troskelvarden.yaml`. I dag, {today.isoformat()}, "
+            f"gäller perioden {current.label}.** Det avgörande är dagen då avtalet ingås."
+        )
     else:
-        head = (f"**Kitets tabell täcker inte dagens datum ({today.isoformat()}).** Kontrollera aktuella belopp hos "
-                "Upphandlingsmyndigheten innan du använder siffrorna.")
+        head = (
+            f"**Kitets tabell täcker inte dagens datum ({today.isoformat()}).** Kontrollera aktuella belopp hos "
+            "Upphandlingsmyndigheten innan du använder siffrorna."
+        )
     cols = " | ".join(p.label for p in periods)
     lines = [head, "", f"| Belopp exklusive moms | {cols} |", "|---|" + "---|" * len(periods)]
     for cat, label in THRESHOLD_CATEGORIES.items():

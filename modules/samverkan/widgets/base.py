@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
-from samverkan.errors import SamverkanError
-from samverkan.render.markdown import escape, to_html
 from samverkan.content.schema import Source, Text, check_params
+from samverkan.errors import SamverkanError
+from samverkan.render.markdown import Markup, to_html
 
 log = logging.getLogger("samverkan.widgets")
 
@@ -41,14 +42,18 @@ class AnswerEvent:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def verdict_html(correct: bool, body: str = "", *, partly: bool = False) -> str:
+NO_BODY = Markup("")
+
+
+def verdict_html(correct: bool, body: Markup = NO_BODY, *, partly: bool = False) -> Markup:
+    """The verdict (right, partly right, wrong) and ``body``, which is HTML (text must be escaped first)."""
     if correct:
-        head = '<span class="sv-verdict sv-right">✓ Rätt!</span>'
+        head = Markup('<span class="sv-verdict sv-right">✓ Rätt!</span>')
     elif partly:
-        head = '<span class="sv-verdict sv-partly">◐ Delvis rätt.</span>'
+        head = Markup('<span class="sv-verdict sv-partly">◐ Delvis rätt.</span>')
     else:
-        head = '<span class="sv-verdict sv-wrong">✗ Inte rätt.</span>'
-    return f'<div class="sv-feedback" role="status">{head} {body}</div>'
+        head = Markup('<span class="sv-verdict sv-wrong">✗ Inte rätt.</span>')
+    return Markup('<div class="sv-feedback" role="status">{} {}</div>').format(head, body)
 
 
 LEGAL_NOTE = (
@@ -57,8 +62,9 @@ LEGAL_NOTE = (
 )
 
 
-def status_html(message: str) -> str:
-    return f'<div class="sv-status" role="alert"><strong>Obs!</strong> {escape(message)}</div>'
+def status_html(message: str) -> Markup:
+    """A message for the learner (text, escaped) as an alert."""
+    return Markup('<div class="sv-status" role="alert"><strong>Obs!</strong> {}</div>').format(message)
 
 
 # A focus outline that can be seen (WCAG 2.4.7; 3:1 against white): ipywidgets' own is a 1 px light-blue
@@ -116,7 +122,8 @@ body:has(.sv-participant) .jp-RenderedHTMLCommon h1 { font-size: clamp(1.3rem, 6
 .sv-participant h2 { font-size: clamp(1.25rem, 6vw, 1.75rem); }
 """
 
-STYLE = """
+STYLE = (
+    """
 <style>
 .sv-feedback, .sv-status { margin: .4em 0; line-height: 1.5; }
 .sv-verdict { font-weight: bold; }
@@ -127,8 +134,12 @@ STYLE = """
 .sv-progress { color: #333; font-size: 95%; }
 .sv-legal { color: #333; font-size: 90%; }
 .sv-box { border-left: 4px solid #1f4e79; padding-left: .8em; margin: .5em 0 1em 0; }
-""" + FOCUS_CSS + REFLOW_CSS + """</style>
 """
+    + FOCUS_CSS
+    + REFLOW_CSS
+    + """</style>
+"""
+)
 
 
 # -- shared layout and style models ----------------------------------------------------------
@@ -179,7 +190,7 @@ def lean(cls: type, *args: Any, layout: Any = None, style: Any = None, **kwargs:
     """
     if not isinstance(layout, widgets.Widget):
         layout = shared(widgets.Layout, **(layout or {}))
-    trait = cls.class_traits().get("style")
+    trait = cls.class_traits().get("style")  # type: ignore[attr-defined]  # cls is a widget class
     if trait is not None and not isinstance(style, widgets.Widget):
         kwargs["style"] = shared(trait.klass, **(style or {}))
     elif style is not None:
@@ -197,7 +208,7 @@ class PlaceholderDropdown(widgets.Dropdown):
     @traitlets.observe("value")
     def _propagate_value(self, change: Any) -> None:
         if change["new"] is None and self._options_values[:1] == (None,):
-            if self.index != 0:
+            if self.index != 0:  # type: ignore[has-type]  # a trait of ipywidgets' Dropdown
                 self.index = 0
             return
         super()._propagate_value(change)
@@ -233,19 +244,20 @@ class ExerciseWidget(widgets.VBox):
         """
         try:
             self._restore(saved)
-        except Exception:  # noqa: BLE001 - a stale saved answer must not break the page
+        except Exception:
             log.exception("restore failed for %s", type(self).__name__)
 
     def _restore(self, saved: Mapping[str, Any]) -> None:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
     # -- helpers for subclasses -------------------------------------------
-    def html(self, text: Text | str | None) -> str:
+    def html(self, text: Text | str | None) -> Markup:
+        """Content text (Markdown) as safe HTML at this widget's level, citations resolved."""
         return to_html(text, self.level, self.sources)
 
-    def legal_note(self, exercise: Any) -> str:
+    def legal_note(self, exercise: Any) -> Markup:
         """The 'not legal advice' note under a verdict, for exercises marked ``legal: true``."""
-        return LEGAL_NOTE if getattr(exercise, "legal", False) else ""
+        return Markup(LEGAL_NOTE) if getattr(exercise, "legal", False) else Markup("")
 
     def _emit(self, event: AnswerEvent) -> None:
         if self.on_answer is None:
@@ -254,7 +266,7 @@ class ExerciseWidget(widgets.VBox):
             self.on_answer(event)
         except SamverkanError as exc:
             self.status.value = status_html(str(exc))
-        except Exception:  # noqa: BLE001 - a host failure must not break the exercise
+        except Exception:
             log.exception("on_answer failed for %s", event.exercise_id)
             self.status.value = status_html("Svaret kunde inte sparas. Försök igen om en stund.")
 
@@ -263,13 +275,13 @@ class ExerciseWidget(widgets.VBox):
         """Wrap a callback so that errors become a Swedish message in ``.status``."""
 
         @functools.wraps(method)
-        def wrapper(self: "ExerciseWidget", *args: Any, **kwargs: Any) -> Any:
+        def wrapper(self: ExerciseWidget, *args: Any, **kwargs: Any) -> Any:
             try:
                 self.status.value = ""
                 return method(self, *args, **kwargs)
             except SamverkanError as exc:
                 self.status.value = status_html(str(exc))
-            except Exception:  # noqa: BLE001 - never show a traceback to a learner
+            except Exception:
                 log.exception("callback %s failed", method.__name__)
                 self.status.value = status_html(GENERIC_ERROR)
             return None
@@ -280,5 +292,6 @@ class ExerciseWidget(widgets.VBox):
 guard = ExerciseWidget._guard
 
 
-def heading(text: str, level: int = 3) -> str:
-    return f"<h{level}>{escape(text)}</h{level}>"
+def heading(text: str, level: int = 3) -> Markup:
+    """A heading of ``text`` (escaped)."""
+    return Markup("<h{0}>{1}</h{0}>").format(level, text)

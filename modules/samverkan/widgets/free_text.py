@@ -6,9 +6,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from samverkan.content.schema import FreeText
 from samverkan.errors import ParameterError
 from samverkan.render.markdown import escape, plain
-from samverkan.content.schema import FreeText
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 
@@ -22,20 +22,34 @@ class FreeTextWidget(ExerciseWidget):
         self.prompt = lean(widgets.HTML, self.html(exercise.prompt))
         self.answer = lean(
             widgets.Textarea,
-            value="", placeholder="Skriv ditt svar här. Skriv inga namn eller personuppgifter.",
-            description="Ditt svar:", style={"description_width": "initial"},
+            value="",
+            placeholder="Skriv ditt svar här. Skriv inga namn eller personuppgifter.",
+            description="Ditt svar:",
+            style={"description_width": "initial"},
             layout=dict(width="100%", height="7em"),
         )
         self.counter = lean(widgets.HTML)
-        self.submit_button = lean(widgets.Button, description="Skicka svar", button_style="primary", icon="paper-plane",
-                                            tooltip="Skicka ditt svar")
+        self.submit_button = lean(
+            widgets.Button,
+            description="Skicka svar",
+            button_style="primary",
+            icon="paper-plane",
+            tooltip="Skicka ditt svar",
+        )
         self.guidance = lean(widgets.HTML)
         self.saved_note = saved_note or "Ditt svar sparas inte; det finns bara på den här sidan."
         self.answer.observe(self._on_type, names="value")
         self.submit_button.on_click(self._on_submit)
         self._on_type()
-        self.children = [self.title, self.prompt, self.answer, self.counter, self.submit_button,
-                         self.status, self.guidance]
+        self.children = [
+            self.title,
+            self.prompt,
+            self.answer,
+            self.counter,
+            self.submit_button,
+            self.status,
+            self.guidance,
+        ]
 
     @guard
     def _on_type(self, _change: Any = None) -> None:

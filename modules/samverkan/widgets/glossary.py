@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -20,9 +21,14 @@ class GlossaryWidget(ExerciseWidget):
         super().__init__(**kwargs)
         self.terms = dict(terms)
         self.title = widgets.HTML(STYLE + heading("Ordlista"))
-        self.query = widgets.Text(value="", placeholder="till exempel IOP eller bidrag",
-                                  description="Sök i ordlistan:", style={"description_width": "initial"},
-                                  continuous_update=True, layout=widgets.Layout(width="28em"))
+        self.query = widgets.Text(
+            value="",
+            placeholder="till exempel IOP eller bidrag",
+            description="Sök i ordlistan:",
+            style={"description_width": "initial"},
+            continuous_update=True,
+            layout=widgets.Layout(width="28em"),
+        )
         self.count = widgets.HTML()
         self.results = widgets.HTML()
         self.query.observe(self._on_search, names="value")
@@ -53,6 +59,8 @@ class GlossaryWidget(ExerciseWidget):
                 see = f"<p><em>Se också:</em> {names}</p>" if names else ""
             cite = "; ".join(escape(self.sources[s].short) for s in t.sources if s in self.sources)
             cite = f'<p class="sv-progress">Källa: {cite}</p>' if cite else ""
-            items.append(f'<dt id="term-{t.id}"><strong>{escape(t.term)}</strong></dt>'
-                         f"<dd>{self.html(t.definition)}{see}{cite}</dd>")
+            items.append(
+                f'<dt id="term-{t.id}"><strong>{escape(t.term)}</strong></dt>'
+                f"<dd>{self.html(t.definition)}{see}{cite}</dd>"
+            )
         self.results.value = f'<dl class="sv-glossary">{"".join(items)}</dl>'

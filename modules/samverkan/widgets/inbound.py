@@ -46,9 +46,9 @@ MAX_INBOUND_KEYS = 50
 LOG_PER_MINUTE = 20  # refusal lines per kernel and minute; the rest are counted in the next line
 REFUSED = "Webbläsaren skickade ett ogiltigt värde, och det togs inte emot. Välj eller skriv igen."
 
-_hosts: "weakref.WeakKeyDictionary[widgets.Widget, widgets.HTML]" = weakref.WeakKeyDictionary()
+_hosts: weakref.WeakKeyDictionary[widgets.Widget, widgets.HTML] = weakref.WeakKeyDictionary()
 refused_count = 0  # refused updates in this kernel (tests read it)
-_displayed: "weakref.WeakSet[widgets.Widget]" = weakref.WeakSet()  # widgets shown as the root of an output
+_displayed: weakref.WeakSet[widgets.Widget] = weakref.WeakSet()  # widgets shown as the root of an output
 _log_window = {"start": 0.0, "lines": 0, "quiet": 0}
 
 
@@ -93,8 +93,11 @@ def _reachable(roots: list, target: widgets.Widget, skip_hidden: bool = False) -
         if id(w) in seen:
             continue
         seen.add(id(w))
-        stack.extend(c for c in (getattr(w, "children", None) or ())
-                     if isinstance(c, widgets.Widget) and not (skip_hidden and _hidden(c)))
+        stack.extend(
+            c
+            for c in (getattr(w, "children", None) or ())
+            if isinstance(c, widgets.Widget) and not (skip_hidden and _hidden(c))
+        )
     return False
 
 
@@ -114,7 +117,8 @@ def _status_for(target: widgets.Widget) -> widgets.HTML | None:
     from samverkan.widgets.base import ExerciseWidget
 
     candidates: list[tuple[widgets.Widget, widgets.HTML]] = [
-        (w, w.status) for w in list(_live_widgets().values())
+        (w, w.status)
+        for w in list(_live_widgets().values())
         if isinstance(w, ExerciseWidget) and isinstance(getattr(w, "status", None), widgets.HTML)
     ]
     candidates += list(_hosts.items())
@@ -142,8 +146,9 @@ def _log_refusal(widget: widgets.Widget, reason: str) -> None:
 
 def _hidden(w: widgets.Widget) -> bool:
     layout = getattr(w, "layout", None)
-    return layout is not None and (getattr(layout, "display", None) == "none"
-                                   or getattr(layout, "visibility", None) == "hidden")
+    return layout is not None and (
+        getattr(layout, "display", None) == "none" or getattr(layout, "visibility", None) == "hidden"
+    )
 
 
 def on_screen(target: widgets.Widget) -> bool:
@@ -159,7 +164,7 @@ def _refuse(widget: widgets.Widget, reason: str) -> None:
     _log_refusal(widget, reason)
     try:
         widget.send_state()  # put the browser back in step with the kernel
-    except Exception:  # noqa: BLE001 - a closed comm has nothing to resync
+    except Exception:
         pass
     status = _status_for(widget)
     if status is not None:
@@ -203,7 +208,7 @@ def _guarded_handle_msg(self: widgets.Widget, msg: dict) -> None:
         raise Refused("unknown method")
     except Refused as exc:  # the kit's own reasons: fixed words, never what the client sent
         _refuse(self, str(exc))
-    except Exception as exc:  # noqa: BLE001 - whatever a client sends, the kernel answers with a message
+    except Exception as exc:
         _refuse(self, type(exc).__name__)  # the exception's text may quote the client's value: not logged
 
 

@@ -6,11 +6,20 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from samverkan.content.schema import Matching
 from samverkan.errors import ParameterError
 from samverkan.logic.grading import MatchingScore, grade_matching
-from samverkan.render.markdown import plain
-from samverkan.content.schema import Matching
-from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, PlaceholderDropdown, guard, heading, verdict_html, lean
+from samverkan.render.markdown import Markup, plain
+from samverkan.widgets.base import (
+    STYLE,
+    AnswerEvent,
+    ExerciseWidget,
+    PlaceholderDropdown,
+    guard,
+    heading,
+    lean,
+    verdict_html,
+)
 
 PLACEHOLDER = "Välj …"
 
@@ -29,10 +38,14 @@ class MatchingWidget(ExerciseWidget):
         self.item_feedback: list[widgets.HTML] = []
         rows = []
         for n, item in enumerate(exercise.items, start=1):
-            text = lean(widgets.HTML, f"<p><strong>{n}.</strong> {plain(item.text, self.level)}</p>")
-            dropdown = lean(PlaceholderDropdown,  # "Välj …" is shown until a category is chosen
-                options=options, value=None, description=f"Påstående {n}:",
-                tooltip=plain(item.text, self.level), style={"description_width": "initial"},
+            text = lean(widgets.HTML, Markup("<p><strong>{}.</strong> {}</p>").format(n, plain(item.text, self.level)))
+            dropdown = lean(
+                PlaceholderDropdown,  # "Välj …" is shown until a category is chosen
+                options=options,
+                value=None,
+                description=f"Påstående {n}:",
+                tooltip=plain(item.text, self.level),
+                style={"description_width": "initial"},
                 layout=dict(width="max-content"),
             )
             feedback = lean(widgets.HTML)
@@ -40,14 +53,23 @@ class MatchingWidget(ExerciseWidget):
             self.item_feedback.append(feedback)
             rows.append(lean(widgets.VBox, [text, dropdown, feedback], layout=dict(margin="0 0 .6em 0")))
         self.items_box = lean(widgets.VBox, rows)
-        self.check_button = lean(widgets.Button, description="Rätta", button_style="primary", icon="check",
-                                           tooltip="Rätta alla dina val")
-        self.reset_button = lean(widgets.Button, description="Börja om", icon="refresh", tooltip="Töm alla val och börja om")
+        self.check_button = lean(
+            widgets.Button, description="Rätta", button_style="primary", icon="check", tooltip="Rätta alla dina val"
+        )
+        self.reset_button = lean(
+            widgets.Button, description="Börja om", icon="refresh", tooltip="Töm alla val och börja om"
+        )
         self.score = lean(widgets.HTML)
         self.check_button.on_click(self._on_check)
         self.reset_button.on_click(self._on_reset)
-        self.children = [self.title, self.prompt, self.items_box,
-                         lean(widgets.HBox, [self.check_button, self.reset_button]), self.status, self.score]
+        self.children = [
+            self.title,
+            self.prompt,
+            self.items_box,
+            lean(widgets.HBox, [self.check_button, self.reset_button]),
+            self.status,
+            self.score,
+        ]
 
     def assignments(self) -> dict[str, str | None]:
         return {item.id: dd.value for item, dd in zip(self.exercise.items, self.dropdowns)}
@@ -78,15 +100,24 @@ class MatchingWidget(ExerciseWidget):
                 fb.value = '<div class="sv-feedback" role="status">Inget val ännu.</div>'
                 continue
             right = plain(self.exercise.category(item.category).label, self.level)
-            body = "" if res.correct else f"Rätt svar: <strong>{right}</strong>."
-            body += self.html(item.feedback) if item.feedback else ""
+            body = Markup("") if res.correct else Markup("Rätt svar: <strong>{}</strong>.").format(right)
+            body += self.html(item.feedback) if item.feedback else Markup("")
             fb.value = verdict_html(res.correct, body)
-        self.score.value = (f'<p class="sv-progress">Rätt: {result.score} av {result.total}'
-                            f" (besvarade: {result.answered})</p>{self.legal_note(self.exercise)}")
+        self.score.value = (
+            f'<p class="sv-progress">Rätt: {result.score} av {result.total}'
+            f" (besvarade: {result.answered})</p>{self.legal_note(self.exercise)}"
+        )
         if emit:
-            self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "matching",
-                                   {k: v for k, v in answers.items() if v is not None},
-                                   result.score == result.total, {"score": result.score, "total": result.total}))
+            self._emit(
+                AnswerEvent(
+                    self.exercise.id,
+                    self.exercise.id,
+                    "matching",
+                    {k: v for k, v in answers.items() if v is not None},
+                    result.score == result.total,
+                    {"score": result.score, "total": result.total},
+                )
+            )
 
     @guard
     def _on_reset(self, _button: Any = None) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from samverkan.content.schema import Question, Quiz
 from samverkan.errors import ParameterError
 from samverkan.logic.grading import Feedback, check_answer
-from samverkan.render.markdown import plain
-from samverkan.content.schema import Question, Quiz
-from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, verdict_html, lean
+from samverkan.render.markdown import Markup, plain
+from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean, verdict_html
 
 
 class MultiChoice(widgets.VBox):
@@ -60,12 +60,19 @@ class QuizWidget(ExerciseWidget):
         self.prompt = lean(widgets.HTML)
         self.choices: widgets.RadioButtons | MultiChoice = lean(widgets.RadioButtons)
         self.check_button = lean(
-            widgets.Button, description="Rätta svaret", button_style="primary", icon="check",
+            widgets.Button,
+            description="Rätta svaret",
+            button_style="primary",
+            icon="check",
             tooltip="Rätta ditt svar på frågan",
         )
         self.feedback = lean(widgets.HTML)
-        self.prev_button = lean(widgets.Button, description="Föregående fråga", icon="arrow-left", tooltip="Gå till föregående fråga")
-        self.next_button = lean(widgets.Button, description="Nästa fråga", icon="arrow-right", tooltip="Gå till nästa fråga")
+        self.prev_button = lean(
+            widgets.Button, description="Föregående fråga", icon="arrow-left", tooltip="Gå till föregående fråga"
+        )
+        self.next_button = lean(
+            widgets.Button, description="Nästa fråga", icon="arrow-right", tooltip="Gå till nästa fråga"
+        )
         self.score = lean(widgets.HTML)
         self.check_button.on_click(self._on_check)
         self.prev_button.on_click(self._on_prev)
@@ -73,11 +80,22 @@ class QuizWidget(ExerciseWidget):
         self.nav = lean(widgets.HBox, [self.prev_button, self.next_button])
         self.choice_box = lean(widgets.VBox)
         if not self.questions:
-            self.children = [self.title, lean(widgets.HTML, "<p>Den här övningen har inga frågor för din målgrupp.</p>")]
+            self.children = [
+                self.title,
+                lean(widgets.HTML, "<p>Den här övningen har inga frågor för din målgrupp.</p>"),
+            ]
             return
         self.children = [
-            self.title, self.intro, self.progress, self.prompt, self.choice_box,
-            self.check_button, self.feedback, self.status, self.nav, self.score,
+            self.title,
+            self.intro,
+            self.progress,
+            self.prompt,
+            self.choice_box,
+            self.check_button,
+            self.feedback,
+            self.status,
+            self.nav,
+            self.score,
         ]
         self._show(0)
 
@@ -109,7 +127,10 @@ class QuizWidget(ExerciseWidget):
             # The tooltip names the group for assistive technology (the workshop server's page script
             # turns it into the radio group's aria-label); the question itself is shown above.
             self.choices = lean(
-                widgets.RadioButtons, options=labels, index=None, layout=dict(width="auto"),
+                widgets.RadioButtons,
+                options=labels,
+                index=None,
+                layout=dict(width="auto"),
                 description="",
                 tooltip=f"Svar på fråga {position + 1}: {plain(q.prompt, self.level)}"[:300],
             )
@@ -134,17 +155,17 @@ class QuizWidget(ExerciseWidget):
             return self.choices.value
         return self.choices.index
 
-    def _feedback_html(self, q: Question, fb: Feedback) -> str:
-        parts = []
+    def _feedback_html(self, q: Question, fb: Feedback) -> Markup:
+        parts: list[Markup] = []
         for text in fb.messages:
             parts.append(self.html(text))
         if fb.missed and not fb.correct:
-            parts.append(f"<p>Du har missat {fb.missed} rätt svar.</p>")
+            parts.append(Markup("<p>Du har missat {} rätt svar.</p>").format(fb.missed))
         if fb.explanation is not None:
             parts.append(self.html(fb.explanation))
-        parts.append(self.legal_note(self.quiz))
+        parts.append(Markup(self.legal_note(self.quiz)))
         partly = q.kind == "multiple_choice" and not fb.correct and any(q.choices[i].correct for i in fb.chosen)
-        return verdict_html(fb.correct, "".join(parts), partly=partly)
+        return verdict_html(fb.correct, Markup("").join(parts), partly=partly)
 
     def _update_score(self) -> None:
         right = sum(fb.correct for fb in self.results.values())

@@ -16,12 +16,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from samverkan.content import samverkansform as sf
-
-from samverkan.logic import decision
-
-from samverkan.errors import ThresholdError
 from samverkan.content.datafiles import as_date
-from samverkan.errors import ParameterError
+from samverkan.errors import ParameterError, ThresholdError
+from samverkan.logic import decision
 from samverkan.render.markdown import escape, to_html
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
 
@@ -35,7 +32,9 @@ def _parse_number(text: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ParameterError("Skriv beloppet med siffror, till exempel 450 000, eller lämna rutan tom om du inte vet.") from None
+        raise ParameterError(
+            "Skriv beloppet med siffror, till exempel 450 000, eller lämna rutan tom om du inte vet."
+        ) from None
     if value < 0 or value != value or value > 1e12:
         raise ParameterError("Beloppet ska vara 0 eller större.")
     return value
@@ -63,31 +62,51 @@ class SamverkansformWidget(ExerciseWidget):
         self.index = 0
         self.outcome: decision.Outcome | None = None
         current = next((p for p in periods if p.covers(self.today)), None)
-        valid = (f"Beloppsgränserna kommer från kitets tabell; i dag gäller perioden {current.label}."
-                 if current else "Kitets tabell över beloppsgränser täcker inte dagens datum.")
+        valid = (
+            f"Beloppsgränserna kommer från kitets tabell; i dag gäller perioden {current.label}."
+            if current
+            else "Kitets tabell över beloppsgränser täcker inte dagens datum."
+        )
         self.title = widgets.HTML(STYLE + heading("Samverkansformväljaren"))
         self.intro = widgets.HTML(
             "<p>Svara på frågorna om en samverkan ni planerar. Verktyget säger först om det är ett köp "
             "eller ett stöd, och föreslår sedan en form (upphandling, valfrihetssystem, bidrag eller IOP) "
             "med de villkor förslaget bygger på och skälen. "
             "<strong>Vet inte</strong> är alltid ett giltigt svar. Du kan gå tillbaka och ändra, "
-            f"eller visa resultatet när som helst.</p><p class=\"sv-legal\"><em>{escape(sf.DISCLAIMER)} "
+            f'eller visa resultatet när som helst.</p><p class="sv-legal"><em>{escape(sf.DISCLAIMER)} '
             f"{escape(valid)}</em></p>"
         )
         n = len(model.questions)
-        self.progress_bar = widgets.IntProgress(value=0, min=0, max=n, description="Framsteg:",
-                                                style={"description_width": "initial"})
+        self.progress_bar = widgets.IntProgress(
+            value=0, min=0, max=n, description="Framsteg:", style={"description_width": "initial"}
+        )
         self.progress_text = widgets.HTML()
         self.question = widgets.HTML()
-        self.choice = widgets.RadioButtons(options=[], index=None, description="Ditt svar:",
-                                           style={"description_width": "initial"}, layout=widgets.Layout(width="auto"))
+        self.choice = widgets.RadioButtons(
+            options=[],
+            index=None,
+            description="Ditt svar:",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="auto"),
+        )
         self.entry = widgets.Text(value="", description="Ditt svar:", style={"description_width": "initial"})
-        self.back_button = widgets.Button(description="Föregående", icon="arrow-left", tooltip="Gå till föregående fråga")
-        self.next_button = widgets.Button(description="Nästa", button_style="primary", icon="arrow-right",
-                                          tooltip="Spara svaret och gå till nästa fråga")
-        self.result_button = widgets.Button(description="Visa resultat", icon="flag-checkered",
-                                            tooltip="Visa förslaget utifrån svaren hittills; obesvarade frågor räknas som vet inte")
-        self.restart_button = widgets.Button(description="Börja om", icon="refresh", tooltip="Töm alla svar och börja om")
+        self.back_button = widgets.Button(
+            description="Föregående", icon="arrow-left", tooltip="Gå till föregående fråga"
+        )
+        self.next_button = widgets.Button(
+            description="Nästa",
+            button_style="primary",
+            icon="arrow-right",
+            tooltip="Spara svaret och gå till nästa fråga",
+        )
+        self.result_button = widgets.Button(
+            description="Visa resultat",
+            icon="flag-checkered",
+            tooltip="Visa förslaget utifrån svaren hittills; obesvarade frågor räknas som vet inte",
+        )
+        self.restart_button = widgets.Button(
+            description="Börja om", icon="refresh", tooltip="Töm alla svar och börja om"
+        )
         self.summary = widgets.HTML()
         self.download = widgets.HTML()
         self.back_button.on_click(self._on_back)
@@ -96,8 +115,17 @@ class SamverkansformWidget(ExerciseWidget):
         self.restart_button.on_click(self._on_restart)
         self.step_box = widgets.VBox()
         self.buttons = widgets.HBox([self.back_button, self.next_button, self.result_button, self.restart_button])
-        self.children = [self.title, self.intro, self.progress_bar, self.progress_text, self.step_box,
-                         self.status, self.buttons, self.summary, self.download]
+        self.children = [
+            self.title,
+            self.intro,
+            self.progress_bar,
+            self.progress_text,
+            self.step_box,
+            self.status,
+            self.buttons,
+            self.summary,
+            self.download,
+        ]
         self._render()
 
     # -- navigation -----------------------------------------------------------
@@ -111,7 +139,9 @@ class SamverkansformWidget(ExerciseWidget):
         self.progress_bar.value = self.index
         self.progress_text.value = f'<p class="sv-progress" role="status">Fråga {self.index + 1} av {n}</p>'
         help_html = to_html(q.help, self.level, self.sources) if q.help else ""
-        self.question.value = f"<div class=\"sv-box\"><p><strong>{escape(q.question.get(self.level))}</strong></p>{help_html}</div>"
+        self.question.value = (
+            f'<div class="sv-box"><p><strong>{escape(q.question.get(self.level))}</strong></p>{help_html}</div>'
+        )
         saved = self.answers.get(q.key)
         if q.kind in ("yesno", "choice"):
             self.choice.options = [o.label for o in q.options]
@@ -191,10 +221,20 @@ class SamverkansformWidget(ExerciseWidget):
         self.summary.value = f'<div class="sv-box" role="status">{self.summary_html()}</div>'
         doc = self.summary_document()
         href = "data:text/html;charset=utf-8;base64," + base64.b64encode(doc.encode("utf-8")).decode("ascii")
-        self.download.value = (f'<p><a download="samverkansform-sammanfattning.html" href="{href}">'
-                               "Spara sammanfattningen som HTML-fil</a></p>")
-        self._emit(AnswerEvent(TOOL_ID, TOOL_ID, "samverkansform", self.outcome.form, None,
-                               {"procedure": self.outcome.procedure, "category": self.outcome.category}))
+        self.download.value = (
+            f'<p><a download="samverkansform-sammanfattning.html" href="{href}">'
+            "Spara sammanfattningen som HTML-fil</a></p>"
+        )
+        self._emit(
+            AnswerEvent(
+                TOOL_ID,
+                TOOL_ID,
+                "samverkansform",
+                self.outcome.form,
+                None,
+                {"procedure": self.outcome.procedure, "category": self.outcome.category},
+            )
+        )
         return self.outcome
 
     def summary_html(self) -> str:
@@ -205,11 +245,16 @@ class SamverkansformWidget(ExerciseWidget):
         # The verdict first, in one sentence; then the conditions it rests on and the alternatives.
         parts = [f'<h4 class="sv-verdict">Förslag: {escape(o.verdict)}</h4>']
         if o.conditions:
-            parts.append("<h5>Förslaget förutsätter</h5><ul>" + "".join(f"<li>{escape(c)}</li>" for c in o.conditions) + "</ul>")
+            parts.append(
+                "<h5>Förslaget förutsätter</h5><ul>" + "".join(f"<li>{escape(c)}</li>" for c in o.conditions) + "</ul>"
+            )
         if o.alternatives:
-            items = "".join(f"<li><strong>{escape(a['label'])}</strong>"
-                            + (f", {escape(decision.join_phrases(a['conditions']))}" if a["conditions"] else "") + "</li>"
-                            for a in o.details["alternatives"])
+            items = "".join(
+                f"<li><strong>{escape(a['label'])}</strong>"
+                + (f", {escape(decision.join_phrases(a['conditions']))}" if a["conditions"] else "")
+                + "</li>"
+                for a in o.details["alternatives"]
+            )
             parts.append(f"<h5>Alternativ</h5><ul>{items}</ul>")
         parts.append(md(o.summary))
         if o.procedure:
@@ -221,20 +266,30 @@ class SamverkansformWidget(ExerciseWidget):
             items = "".join(f"<li>{escape(d['question'])}</li>" for d in o.details["depends_on"])
             parts.append(f"<h5>Det beror på</h5><p>Svara på de här frågorna för att avgöra formen:</p><ul>{items}</ul>")
         if o.red_flags:
-            items = "".join(f"<li><strong>⚠ {escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["red_flags"])
+            items = "".join(
+                f"<li><strong>⚠ {escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["red_flags"]
+            )
             parts.append(f"<h5>Varningssignaler</h5><ul>{items}</ul>")
         possible = o.details.get("reserved_possible", [])
         if o.reserved_options or possible:
-            items = "".join(f"<li><strong>{escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["reserved_options"])
-            items += "".join(f"<li><strong>{escape(r['label'])}</strong>, {escape(decision.join_phrases(r['conditions']))}. {md(r['text'])}</li>"
-                             for r in possible)
+            items = "".join(
+                f"<li><strong>{escape(r['label'])}.</strong> {md(r['text'])}</li>"
+                for r in o.details["reserved_options"]
+            )
+            items += "".join(
+                f"<li><strong>{escape(r['label'])}</strong>, "
+                f"{escape(decision.join_phrases(r['conditions']))}. {md(r['text'])}</li>"
+                for r in possible
+            )
             parts.append(f"<h5>Reserverad upphandling som kan vara möjlig</h5><ul>{items}</ul>")
         if o.checks:
             parts.append("<h5>Kontrollera också</h5><ul>" + "".join(f"<li>{md(c)}</li>" for c in o.checks) + "</ul>")
         refs = "".join(
             f"<li>{escape(r['short'])}: {escape(r['reference'])}"
-            + (f' <a href="{escape(r["url"])}">{escape(r["url"])}</a>' if r.get("url") else "") + "</li>"
-            for r in o.references)
+            + (f' <a href="{escape(r["url"])}">{escape(r["url"])}</a>' if r.get("url") else "")
+            + "</li>"
+            for r in o.references
+        )
         parts.append(f"<h5>Källor</h5><ul>{refs}</ul>")
         parts.append(f'<p class="sv-legal"><em>{escape(o.disclaimer)}</em></p>')
         return "".join(parts)
@@ -252,13 +307,17 @@ class SamverkansformWidget(ExerciseWidget):
                 shown = decision.kronor(value)
             else:
                 shown = value.isoformat()
-            rows.append(f"<tr><th scope=\"row\">{escape(q.question.get(self.level))}</th><td>{escape(shown)}</td></tr>")
-        return "<table><thead><tr><th scope=\"col\">Fråga</th><th scope=\"col\">Svar</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+            rows.append(f'<tr><th scope="row">{escape(q.question.get(self.level))}</th><td>{escape(shown)}</td></tr>')
+        return (
+            '<table><thead><tr><th scope="col">Fråga</th><th scope="col">Svar</th></tr></thead><tbody>'
+            + "".join(rows)
+            + "</tbody></table>"
+        )
 
     def summary_document(self) -> str:
         """A self-contained HTML page with the answers and the summary."""
         return (
-            "<!DOCTYPE html><html lang=\"sv\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8">'
             "<title>Samverkansformväljaren: sammanfattning</title>"
             "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5;color:#111}"
             "th,td{text-align:left;vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ccc}</style>"

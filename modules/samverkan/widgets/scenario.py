@@ -6,10 +6,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from samverkan.content.schema import RATING_LABELS, Scenario
 from samverkan.errors import ParameterError
 from samverkan.logic.grading import ScenarioRun
-from samverkan.render.markdown import plain
-from samverkan.content.schema import RATING_LABELS, Scenario
+from samverkan.render.markdown import Markup, plain
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading, lean
 
 
@@ -26,22 +26,44 @@ class ScenarioWidget(ExerciseWidget):
         self.intro = lean(widgets.HTML, self.html(scenario.intro))
         self.progress = lean(widgets.HTML)
         self.situation = lean(widgets.HTML)
-        self.choices = lean(widgets.RadioButtons, options=[], index=None, layout=dict(width="auto"),
-                                            tooltip="Vad gör du? Välj ett alternativ")
-        self.choose_button = lean(widgets.Button, description="Välj", button_style="primary", icon="check",
-                                            tooltip="Välj det markerade alternativet")
+        self.choices = lean(
+            widgets.RadioButtons,
+            options=[],
+            index=None,
+            layout=dict(width="auto"),
+            tooltip="Vad gör du? Välj ett alternativ",
+        )
+        self.choose_button = lean(
+            widgets.Button,
+            description="Välj",
+            button_style="primary",
+            icon="check",
+            tooltip="Välj det markerade alternativet",
+        )
         self.consequence = lean(widgets.HTML)
-        self.continue_button = lean(widgets.Button, description="Fortsätt", icon="arrow-right", tooltip="Gå vidare i scenariot")
-        self.back_button = lean(widgets.Button, description="Ångra senaste valet", icon="undo", tooltip="Gå tillbaka ett steg")
-        self.restart_button = lean(widgets.Button, description="Börja om", icon="refresh", tooltip="Börja om scenariot från början")
+        self.continue_button = lean(
+            widgets.Button, description="Fortsätt", icon="arrow-right", tooltip="Gå vidare i scenariot"
+        )
+        self.back_button = lean(
+            widgets.Button, description="Ångra senaste valet", icon="undo", tooltip="Gå tillbaka ett steg"
+        )
+        self.restart_button = lean(
+            widgets.Button, description="Börja om", icon="refresh", tooltip="Börja om scenariot från början"
+        )
         self.outcome = lean(widgets.HTML)
         self.choose_button.on_click(self._on_choose)
         self.continue_button.on_click(self._on_continue)
         self.back_button.on_click(self._on_back)
         self.restart_button.on_click(self._on_restart)
         self.body = lean(widgets.VBox)
-        self.children = [self.title, self.intro, self.progress, self.body, self.status,
-                         lean(widgets.HBox, [self.back_button, self.restart_button])]
+        self.children = [
+            self.title,
+            self.intro,
+            self.progress,
+            self.body,
+            self.status,
+            lean(widgets.HBox, [self.back_button, self.restart_button]),
+        ]
         self._render_step()
 
     def _restore(self, saved: Any) -> None:
@@ -82,8 +104,8 @@ class ScenarioWidget(ExerciseWidget):
         items = []
         for step_id, index in self.run.path:
             choice = self.scenario.step(step_id).choices[index]
-            items.append(f"<li>{plain(choice.text, self.level)}</li>")
-        return "<p>Dina val:</p><ol>" + "".join(items) + "</ol>"
+            items.append(Markup("<li>{}</li>").format(plain(choice.text, self.level)))
+        return Markup("<p>Dina val:</p><ol>{}</ol>").format(Markup("").join(items))
 
     @guard
     def _on_choose(self, _button: Any = None) -> None:
@@ -96,8 +118,16 @@ class ScenarioWidget(ExerciseWidget):
         self.body.children = [self.situation, self.consequence, self.continue_button]
         self.back_button.disabled = False
         nxt = self.run.step
-        self._emit(AnswerEvent(self.scenario.id, step_id, "scenario", index, None,
-                               {"outcome": nxt.id, "rating": nxt.rating} if nxt.is_outcome else {}))
+        self._emit(
+            AnswerEvent(
+                self.scenario.id,
+                step_id,
+                "scenario",
+                index,
+                None,
+                {"outcome": nxt.id, "rating": nxt.rating} if nxt.is_outcome else {},
+            )
+        )
 
     @guard
     def _on_continue(self, _button: Any = None) -> None:

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import ipywidgets as widgets
 
-from samverkan.apps.app import query_params
+from samverkan.apps.params import query_params
 from samverkan.errors import SamverkanError
 from samverkan.render.markdown import escape, plain
 from samverkan.widgets.base import FOCUS_CSS, PlaceholderDropdown
@@ -35,19 +35,25 @@ log = logging.getLogger("samverkan.workshop")
 
 REFRESH_SECONDS = 1.0
 NO_SESSION = "Inga pass än"
-STYLE = """<style>
+STYLE = (
+    """<style>
 .sv-code { font-size: 3.2em; font-weight: bold; letter-spacing: .12em; margin: .1em 0; color: #1f4e79; }
 .sv-item { border-top: 1px solid #bbb; padding-top: .4em; margin-top: .6em; }
 .sv-free li { margin: .3em 0; }
 .sv-progress { color: #333; }
-""" + FOCUS_CSS + "</style>"
+"""
+    + FOCUS_CSS
+    + "</style>"
+)
 
 
 def dashboard_app(query: dict[str, str] | None = None) -> widgets.Widget:
     url = os.environ.get("SAMVERKAN_DB")
     if not url:
-        return widgets.HTML("<h2>Verkstadsläget är inte igång</h2><p>Handledarvyn används när verkstaden "
-                            "är startad med <code>samverkan serve</code>.</p>")
+        return widgets.HTML(
+            "<h2>Verkstadsläget är inte igång</h2><p>Handledarvyn används när verkstaden "
+            "är startad med <code>samverkan serve</code>.</p>"
+        )
     try:
         return Login(Store(url, create=False), query_params() if query is None else query).widget
     except SamverkanError as exc:
@@ -59,8 +65,9 @@ class Login:
 
     def __init__(self, store: Store, query: dict[str, str]):
         self.store = store
-        self.key = widgets.Password(description="Handledarnyckel:", style={"description_width": "initial"},
-                                    placeholder="som servern skrev ut")
+        self.key = widgets.Password(
+            description="Handledarnyckel:", style={"description_width": "initial"}, placeholder="som servern skrev ut"
+        )
         self.button = widgets.Button(description="Logga in", button_style="primary", tooltip="Öppna handledarvyn")
         self.message = widgets.HTML()
         self.button.on_click(self._on_login)
@@ -70,13 +77,15 @@ class Login:
             if store.check_key(given):
                 self._open()
             else:
-                self.message.value = '<p role="alert"><strong>Fel handledarnyckel.</strong> Skriv nyckeln som ' \
-                                     "servern skrev ut när den startade.</p>"
+                self.message.value = (
+                    '<p role="alert"><strong>Fel handledarnyckel.</strong> Skriv nyckeln som '
+                    "servern skrev ut när den startade.</p>"
+                )
 
     def _on_login(self, _w: Any = None) -> None:
         try:
             ok = self.store.check_key(self.key.value)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("key check failed")
             ok = False
         if not ok:
@@ -104,42 +113,71 @@ class Dashboard:
         self.item_signatures: dict[tuple[str, str], tuple] = {}
         self.task: asyncio.Task | None = None
 
-        lessons = [(f"{plain(l.title, 'standard')} ({lid})", lid) for lid, l in sorted(self.kit.lessons.items())]
-        self.name = widgets.Text(description="Passets namn:", placeholder="till exempel Regionkonferensen, pass 2",
-                                 style={"description_width": "initial"}, layout=widgets.Layout(width="32em"))
+        lessons = [
+            (f"{plain(lesson.title, 'standard')} ({lid})", lid) for lid, lesson in sorted(self.kit.lessons.items())
+        ]
+        self.name = widgets.Text(
+            description="Passets namn:",
+            placeholder="till exempel Regionkonferensen, pass 2",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="32em"),
+        )
         self.lesson = widgets.Dropdown(options=lessons, description="Lektion:", style={"description_width": "initial"})
-        self.level = widgets.Dropdown(options=[("Standardtext", "standard"), ("Lättläst", "lattlast")],
-                                      description="Nivå:", style={"description_width": "initial"})
-        self.create_button = widgets.Button(description="Skapa pass", button_style="primary",
-                                            tooltip="Skapa ett nytt pass med en kod för deltagarna")
+        self.level = widgets.Dropdown(
+            options=[("Standardtext", "standard"), ("Lättläst", "lattlast")],
+            description="Nivå:",
+            style={"description_width": "initial"},
+        )
+        self.create_button = widgets.Button(
+            description="Skapa pass", button_style="primary", tooltip="Skapa ett nytt pass med en kod för deltagarna"
+        )
         self.create_button.on_click(self._guard(self._on_create))
-        self.picker = PlaceholderDropdown(description="Visa pass:", style={"description_width": "initial"},
-                                          layout=widgets.Layout(width="36em"))
+        self.picker = PlaceholderDropdown(
+            description="Visa pass:", style={"description_width": "initial"}, layout=widgets.Layout(width="36em")
+        )
         self.picker.observe(self._guard(self._on_pick), names="value")
         self.toggle_button = widgets.Button(description="Stäng passet", tooltip="Stäng eller öppna passet för svar")
         self.toggle_button.on_click(self._guard(self._on_toggle))
         self.csv_button = widgets.Button(description="Exportera CSV", tooltip="Skapa en CSV-fil med alla svar")
         self.csv_button.on_click(self._guard(self._on_csv))
         self.csv_link = widgets.HTML()
-        self.cap = widgets.BoundedIntText(value=1, min=1, max=MAX_PARTICIPANTS, description="Platser i passet:",
-                                          style={"description_width": "initial"}, layout=widgets.Layout(width="16em"))
-        self.cap_button = widgets.Button(description="Spara antalet platser", layout=widgets.Layout(width="auto"),
-                                         tooltip="Så många kan gå med i passet (förvalt: rummets storlek)")
+        self.cap = widgets.BoundedIntText(
+            value=1,
+            min=1,
+            max=MAX_PARTICIPANTS,
+            description="Platser i passet:",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="16em"),
+        )
+        self.cap_button = widgets.Button(
+            description="Spara antalet platser",
+            layout=widgets.Layout(width="auto"),
+            tooltip="Så många kan gå med i passet (förvalt: rummets storlek)",
+        )
         self.cap_button.on_click(self._guard(self._on_cap))
-        self.remove_button = widgets.Button(description="Ta bort deltagare utan svar", layout=widgets.Layout(width="auto"),
-                                            tooltip="Tar bort dem som har gått med men inte svarat på något, "
-                                                    "till exempel anslutningar från ett skript")
+        self.remove_button = widgets.Button(
+            description="Ta bort deltagare utan svar",
+            layout=widgets.Layout(width="auto"),
+            tooltip="Tar bort dem som har gått med men inte svarat på något, till exempel anslutningar från ett skript",
+        )
         self.remove_button.on_click(self._guard(self._on_remove_silent))
         self.status = widgets.HTML()
         self.join_info = widgets.HTML()
         self.stats = widgets.HTML()
         self.items = widgets.VBox()
         self.session_box = widgets.VBox()
-        self.widget = widgets.VBox([
-            widgets.HTML("<h2>Nytt pass</h2>"),
-            self.name, widgets.HBox([self.lesson, self.level]), self.create_button,
-            widgets.HTML("<h2>Pass</h2>"), self.picker, self.status, self.session_box,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML("<h2>Nytt pass</h2>"),
+                self.name,
+                widgets.HBox([self.lesson, self.level]),
+                self.create_button,
+                widgets.HTML("<h2>Pass</h2>"),
+                self.picker,
+                self.status,
+                self.session_box,
+            ]
+        )
         self._load_sessions()
         try:
             # In a kernel both the cell and a button's callback run on the kernel's event loop.
@@ -148,16 +186,17 @@ class Dashboard:
             self.task = None
 
     # -- helpers ----------------------------------------------------------
-    def _guard(self, func):  # noqa: ANN001, ANN202
+    def _guard(self, func):  # noqa: ANN001
         def wrapper(*args: Any) -> None:
             try:
                 self.status.value = ""
                 func(*args)
             except SamverkanError as exc:
                 self.status.value = f'<p role="alert">{escape(str(exc))}</p>'
-            except Exception:  # noqa: BLE001 - never a traceback on the projector
+            except Exception:
                 log.exception("dashboard callback failed")
                 self.status.value = '<p role="alert">Något gick fel. Försök igen.</p>'
+
         return wrapper
 
     def _load_sessions(self, select: int | None = None) -> None:
@@ -203,16 +242,19 @@ class Dashboard:
         if self.session is None:
             return
         self.store.set_cap(self.session.code, int(self.cap.value))
-        self.status.value = (f'<p role="status">Passet {escape(self.session.code)} har nu plats för '
-                             f"{int(self.cap.value)} deltagare.</p>")
+        self.status.value = (
+            f'<p role="status">Passet {escape(self.session.code)} har nu plats för {int(self.cap.value)} deltagare.</p>'
+        )
 
     def _on_remove_silent(self, _b: Any = None) -> None:
         if self.session is None:
             return
         removed = self.store.remove_silent(self.session.code)
         self.refresh(force=True)
-        self.status.value = (f'<p role="status">{removed} deltagare utan svar togs bort. Den som ändå var med '
-                             "och inte hade svarat än får gå med igen från sin sida.</p>")
+        self.status.value = (
+            f'<p role="status">{removed} deltagare utan svar togs bort. Den som ändå var med '
+            "och inte hade svarat än får gå med igen från sin sida.</p>"
+        )
 
     def _on_csv(self, _b: Any = None) -> None:
         from samverkan.workshop.summary import export_csv
@@ -222,8 +264,10 @@ class Dashboard:
         text = "\ufeff" + export_csv(self.store, self.session, self.kit)
         data = base64.b64encode(text.encode("utf-8")).decode("ascii")
         name = f"svar-{self.session.code}.csv"
-        self.csv_link.value = (f'<p><a download="{name}" href="data:text/csv;charset=utf-8;base64,{data}">'
-                               f"Ladda ner {name}</a> (semikolonseparerad, öppnas i Excel)</p>")
+        self.csv_link.value = (
+            f'<p><a download="{name}" href="data:text/csv;charset=utf-8;base64,{data}">'
+            f"Ladda ner {name}</a> (semikolonseparerad, öppnas i Excel)</p>"
+        )
 
     # -- view -------------------------------------------------------------
     def _show_session(self) -> None:
@@ -233,7 +277,7 @@ class Dashboard:
         link = f"{self.public}delta?kod={quote(s.code)}"
         lesson = self.kit.lessons.get(s.lesson)
         title = plain(lesson.title, "standard") if lesson else s.lesson
-        state = ("<strong>Öppet</strong> för svar" if s.is_open else "<strong>Stängt</strong>: nya svar sparas inte")
+        state = "<strong>Öppet</strong> för svar" if s.is_open else "<strong>Stängt</strong>: nya svar sparas inte"
         self.join_info.value = (
             f"<h2>{escape(s.name)}</h2>"
             f"<p>{escape(title)} · {'lättläst' if s.level == 'lattlast' else 'standardtext'} · {state}</p>"
@@ -246,9 +290,13 @@ class Dashboard:
         self.toggle_button.description = "Stäng passet" if s.is_open else "Öppna passet igen"
         self.cap.value = self.store.cap(s.id)
         self.session_box.children = [
-            self.join_info, self.stats, widgets.HBox([self.toggle_button, self.csv_button]), self.csv_link,
+            self.join_info,
+            self.stats,
+            widgets.HBox([self.toggle_button, self.csv_button]),
+            self.csv_link,
             widgets.HBox([self.cap, self.cap_button, self.remove_button]),
-            widgets.HTML("<h2>Svaren</h2>"), self.items,
+            widgets.HTML("<h2>Svaren</h2>"),
+            self.items,
         ]
 
     def refresh(self, force: bool = False) -> bool:
@@ -278,9 +326,11 @@ class Dashboard:
         if [id(w) for w in children] != [id(w) for w in self.items.children]:
             self.items.children = children  # a new session (even of the same lesson) has new item widgets
         # The counts last, so that when they change the charts above them are already drawn.
-        self.stats.value = (f'<p class="sv-progress" role="status" aria-live="polite">'
-                            f'<span class="sv-participants">{stats.participants}</span> deltagare · '
-                            f'<span class="sv-answers">{stats.answers}</span> svar · senaste svar {last}</p>')
+        self.stats.value = (
+            f'<p class="sv-progress" role="status" aria-live="polite">'
+            f'<span class="sv-participants">{stats.participants}</span> deltagare · '
+            f'<span class="sv-answers">{stats.answers}</span> svar · senaste svar {last}</p>'
+        )
         return True
 
     async def _loop(self) -> None:
@@ -290,5 +340,5 @@ class Dashboard:
                 self.refresh()
             except StoreError:
                 pass
-            except Exception:  # noqa: BLE001 - keep refreshing; log for the facilitator's terminal
+            except Exception:
                 log.exception("dashboard refresh failed")

@@ -247,7 +247,7 @@ class KernelBudget:
         async def stop() -> None:
             try:
                 await self.km.shutdown_kernel(kernel_id, now=True)
-            except Exception:  # noqa: BLE001 - already gone
+            except Exception:
                 pass
 
         asyncio.ensure_future(stop())
@@ -274,7 +274,7 @@ class KernelBudget:
                 await asyncio.sleep(REAP_INTERVAL)
                 try:
                     self.reap()
-                except Exception:  # noqa: BLE001 - the reaper must outlive any one failure
+                except Exception:
                     log.exception("kernel reaper failed")
 
         self._reaper = asyncio.ensure_future(loop())
@@ -290,7 +290,7 @@ def _v1_offsets(frame: bytes, max_parts: int) -> list[int] | None:
     n = int.from_bytes(frame[:8], "little")
     if not 2 <= n <= max_parts + 1 or len(frame) < 8 * (n + 1):
         return None
-    offsets = [int.from_bytes(frame[8 * (i + 1): 8 * (i + 2)], "little") for i in range(n)]
+    offsets = [int.from_bytes(frame[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(n)]
     if offsets[0] != 8 * (n + 1) or any(b < a for a, b in zip(offsets, offsets[1:])) or offsets[-1] > len(frame):
         return None
     return offsets  # the channel is offsets[0]:offsets[1], part i is offsets[i + 1]:offsets[i + 2]
@@ -302,7 +302,7 @@ def v1_header(frame: bytes) -> dict | None:
     if offsets is None or len(offsets) < 3:
         return None
     try:
-        return json.loads(frame[offsets[1]:offsets[2]])
+        return json.loads(frame[offsets[1] : offsets[2]])
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -312,7 +312,7 @@ def v1_part(frame: bytes, index: int) -> Any:
     if offsets is None or len(offsets) < index + 3:
         return None
     try:
-        return json.loads(frame[offsets[index + 1]:offsets[index + 2]])
+        return json.loads(frame[offsets[index + 1] : offsets[index + 2]])
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -364,8 +364,12 @@ def _outgoing_type(message: Any, subprotocol: str | None) -> tuple[str | None, s
             name = content.get("name") if isinstance(content, dict) else None
         return kind, name
     if isinstance(message, str):
-        if '"execute_input"' not in message and '"error"' not in message and '"stderr"' not in message \
-                and '"execute_reply"' not in message:
+        if (
+            '"execute_input"' not in message
+            and '"error"' not in message
+            and '"stderr"' not in message
+            and '"execute_reply"' not in message
+        ):
             return "other", None  # the common case: no parse at all
         try:
             msg = json.loads(message)
@@ -381,13 +385,13 @@ def _outgoing_type(message: Any, subprotocol: str | None) -> tuple[str | None, s
     return None, None
 
 
-def websocket_class(base: type, budget_of: Any) -> type:
+def websocket_class(base: Any, budget_of: Any) -> type:
     """A subclass of Voila's kernel websocket handler with the checks above.
 
     ``budget_of``: a callable giving the server's :class:`KernelBudget` (or None).
     """
 
-    class SafeKernelWebsocket(base):  # type: ignore[misc, valid-type]
+    class SafeKernelWebsocket(base):
         def initialize(self, *args: Any, **kwargs: Any) -> None:
             super().initialize(*args, **kwargs)
             self._bucket = TokenBucket(MESSAGE_BURST, MESSAGES_PER_SECOND)
@@ -428,6 +432,7 @@ def websocket_class(base: type, budget_of: Any) -> type:
             return self.selected_subprotocol
 
         def on_message(self, message: Any) -> None:
+            reason: str | None
             if not self._bucket.take():
                 reason = "too many messages"
             else:
@@ -435,14 +440,15 @@ def websocket_class(base: type, budget_of: Any) -> type:
             if reason is not None:
                 self._refused += 1
                 if self._refused in (1, 10, 100, 1000):
-                    log.warning("refused a websocket message (%s); %d refused on this connection",
-                                reason, self._refused)
+                    log.warning(
+                        "refused a websocket message (%s); %d refused on this connection", reason, self._refused
+                    )
                 if self._refused >= 1000:
                     self.close(1008, "too many refused messages")
                 return
             try:
                 super().on_message(message)
-            except Exception as exc:  # noqa: BLE001 - a message that jupyter_server cannot handle is dropped
+            except Exception as exc:
                 log.warning("dropped a websocket message that could not be handled (%s)", type(exc).__name__)
 
         def write_message(self, message: Any, binary: bool = False) -> Any:
@@ -475,14 +481,14 @@ def websocket_class(base: type, budget_of: Any) -> type:
 # -- the request-info socket and the shutdown beacon ----------------------------------------------
 
 
-def request_info_class(base: type, known: Any) -> type:
+def request_info_class(base: Any, known: Any) -> type:
     """Voila's ``/voila/query/<kernel id>`` socket, fixed: refuses kernel ids the server did not start,
     takes one waiter per kernel, and on close removes only its own entry.
 
     ``known(kernel_id)``: whether the kernel manager has that kernel.
     """
 
-    class OwnRequestInfoSocket(base):  # type: ignore[misc, valid-type]
+    class OwnRequestInfoSocket(base):
         def check_origin(self, origin: str) -> bool:
             return True  # the preheated kernel connects from this machine without an Origin
 
@@ -569,7 +575,7 @@ class PrivacyFilter(logging.Filter):
         self.lines += 1
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken format string is logged as it is
+        except Exception:
             message = str(record.msg)
         record.msg, record.args = redact(message), None
         if record.exc_info and record.levelno < logging.ERROR:
@@ -585,11 +591,11 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     log.warning("%d %s %s", status, handler.request.method, redact(handler.request.path[:200]).replace("\n", "?"))
 
 
-def anonymous_identity(base: type) -> type:
+def anonymous_identity(base: Any) -> type:
     """An identity provider that never sets the 30-day ``username-…`` cookie: every visitor is anonymous."""
     from jupyter_server.auth.identity import User
 
-    class AnonymousIdentity(base):  # type: ignore[misc, valid-type]
+    class AnonymousIdentity(base):
         def get_user(self, handler: Any) -> User:
             return User(username="deltagare", name="Deltagare", display_name="Deltagare")
 

@@ -7,20 +7,24 @@ value put into them is escaped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
-from typing import Iterable
 
 from samverkan.workshop.store import MAX_GROUPS
 
-TOO_MANY_PAGES = ("Det har kommit väldigt många sidanrop från ert nätverk på kort tid. Vänta en halv minut och "
-                  "ladda om sidan.")
-TOO_MANY_TABS = ("Du har öppnat din sida många gånger i rad. Använd fliken du redan har öppen, eller vänta "
-                 "en halv minut och ladda om sidan. Dina svar finns kvar.")
-ROOM_ARRIVING = ("Deltagarna går in i passet just nu, och deras sidor går först. Vänta en halv minut och "
-                 "ladda om sidan.")
+TOO_MANY_PAGES = (
+    "Det har kommit väldigt många sidanrop från ert nätverk på kort tid. Vänta en halv minut och ladda om sidan."
+)
+TOO_MANY_TABS = (
+    "Du har öppnat din sida många gånger i rad. Använd fliken du redan har öppen, eller vänta "
+    "en halv minut och ladda om sidan. Dina svar finns kvar."
+)
+ROOM_ARRIVING = "Deltagarna går in i passet just nu, och deras sidor går först. Vänta en halv minut och ladda om sidan."
 SERVER_BUSY = "Servern öppnar många sidor just nu. Vänta några sekunder och ladda om sidan."
-SERVER_FULL = ("Servern har inte plats för fler sidor just nu, eftersom alla platser används. Vänta en minut "
-               "och ladda om sidan, eller säg till den som leder passet.")
+SERVER_FULL = (
+    "Servern har inte plats för fler sidor just nu, eftersom alla platser används. Vänta en minut "
+    "och ladda om sidan, eller säg till den som leder passet."
+)
 
 CSS = """
 :root { --ink: #1a1a1a; --blue: #1f4e79; --muted: #444; }
@@ -30,7 +34,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-se
 header, main, footer { max-width: 40rem; margin: 0 auto; padding: 1rem 1.25rem; }  /* about 75 characters a line */
 header { border-bottom: 4px solid var(--blue); }
 h1 { font-size: 1.8rem; margin: .2em 0; } h2 { font-size: 1.35rem; margin-top: 1.6em; }
-a { color: var(--blue); } a:focus, input:focus, select:focus, button:focus { outline: 3px solid #c45500; outline-offset: 2px; }
+a { color: var(--blue); }
+a:focus, input:focus, select:focus, button:focus { outline: 3px solid #c45500; outline-offset: 2px; }
 form.join { border: 2px solid var(--blue); border-radius: 6px; padding: 1rem 1.25rem; background: #f4f8fb; }
 label { display: block; font-weight: 600; margin-top: .8em; }
 input, select { font-size: 1.3rem; padding: .35em .5em; margin-top: .2em; border: 2px solid #555; border-radius: 4px;
@@ -82,15 +87,17 @@ def join_form(base_url: str = "/", code: str = "", group: str | None = None, mes
     )
 
 
-def start_page(apps: Iterable[tuple[str, str, str]], base_url: str = "/", message: str | None = None,
-               code: str = "") -> str:
+def start_page(
+    apps: Iterable[tuple[str, str, str]], base_url: str = "/", message: str | None = None, code: str = ""
+) -> str:
     """The start page: join a session, or open an app for self-study.
 
     ``apps`` are (title, path under voila/render/, description) tuples.
     """
     items = "".join(
         f'<li><a href="{escape(base_url)}voila/render/{escape(path)}">{escape(title)}</a>'
-        + (f" – {escape(text)}" if text else "") + "</li>"
+        + (f" – {escape(text)}" if text else "")
+        + "</li>"
         for title, path, text in apps
     )
     body = (

@@ -19,7 +19,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from samverkan.apps.app import query_params
+from samverkan.apps.params import query_params
 from samverkan.errors import SamverkanError
 from samverkan.render.markdown import escape
 from samverkan.widgets import inbound as _inbound  # importing the widgets package also installs the inbound guard
@@ -43,8 +43,11 @@ def prepare() -> None:
 
     if "kit" not in _STATE:
         root = paths.kit_root()
-        files = (sorted(root.glob("exercises/*/ovningar.yaml")) + sorted(root.glob("exercises/*/lektion.yaml"))
-                 + [root / "data" / "kallor.yaml"])
+        files = (
+            sorted(root.glob("exercises/*/ovningar.yaml"))
+            + sorted(root.glob("exercises/*/lektion.yaml"))
+            + [root / "data" / "kallor.yaml"]
+        )
         _STATE["kit"] = loader.load_kit(root, files)
         from samverkan.render.markdown import to_html
 
@@ -113,7 +116,7 @@ def app(query: str | None = None) -> widgets.Widget:
         return _app(query_params(query))
     except SamverkanError as exc:
         return widgets.HTML(pages.join_form(_base_url(), message=str(exc)))
-    except Exception:  # noqa: BLE001 - never a traceback on a participant's screen
+    except Exception:
         log.exception("participant app failed")
         return widgets.HTML('<p role="alert">Sidan kunde inte visas just nu. Ladda om sidan om en stund.</p>')
 
@@ -157,30 +160,43 @@ class ParticipantView:
             self.saved.setdefault(exercise_id, {})[item_id] = value
         self.ids = [e for section in lesson.sections for e in section.exercises]
         self.built: dict[str, Any] = {}
-        self.note = ("Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
-                     if session.is_open else "Passet är stängt; nya svar sparas inte.")
+        self.note = (
+            "Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
+            if session.is_open
+            else "Passet är stängt; nya svar sparas inte."
+        )
         where = f" · {escape(participant.group)}" if participant.group else ""
         level = " · lättläst" if session.level == "lattlast" else ""
         parts = [
-            f'<p class="sv-progress">Samverkansverkstaden · kod <strong>{escape(session.code)}</strong>{where}{level}</p>',
+            '<p class="sv-progress">Samverkansverkstaden · kod '
+            f"<strong>{escape(session.code)}</strong>{where}{level}</p>",
             f"<h2>{escape(session.name)}</h2>",
             "<p>Du är anonym: svaren sparas utan namn. Skriv inga namn eller personuppgifter i svaren.</p>",
         ]
         if saved:
             parts.append(f'<p role="status">Välkommen tillbaka! Dina {len(saved)} sparade svar är ifyllda.</p>')
         if not session.is_open:
-            parts.append('<p role="alert"><strong>Passet är stängt.</strong> Du kan läsa frågorna, '
-                         "men nya svar sparas inte.</p>")
+            parts.append(
+                '<p role="alert"><strong>Passet är stängt.</strong> Du kan läsa frågorna, men nya svar sparas inte.</p>'
+            )
         self.header = lean(widgets.HTML, "".join(parts))
         from samverkan.render.markdown import plain
 
-        titles = [(f"{n}. {plain(kit.exercises[e].title, session.level)}"
-                   + (" ✓" if e in self.saved else ""), n - 1) for n, e in enumerate(self.ids, start=1)]
-        self.picker = lean(widgets.Dropdown, options=titles, description="Övning:", style={"description_width": "initial"},
-                           layout={"width": "auto", "max_width": "100%"})
+        titles = [
+            (f"{n}. {plain(kit.exercises[e].title, session.level)}" + (" ✓" if e in self.saved else ""), n - 1)
+            for n, e in enumerate(self.ids, start=1)
+        ]
+        self.picker = lean(
+            widgets.Dropdown,
+            options=titles,
+            description="Övning:",
+            style={"description_width": "initial"},
+            layout={"width": "auto", "max_width": "100%"},
+        )
         self.prev_button = lean(widgets.Button, description="Föregående övning", tooltip="Gå till föregående övning")
-        self.next_button = lean(widgets.Button, description="Nästa övning", button_style="info",
-                                tooltip="Gå till nästa övning")
+        self.next_button = lean(
+            widgets.Button, description="Nästa övning", button_style="info", tooltip="Gå till nästa övning"
+        )
         self.position = lean(widgets.HTML)
         self.notice = lean(widgets.HTML)  # refused client updates to the picker and buttons show here
         self.body = lean(widgets.VBox)
@@ -190,8 +206,16 @@ class ParticipantView:
         self.picker.value = start
         self.show(start)
         self.picker.observe(self._on_pick, names="value")
-        self.widget = widgets.VBox([self.header, self.picker, self.position, self.notice, self.body,
-                                    lean(widgets.HBox, [self.prev_button, self.next_button])])
+        self.widget = widgets.VBox(
+            [
+                self.header,
+                self.picker,
+                self.position,
+                self.notice,
+                self.body,
+                lean(widgets.HBox, [self.prev_button, self.next_button]),
+            ]
+        )
         self.widget.add_class("sv-participant")
         _inbound.register_host(self.widget, self.notice)
 
@@ -202,8 +226,11 @@ class ParticipantView:
         exercise_id = self.ids[index]
         if exercise_id not in self.built:
             exercise = self.kit.exercises[exercise_id]
-            kwargs: dict[str, Any] = {"level": self.participant.session.level, "sources": self.kit.sources,
-                                      "on_answer": self._record}
+            kwargs: dict[str, Any] = {
+                "level": self.participant.session.level,
+                "sources": self.kit.sources,
+                "on_answer": self._record,
+            }
             if exercise.kind == "free_text":
                 kwargs["saved_note"] = self.note
             w = exercise_widget(exercise, **kwargs)
@@ -227,15 +254,22 @@ class ParticipantView:
         try:
             if isinstance(change.get("new"), int):
                 self.show(change["new"])
-        except Exception:  # noqa: BLE001 - never a traceback on a participant's screen
+        except Exception:
             log.exception("showing an exercise failed")
 
     def _step(self, delta: int) -> None:
         try:
             self.show(self.current + delta)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("stepping between exercises failed")
 
     def _record(self, event: Any) -> None:
-        self.store.record(self.participant.token, event.exercise_id, event.item_id, event.kind, event.value,
-                          event.correct, dict(event.extra))
+        self.store.record(
+            self.participant.token,
+            event.exercise_id,
+            event.item_id,
+            event.kind,
+            event.value,
+            event.correct,
+            dict(event.extra),
+        )

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from samverkan.errors import ParameterError, SamverkanError
 from samverkan.build.kernels import ipc_kernel_manager
+from samverkan.errors import ParameterError, SamverkanError
 from samverkan.render.markdown import escape, plain
 from samverkan.workshop.store import Store
 from samverkan.workshop.summary import discussion_points, item_html, summarise
@@ -27,7 +27,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-se
        max-width: 52rem; margin: 0 auto; padding: 1rem 1.25rem 3rem; line-height: 1.5; }
 h1 { font-size: 1.9rem; border-bottom: 4px solid #1f4e79; padding-bottom: .2em; }
 h2 { font-size: 1.4rem; margin-top: 2em; } h3 { font-size: 1.15rem; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: .5em 0; } th, td { border: 1px solid #999; padding: .25em .6em; text-align: left; }
+table { border-collapse: collapse; margin: .5em 0; }
+th, td { border: 1px solid #999; padding: .25em .6em; text-align: left; }
 .sv-item { border-top: 1px solid #bbb; margin-top: 1em; }
 .sv-progress { color: #333; } .sv-note { color: #333; font-size: .95rem; }
 img { max-width: 100%; }
@@ -60,12 +61,14 @@ class ReportData:
         s = self.session
         title = plain(self.lesson.title, "standard") if self.lesson else s.lesson
         created = s.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        html = (f"<h1>Rapport: {escape(s.name)}</h1>"
-                f"<p>Lektion: <strong>{escape(title)}</strong> · "
-                f"{'lättläst' if s.level == 'lattlast' else 'standardtext'} · kod {escape(s.code)} · "
-                f"passet skapades {created} · rapporten skrevs {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"
-                '<p class="sv-note">Svaren är anonyma: deltagarna har nummer i den ordning de gick med, '
-                "och bord om de valde ett. Utbildning, inte juridisk rådgivning.</p>")
+        html = (
+            f"<h1>Rapport: {escape(s.name)}</h1>"
+            f"<p>Lektion: <strong>{escape(title)}</strong> · "
+            f"{'lättläst' if s.level == 'lattlast' else 'standardtext'} · kod {escape(s.code)} · "
+            f"passet skapades {created} · rapporten skrevs {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p>"
+            '<p class="sv-note">Svaren är anonyma: deltagarna har nummer i den ordning de gick med, '
+            "och bord om de valde ett. Utbildning, inte juridisk rådgivning.</p>"
+        )
         self._show(html)
         return html
 
@@ -75,14 +78,21 @@ class ReportData:
         right = sum(it.right or 0 for it in graded)
         answered = sum(it.answered for it in graded)
         share = f"{round(100 * right / answered)} %" if answered else "–"
-        groups = sorted(self.store.iter_groups(self.session.id),
-                        key=lambda g: (g[0] is None, _group_no(g[0]), g[0] or ""))
+        groups = sorted(
+            self.store.iter_groups(self.session.id), key=lambda g: (g[0] is None, _group_no(g[0]), g[0] or "")
+        )
         rows = "".join(f'<tr><th scope="row">{escape(g or "Inget bord")}</th><td>{n}</td></tr>' for g, n in groups)
-        html = ("<h2>Översikt</h2>"
-                f"<ul><li>{st.participants} deltagare</li><li>{st.answers} svar</li>"
-                f"<li>Andel helt rätta svar på frågor med rätt svar: {share}</li></ul>"
-                + (f'<table><caption>Deltagare per bord</caption><thead><tr><th scope="col">Bord</th>'
-                   f'<th scope="col">Deltagare</th></tr></thead><tbody>{rows}</tbody></table>' if rows else ""))
+        html = (
+            "<h2>Översikt</h2>"
+            f"<ul><li>{st.participants} deltagare</li><li>{st.answers} svar</li>"
+            f"<li>Andel helt rätta svar på frågor med rätt svar: {share}</li></ul>"
+            + (
+                f'<table><caption>Deltagare per bord</caption><thead><tr><th scope="col">Bord</th>'
+                f'<th scope="col">Deltagare</th></tr></thead><tbody>{rows}</tbody></table>'
+                if rows
+                else ""
+            )
+        )
         self._show(html)
         return html
 
@@ -92,8 +102,10 @@ class ReportData:
         if hard:
             parts.append("<p>Frågorna där färst svarade helt rätt:</p><ol>")
             for it in hard:
-                parts.append(f"<li><strong>{escape(it.prompt)}</strong> ({escape(it.title)}): "
-                             f"{it.right} av {it.answered} helt rätt ({round(100 * it.share_right)} %).</li>")
+                parts.append(
+                    f"<li><strong>{escape(it.prompt)}</strong> ({escape(it.title)}): "
+                    f"{it.right} av {it.answered} helt rätt ({round(100 * (it.share_right or 0))} %).</li>"
+                )
             parts.append("</ol>")
         else:
             parts.append("<p>För få svar för att peka ut svåra frågor.</p>")
@@ -102,8 +114,10 @@ class ReportData:
 
             parts.append("<p>Lektionens samtalsfrågor:</p><ul>")
             for audience, text in self.lesson.discussion.items():
-                parts.append(f"<li><strong>För {escape(AUDIENCE_LABELS.get(audience, audience))}:</strong> "
-                             f"{escape(plain(text, self.session.level))}</li>")
+                parts.append(
+                    f"<li><strong>För {escape(AUDIENCE_LABELS.get(audience, audience))}:</strong> "
+                    f"{escape(plain(text, self.session.level))}</li>"
+                )
             parts.append("</ul>")
         html = "".join(parts)
         self._show(html)
@@ -136,13 +150,22 @@ def build_report(session: str, db: str | None = None, out: str | Path | None = N
     found = store.session_by_code(session)  # a clear error before papermill starts a kernel
     out = Path(out) if out else Path.cwd() / f"rapport-{found.code}.html"
     if out.is_dir():
-        raise ParameterError(f"--out: {out} är en mapp; ange ett filnamn, till exempel {out / ('rapport-' + found.code + '.html')}.")
+        raise ParameterError(
+            f"--out: {out} är en mapp; ange ett filnamn, till exempel {out / ('rapport-' + found.code + '.html')}."
+        )
     with tempfile.TemporaryDirectory(prefix="samverkan-rapport-") as tmp:
         executed = Path(tmp) / "rapport.ipynb"
         try:
-            nb = pm.execute_notebook(str(NOTEBOOK), str(executed), parameters={"db": store.url, "session": found.code},
-                                     progress_bar=progress, kernel_name="python3", cwd=tmp,
-                                     kernel_manager_class=ipc_kernel_manager(), iopub_timeout=60)
+            nb = pm.execute_notebook(
+                str(NOTEBOOK),
+                str(executed),
+                parameters={"db": store.url, "session": found.code},
+                progress_bar=progress,
+                kernel_name="python3",
+                cwd=tmp,
+                kernel_manager_class=ipc_kernel_manager(),
+                iopub_timeout=60,
+            )
         except PapermillExecutionError as exc:
             raise SamverkanError(f"Rapporten kunde inte skapas: {exc.ename}: {exc.evalue}") from None
     store.close()
@@ -158,7 +181,10 @@ def report_html(nb: Any, title: str) -> str:
             html = output.get("data", {}).get("text/html")
             if html:
                 body.append(html if isinstance(html, str) else "".join(html))
-    return ('<!doctype html>\n<html lang="sv"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
-            + "\n".join(body) + "</main></body></html>\n")
+    return (
+        '<!doctype html>\n<html lang="sv"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
+        + "\n".join(body)
+        + "</main></body></html>\n"
+    )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextvars
 import json
 import os
 import re
@@ -30,12 +31,11 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
 from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-
-import contextvars
 
 import tornado.web
 from tornado.web import OutputTransform
@@ -57,20 +57,25 @@ KERNEL_ID = r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"  # as Voila's routes name a ke
 WRONG_KEY = "Fel handledarnyckel. Skriv nyckeln som servern skrev ut när den startade."
 # What a Voila page here may load: only this server (no CDN, no other host), inline scripts and styles as
 # Voila's templates have them, images from data: and blob: URLs (the charts).
-VOILA_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-             "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
-             "frame-ancestors 'self'; form-action 'self'; base-uri 'self'")
+VOILA_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
+)
 PAGE_REQUEST: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("samverkan_page_request")
 HEAD_LIMIT = 1 << 20  # a page whose head is not complete after 1 MB is passed on as it is
 # Voila's loading screen in Swedish: "Running deltagare..." (templates/base/spinner.macro.html.j2) and
 # "Executing 2 of 3" / "Reading 2 of 3" (voila_setup.macro.html.j2); the spinner's "spin" is decoration.
-LOADING_TEXTS = tuple((re.compile(a), b.encode()) for a, b in (
-    (rb'(<h2 id="loading_text">)Running [^<]*</h2>', r"\1Sidan laddas …</h2>"),
-    (rb"`Executing \$\{cell_index\} of \$\{cell_count\}`", "`Förbereder del ${cell_index} av ${cell_count}`"),
-    (rb"`Reading \$\{cell_index\} of \$\{cell_count\}`", "`Läser del ${cell_index} av ${cell_count}`"),
-    (rb'<svg class="spinner" ', '<svg class="spinner" aria-hidden="true" focusable="false" '),
-    (rb"<title>spin</title>", ""),
-))
+LOADING_TEXTS = tuple(
+    (re.compile(a), b.encode())
+    for a, b in (
+        (rb'(<h2 id="loading_text">)Running [^<]*</h2>', r"\1Sidan laddas …</h2>"),
+        (rb"`Executing \$\{cell_index\} of \$\{cell_count\}`", "`Förbereder del ${cell_index} av ${cell_count}`"),
+        (rb"`Reading \$\{cell_index\} of \$\{cell_count\}`", "`Läser del ${cell_index} av ${cell_count}`"),
+        (rb'<svg class="spinner" ', '<svg class="spinner" aria-hidden="true" focusable="false" '),
+        (rb"<title>spin</title>", ""),
+    )
+)
 # Added to every page Voila renders here (the lesson apps, the tools, the participant app, the
 # dashboard). ipywidgets' RadioButtons renders its inputs without a shared ``name`` and without a
 # group role, so a screen reader announced each answer as "1 of 1" and Tab stopped at every answer.
@@ -104,6 +109,11 @@ A11Y_HEAD = b"""<script>
 """
 
 
+def _expander(template: bytes) -> Callable[[re.Match[bytes]], bytes]:
+    """A replacement function that expands ``template`` (with its group references) for a match."""
+    return lambda match: match.expand(template)
+
+
 class SwedishPageTransform(OutputTransform):
     """Every HTML page this server sends: ``lang="sv"``, a Swedish title, no CDN links, the page's
     main landmark, and :data:`A11Y_HEAD`.
@@ -121,7 +131,9 @@ class SwedishPageTransform(OutputTransform):
         self.voila = "/voila/render/" in request.path
         self.pending: bytearray | None = None
 
-    def transform_first_chunk(self, status_code, headers, chunk, finishing):  # noqa: ANN001
+    def transform_first_chunk(
+        self, status_code: int, headers: Any, chunk: bytes, finishing: bool
+    ) -> tuple[int, Any, bytes]:
         if not headers.get("Content-Type", "").startswith("text/html"):
             return status_code, headers, chunk
         if "Content-Length" in headers and not finishing:
@@ -132,7 +144,7 @@ class SwedishPageTransform(OutputTransform):
             headers["Content-Length"] = str(len(chunk))
         return status_code, headers, chunk
 
-    def transform_chunk(self, chunk, finishing):  # noqa: ANN001
+    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
         return chunk if self.pending is None else self._feed(chunk, finishing)
 
     def _feed(self, chunk: bytes, finishing: bool) -> bytes:
@@ -156,12 +168,12 @@ class SwedishPageTransform(OutputTransform):
             return page  # this server's own pages have their landmarks and focus styles, and no script
         page = page.replace(b"</head>", A11Y_HEAD + b"</head>", 1)
         for english, swedish in LOADING_TEXTS:
-            page = english.sub(lambda _m, sv=swedish: _m.expand(sv), page, count=1)
+            page = english.sub(_expander(swedish), page, count=1)
         return page.replace(b'<div id="rendered_cells"', b'<div id="rendered_cells" role="main"', 1)
 
 
 class _Base(tornado.web.RequestHandler):
-    def initialize(self, store: Store, apps: list, base_url: str) -> None:  # noqa: D401
+    def initialize(self, store: Store, apps: list, base_url: str) -> None:
         self.store = store
         self.apps = apps
         self.base = base_url
@@ -203,8 +215,9 @@ class JoinHandler(_Base):
             else:
                 session, token, ticket = await loop.run_in_executor(None, self.store.join_ticket, code, group)
         except StoreError as exc:
-            self.write_html(pages.join_page(self.base, code=normalise_code(code)[:12], group=group, message=str(exc)),
-                            status=400)
+            self.write_html(
+                pages.join_page(self.base, code=normalise_code(code)[:12], group=group, message=str(exc)), status=400
+            )
             return
         params = {"kod": session.code, "p": token, "biljett": ticket}
         if group.strip():
@@ -245,8 +258,9 @@ class FacilitatorLogin(_Base):
                 return
             self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
             return
-        self.set_cookie(FACILITATOR_COOKIE, normalise_code(key), httponly=True, samesite="Strict",
-                        path=self.base or "/")
+        self.set_cookie(
+            FACILITATOR_COOKIE, normalise_code(key), httponly=True, samesite="Strict", path=self.base or "/"
+        )
         self.redirect(f"{self.base}voila/render/{DASHBOARD_APP}", status=303)
 
 
@@ -267,10 +281,10 @@ class StatusHandler(_Base):
         self.finish(json.dumps(status))
 
 
-def guarded_voila_handler(base: type) -> type:
+def guarded_voila_handler(base: Any) -> type:
     """Voila's page handler with the workshop's limits in front (see :mod:`samverkan.workshop.guard`)."""
 
-    class GuardedVoilaHandler(base):  # type: ignore[misc, valid-type]
+    class GuardedVoilaHandler(base):
         def set_default_headers(self) -> None:
             super().set_default_headers()
             self.set_header("Content-Security-Policy", VOILA_CSP)
@@ -296,13 +310,16 @@ def guarded_voila_handler(base: type) -> type:
             self.request.query_arguments = {k: [v.encode()] for k, v in params.items()}
             self.request.arguments = dict(self.request.query_arguments)
 
-        async def get(self, path: str | None = None) -> None:  # noqa: C901 - one gate per kind of page
+        async def get(self, path: str | None = None) -> None:
             s = self.settings
             budget: guard.KernelBudget | None = s.get("samverkan_budget")
             store: Store | None = s.get("samverkan_store")
             limit = s.get("samverkan_pages")
-            params = {k: self.get_query_argument(k)[:200] for k in self.request.query_arguments
-                      if k not in ("template", "theme")}
+            params = {
+                k: self.get_query_argument(k)[:200]
+                for k in self.request.query_arguments
+                if k not in ("template", "theme")
+            }
             name = (path or "").rsplit("/", 1)[-1]
             kind, token = "other", None
             if name == PARTICIPANT_APP and store is not None:
@@ -313,8 +330,9 @@ def guarded_voila_handler(base: type) -> type:
                 if token and params.get("biljett"):
                     # Straight from the join form: the place is taken now (a reload finds it taken already).
                     try:
-                        await loop.run_in_executor(None, store.redeem, code, token, params["biljett"],
-                                                   params.get("bord"))
+                        await loop.run_in_executor(
+                            None, store.redeem, code, token, params["biljett"], params.get("bord")
+                        )
                         known = True
                     except StoreError as exc:
                         self.set_status(409)
@@ -422,15 +440,17 @@ def _voila_class():
             replace = {
                 VoilaKernelWebsocketHandler: guard.websocket_class(VoilaKernelWebsocketHandler, budget_of),
                 RequestInfoSocketHandler: guard.request_info_class(
-                    RequestInfoSocketHandler, lambda kid: kid in self.kernel_manager),
+                    RequestInfoSocketHandler, lambda kid: kid in self.kernel_manager
+                ),
                 TornadoVoilaHandler: guarded_voila_handler(TornadoVoilaHandler),
             }
             handlers = []
             for entry in super().init_handlers():
                 pattern, cls, *rest = entry
                 if cls is VoilaShutdownKernelHandler:
-                    handlers.append((pattern.replace("(.*)", KERNEL_ID), guard.KernelShutdown,
-                                     {"budget_of": budget_of}))
+                    handlers.append(
+                        (pattern.replace("(.*)", KERNEL_ID), guard.KernelShutdown, {"budget_of": budget_of})
+                    )
                     continue
                 handlers.append((pattern, replace.get(cls, cls), *rest))
             return mine + handlers
@@ -451,13 +471,14 @@ def _voila_class():
                 pools = dict(km.kernel_pools_config)
                 pools[PARTICIPANT_APP] = {"pool_size": reserve_size(self.room_size)}
                 km.kernel_pools_config = pools
+                # self.budget is made below; the check runs later, when the pool refills
                 km.fill_if_needed = _refill_when_quiet(km, km.fill_if_needed, lambda: self.budget.may_refill())
             settings["transforms"] = [SwedishPageTransform]
             settings["log_function"] = guard.log_request  # no addresses, no query strings
             settings["websocket_max_message_size"] = guard.MAX_FRAME_BYTES
             settings["ws_ping_timeout"] = settings.get("ws_ping_interval", 30000)  # a dead client is noticed in 30 s
             limits = guard.limits_for(self.room_size, reserve_size(self.room_size) if self.room_size else 0)
-            self.budget = guard.KernelBudget(km, limits, PARTICIPANT_APP)
+            self.budget: guard.KernelBudget = guard.KernelBudget(km, limits, PARTICIPANT_APP)
             _count_pages(km, self.budget)
             settings["samverkan_budget"] = self.budget
             settings["samverkan_store"] = self.store
@@ -654,7 +675,7 @@ def install_template_cache() -> None:
         return environment
 
     create_environment.samverkan_cached = True  # type: ignore[attr-defined]
-    TemplateExporter._create_environment = create_environment
+    TemplateExporter._create_environment = create_environment  # type: ignore[method-assign]
 
 
 # Budgets per participant place, with a margin: each place holds ZeroMQ sockets on the kernel manager's
@@ -693,9 +714,11 @@ def raise_file_limit(room_size: int) -> str | None:
     if target >= needed:
         return None
     fits = max(0, (target - 256) // FILES_PER_PLACE - 20)
-    return (f"Obs! Datorn låter servern öppna högst {target} filer, och ett rum med {room_size} deltagare behöver "
-            f"ungefär {needed}. Det räcker till ungefär {fits} deltagare. Höj gränsen (till exempel "
-            f"ulimit -n {needed} innan du startar) eller minska --room-size.")
+    return (
+        f"Obs! Datorn låter servern öppna högst {target} filer, och ett rum med {room_size} deltagare behöver "
+        f"ungefär {needed}. Det räcker till ungefär {fits} deltagare. Höj gränsen (till exempel "
+        f"ulimit -n {needed} innan du startar) eller minska --room-size."
+    )
 
 
 def reserve_size(room_size: int) -> int:
@@ -717,13 +740,25 @@ def write_kernelspec(folder: Path) -> None:
     """A ``python3`` kernelspec that shadows the default one for this server's kernels only."""
     spec = folder / "kernels" / "python3"
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--HistoryManager.enabled=False", "--HistoryManager.hist_file=:memory:"],
-        "display_name": "Python 3 (Samverkansverkstaden)",
-        "language": "python",
-        "metadata": {"debugger": False},
-    }), encoding="utf-8")
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    sys.executable,
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                    "--HistoryManager.enabled=False",
+                    "--HistoryManager.hist_file=:memory:",
+                ],
+                "display_name": "Python 3 (Samverkansverkstaden)",
+                "language": "python",
+                "metadata": {"debugger": False},
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def app_list(kit: Any) -> list[tuple[str, str, str]]:
@@ -731,8 +766,13 @@ def app_list(kit: Any) -> list[tuple[str, str, str]]:
 
     apps = []
     for lesson_id, lesson in sorted(kit.lessons.items()):
-        apps.append((plain(lesson.title, "standard"), f"{lesson_id}.ipynb", f"{lesson.minutes} min"
-                     if getattr(lesson, "minutes", None) else ""))
+        apps.append(
+            (
+                plain(lesson.title, "standard"),
+                f"{lesson_id}.ipynb",
+                f"{lesson.minutes} min" if getattr(lesson, "minutes", None) else "",
+            )
+        )
     apps.append(("Samverkansformväljaren", "samverkansformvaljaren.ipynb", "vilken samverkansform passar?"))
     apps.append(("Ordlista", "ordlista.ipynb", "begreppen förklarade"))
     return apps
@@ -746,8 +786,9 @@ def page_titles(apps: list[tuple[str, str, str]]) -> dict[str, str]:
     return titles
 
 
-def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room_size: int = 30,
-          log_level: str = "WARN") -> int:
+def serve(
+    host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room_size: int = 30, log_level: str = "WARN"
+) -> int:
     """Start the workshop server; returns when it stops."""
     from traitlets.config import Config
 
@@ -762,8 +803,9 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     if kit.problems:
         for problem in kit.problems:
             print(problem, file=sys.stderr)
-        raise SamverkanError("Innehållet har fel (se ovan); rätta dem och starta igen. "
-                             "Kontrollera med: samverkan check")
+        raise SamverkanError(
+            "Innehållet har fel (se ovan); rätta dem och starta igen. Kontrollera med: samverkan check"
+        )
     apps_dir = paths.voila_apps_dir()
     for app in (PARTICIPANT_APP, DASHBOARD_APP):
         if not (apps_dir / app).exists():
@@ -773,8 +815,10 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise ParameterError(f"Kan inte lyssna på {host}:{port} ({exc.strerror}). "
-                                 "Välj en annan port med --port, eller avsluta servern som redan kör där.") from None
+            raise ParameterError(
+                f"Kan inte lyssna på {host}:{port} ({exc.strerror}). "
+                "Välj en annan port med --port, eller avsluta servern som redan kör där."
+            ) from None
     store = Store(db)
     key = store.facilitator_key()
 
@@ -787,21 +831,25 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     proxied = os.environ.get("SAMVERKAN_PUBLIC_URL", "").strip()
     if proxied:
         if not re.fullmatch(r"https?://[^\s/?#@]+/", proxied):  # the proxy's root: the pages link from /
-            raise ParameterError(f"SAMVERKAN_PUBLIC_URL={proxied[:80]!r} ska vara proxyns adress utan sökväg och "
-                                 "sluta med /, till exempel https://verkstad.kommun.se/.")
+            raise ParameterError(
+                f"SAMVERKAN_PUBLIC_URL={proxied[:80]!r} ska vara proxyns adress utan sökväg och "
+                "sluta med /, till exempel https://verkstad.kommun.se/."
+            )
         public = proxied
-    os.environ.update({
-        "SAMVERKAN_DB": store.url,
-        "SAMVERKAN_HOME": str(root),
-        "SAMVERKAN_PUBLIC_URL": public,
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(state / "jupyter"), os.environ.get("JUPYTER_PATH")])),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "MPLBACKEND": "Agg",
-        "SAMVERKAN_ROOM_SIZE": str(room_size),  # the default number of places in a new session
-        # The preheated kernel asks the server for its request on this address:
-        "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
-    })
+    os.environ.update(
+        {
+            "SAMVERKAN_DB": store.url,
+            "SAMVERKAN_HOME": str(root),
+            "SAMVERKAN_PUBLIC_URL": public,
+            "JUPYTER_PATH": os.pathsep.join(filter(None, [str(state / "jupyter"), os.environ.get("JUPYTER_PATH")])),
+            "JUPYTER_PLATFORM_DIRS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "MPLBACKEND": "Agg",
+            "SAMVERKAN_ROOM_SIZE": str(room_size),  # the default number of places in a new session
+            # The preheated kernel asks the server for its request on this address:
+            "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
+        }
+    )
 
     c = Config()
     c.Voila.ip = host
@@ -838,18 +886,30 @@ def serve(host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room
     SwedishPageTransform.titles = page_titles(cls.apps)
     cls.room_size = room_size
 
-    where = (store.url[len("sqlite:///"):] if store.url.startswith("sqlite:///")
-             else store.engine.url.render_as_string(hide_password=True))
-    print("Samverkansverkstaden startar.\n"
-          f"  Deltagarna öppnar:  {public}  och skriver koden från handledarvyn\n"
-          f"  Handledarvyn:       {public}handledare?nyckel={key}\n"
-          f"  Handledarnyckel:    {key}\n"
-          f"  Svaren sparas i:    {where}\n"
-          + (f"  Säkerhetskopia:     samverkan backup KOPIA.sqlite --db {where}  (går bra medan servern kör)\n"
-             if store.url.startswith("sqlite:///") else "")
-          + (f"  Förbereder {room_size} deltagarplatser; det tar ungefär {max(5, room_size // 2)} sekunder.\n"
-             if room_size else "")
-          + "Avsluta med Ctrl+C. Sparade svar finns kvar när servern startas igen.", flush=True)
+    where = (
+        store.url[len("sqlite:///") :]
+        if store.url.startswith("sqlite:///")
+        else store.engine.url.render_as_string(hide_password=True)
+    )
+    print(
+        "Samverkansverkstaden startar.\n"
+        f"  Deltagarna öppnar:  {public}  och skriver koden från handledarvyn\n"
+        f"  Handledarvyn:       {public}handledare?nyckel={key}\n"
+        f"  Handledarnyckel:    {key}\n"
+        f"  Svaren sparas i:    {where}\n"
+        + (
+            f"  Säkerhetskopia:     samverkan backup KOPIA.sqlite --db {where}  (går bra medan servern kör)\n"
+            if store.url.startswith("sqlite:///")
+            else ""
+        )
+        + (
+            f"  Förbereder {room_size} deltagarplatser; det tar ungefär {max(5, room_size // 2)} sekunder.\n"
+            if room_size
+            else ""
+        )
+        + "Avsluta med Ctrl+C. Sparade svar finns kvar när servern startas igen.",
+        flush=True,
+    )
     if limit_warning:
         print(limit_warning, flush=True)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -53,14 +53,16 @@ import random
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from samverkan.content.schema import ANSWER_KINDS
 from samverkan.errors import ParameterError, SamverkanError
 
 SCHEMA_VERSION = "1"
@@ -71,11 +73,11 @@ MAX_GROUPS = 40
 MAX_PARTICIPANTS = 1000  # per session, the most a facilitator can allow
 DEFAULT_CAP = 150  # places in a session when nobody says otherwise (serve sets it from --room-size)
 KEYS_KEPT = 5  # facilitator keys that stay valid: each start of a server adds one
-KEY_ROUNDS = 60_000
+KEY_ROUNDS = 60_000  # PBKDF2 rounds: a stolen database gives no key to try quickly
 SESSION_CACHE_SECONDS = 2.0  # a join sees a closed session this late at most (the page's redeem checks again)
-TICKET_SECONDS = 15 * 60  # a join form's ticket must be used (the page opened) within this time  # PBKDF2 rounds: a stolen database gives no key to try quickly
+TICKET_SECONDS = 15 * 60  # a join form's ticket must be used (the page opened) within this time
 MAX_VALUE_CHARS = 20_000
-KINDS = ("single_choice", "multiple_choice", "matching", "scenario", "free_text")
+KINDS = ANSWER_KINDS  # from the exercise kinds (samverkan.content.schema), so a new kind is never refused
 GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
@@ -84,20 +86,24 @@ PG_FULL_WAIT = 20.0  # seconds a transaction retries while PostgreSQL has no fre
 PG_POOL = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}  # the server process only
 CREATE_LOCK = 0x53764B31  # pg_advisory_xact_lock key held while the tables are created
 
-PARTICIPANT_UNAVAILABLE = ("Databasen svarar inte just nu, så det gick inte att spara eller visa dina svar. "
-                           "Försök igen om en stund, eller säg till den som leder passet.")
+PARTICIPANT_UNAVAILABLE = (
+    "Databasen svarar inte just nu, så det gick inte att spara eller visa dina svar. "
+    "Försök igen om en stund, eller säg till den som leder passet."
+)
 
 log = logging.getLogger("samverkan.workshop")
 metadata = sa.MetaData()
 
 settings = sa.Table(
-    "settings", metadata,
+    "settings",
+    metadata,
     sa.Column("name", sa.String(40), primary_key=True),
     sa.Column("value", sa.String(200), nullable=False),
 )
 
 sessions = sa.Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("code", sa.String(12), nullable=False, unique=True),
     sa.Column("name", sa.String(120), nullable=False),
@@ -109,7 +115,8 @@ sessions = sa.Table(
 )
 
 participants = sa.Table(
-    "participants", metadata,
+    "participants",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("token", sa.String(64), nullable=False, unique=True),
     sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
@@ -118,7 +125,8 @@ participants = sa.Table(
 )
 
 answers = sa.Table(
-    "answers", metadata,
+    "answers",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
     sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
@@ -182,7 +190,7 @@ class Stats:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def database_url(db: str | os.PathLike | None) -> str:
@@ -199,7 +207,7 @@ def database_url(db: str | os.PathLike | None) -> str:
     if "://" in text:
         try:
             url = sa.engine.make_url(text)
-        except Exception as exc:  # noqa: BLE001 - any parse error becomes one Swedish message
+        except Exception as exc:
             raise ParameterError(f"--db: {text!r} är ingen giltig databasadress ({exc}).") from None
         if url.drivername in ("postgresql", "postgres"):
             return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -265,8 +273,10 @@ class Store:
         try:
             self.engine = sa.create_engine(self.url, **options)
         except ModuleNotFoundError as exc:
-            raise StoreError(f"Drivrutinen för databasen saknas ({exc.name}). För PostgreSQL: "
-                             "pip install -e '.[postgresql]' och en adress som postgresql+psycopg://…") from None
+            raise StoreError(
+                f"Drivrutinen för databasen saknas ({exc.name}). För PostgreSQL: "
+                "pip install -e '.[postgresql]' och en adress som postgresql+psycopg://…"
+            ) from None
         except sa.exc.ArgumentError as exc:
             raise ParameterError(f"--db: databasadressen går inte att använda ({exc}).") from None
         self.dialect = self.engine.dialect.name
@@ -286,7 +296,9 @@ class Store:
             with self._read() as c:
                 mode = c.exec_driver_sql("PRAGMA journal_mode").scalar()
                 if str(mode).lower() != "wal":
-                    raise StoreError(f"SQLite-filen kan inte använda WAL-läge (fick {mode}); lägg den på en lokal disk.")
+                    raise StoreError(
+                        f"SQLite-filen kan inte använda WAL-läge (fick {mode}); lägg den på en lokal disk."
+                    )
             with self._guard():
                 metadata.create_all(self.engine)
             with self._write() as c:
@@ -311,8 +323,9 @@ class Store:
         SQLite's online backup copies the database as one transaction sees it, WAL included.
         """
         if self.dialect != "sqlite":
-            raise StoreError("samverkan backup kopierar en SQLite-fil. För PostgreSQL: använd pg_dump "
-                             "(se docs/driftsattning.md).")
+            raise StoreError(
+                "samverkan backup kopierar en SQLite-fil. För PostgreSQL: använd pg_dump (se docs/driftsattning.md)."
+            )
         import sqlite3
 
         source_path = Path(sa.engine.make_url(self.url).database or "")
@@ -392,14 +405,19 @@ class Store:
                 raise StoreError(PARTICIPANT_UNAVAILABLE) from None
             raise StoreError(message) from None
 
-    def _insert(self, table: sa.Table):
+    def _insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT (both have ``on_conflict_do_nothing``)."""
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif self.dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise ParameterError(f"Databastypen {self.dialect} stöds inte; använd SQLite eller PostgreSQL.")
-        return insert(table)
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            return sqlite.insert(table)
+        raise ParameterError(  # pragma: no cover - only SQLite and PostgreSQL are supported
+            f"Databastypen {self.dialect} stöds inte; använd SQLite eller PostgreSQL."
+        )
 
     def _upsert_setting(self, c: sa.Connection, name: str, value: str, *, replace: bool) -> None:
         stmt = self._insert(settings).values(name=name, value=value)
@@ -415,8 +433,9 @@ class Store:
     # servers sharing a database, and a restart, do not lock anyone out.
     def _key_salt(self, c: sa.Connection) -> bytes:
         self._upsert_setting(c, "facilitator_key_salt", secrets.token_hex(16), replace=False)
-        return bytes.fromhex(c.execute(sa.select(settings.c.value)
-                                       .where(settings.c.name == "facilitator_key_salt")).scalar_one())
+        return bytes.fromhex(
+            c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key_salt")).scalar_one()
+        )
 
     @staticmethod
     def _key_hash(key: str, salt: bytes) -> str:
@@ -429,10 +448,14 @@ class Store:
         key = new_code(KEY_LENGTH)
         with self._write() as c:
             digest = self._key_hash(key, self._key_salt(c))
-            c.execute(self._insert(settings).values(name=f"facilitator_key_hash:{digest[:16]}",
-                                                    value=f"{now().isoformat()} {digest}"))
-            rows = c.execute(sa.select(settings.c.name, settings.c.value)
-                             .where(settings.c.name.like("facilitator_key_hash:%"))).all()
+            c.execute(
+                self._insert(settings).values(
+                    name=f"facilitator_key_hash:{digest[:16]}", value=f"{now().isoformat()} {digest}"
+                )
+            )
+            rows = c.execute(
+                sa.select(settings.c.name, settings.c.value).where(settings.c.name.like("facilitator_key_hash:%"))
+            ).all()
             old = sorted(rows, key=lambda r: r.value, reverse=True)[KEYS_KEPT:]
             if old:
                 c.execute(settings.delete().where(settings.c.name.in_([r.name for r in old])))
@@ -456,8 +479,11 @@ class Store:
             return False
         with self._read() as c:
             salt = c.execute(sa.select(settings.c.value).where(settings.c.name == "facilitator_key_salt")).scalar()
-            stored = c.execute(sa.select(settings.c.value)
-                               .where(settings.c.name.like("facilitator_key_hash:%"))).scalars().all()
+            stored = (
+                c.execute(sa.select(settings.c.value).where(settings.c.name.like("facilitator_key_hash:%")))
+                .scalars()
+                .all()
+            )
         if salt is None or not stored:
             return False
         given = self._key_hash(key, bytes.fromhex(salt)).encode()
@@ -481,9 +507,16 @@ class Store:
             code = new_code(CODE_LENGTH)
             try:
                 with self._write() as c:
-                    sid = c.execute(sessions.insert().values(
-                        code=code, name=name, lesson=lesson, level=level, is_open=True, created_at=now(),
-                    )).inserted_primary_key[0]
+                    sid = c.execute(
+                        sessions.insert().values(
+                            code=code,
+                            name=name,
+                            lesson=lesson,
+                            level=level,
+                            is_open=True,
+                            created_at=now(),
+                        )
+                    ).inserted_primary_key[0]
                     self._upsert_setting(c, f"session_cap:{sid}", str(self._checked_cap(cap)), replace=True)
             except sa.exc.IntegrityError:
                 continue  # the code was taken: draw another
@@ -509,7 +542,9 @@ class Store:
 
     def sessions(self) -> list[Session]:
         with self._read() as c:
-            rows = c.execute(sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())).mappings()
+            rows = c.execute(
+                sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+            ).mappings()
             return [_session(r) for r in rows]
 
     @staticmethod
@@ -547,15 +582,19 @@ class Store:
         session = self.session_by_code(code)
         with self._write() as c:
             answered = sa.select(answers.c.participant_id).where(answers.c.session_id == session.id)
-            result = c.execute(participants.delete().where(participants.c.session_id == session.id,
-                                                           participants.c.id.not_in(answered)))
+            result = c.execute(
+                participants.delete().where(participants.c.session_id == session.id, participants.c.id.not_in(answered))
+            )
         return int(result.rowcount or 0)
 
     def set_open(self, code: str, is_open: bool) -> Session:
         session = self.session_by_code(code)
         with self._write() as c:
-            c.execute(sessions.update().where(sessions.c.id == session.id).values(
-                is_open=is_open, closed_at=None if is_open else now()))
+            c.execute(
+                sessions.update()
+                .where(sessions.c.id == session.id)
+                .values(is_open=is_open, closed_at=None if is_open else now())
+            )
         return self.session(session.id)
 
     # -- participants -----------------------------------------------------
@@ -569,16 +608,19 @@ class Store:
         with self._write(participant=True) as c:
             # Lock the session's row while counting (PostgreSQL; SQLite's BEGIN IMMEDIATE locks the file):
             # two joins at once on two servers must not both take the last place.
-            still_open = c.execute(sa.select(sessions.c.is_open).where(sessions.c.id == session.id)
-                                   .with_for_update(key_share=True)).scalar_one()
+            still_open = c.execute(
+                sa.select(sessions.c.is_open).where(sessions.c.id == session.id).with_for_update(key_share=True)
+            ).scalar_one()
             if not still_open:
                 raise SessionClosed(f"Passet {session.code} är stängt. Fråga den som leder passet.")
-            count = c.execute(sa.select(sa.func.count()).select_from(participants)
-                              .where(participants.c.session_id == session.id)).scalar_one()
+            count = c.execute(
+                sa.select(sa.func.count()).select_from(participants).where(participants.c.session_id == session.id)
+            ).scalar_one()
             if count >= min(self._cap(c, session.id), MAX_PARTICIPANTS):
                 raise StoreError("Passet är fullt. Säg till den som leder passet.")
-            pid = c.execute(participants.insert().values(
-                token=token, session_id=session.id, grp=group, joined_at=now())).inserted_primary_key[0]
+            pid = c.execute(
+                participants.insert().values(token=token, session_id=session.id, grp=group, joined_at=now())
+            ).inserted_primary_key[0]
         return Participant(pid, token, session, group)
 
     @staticmethod
@@ -595,8 +637,9 @@ class Store:
         if self._secret is None:
             with self._write() as c:
                 self._upsert_setting(c, "join_secret", secrets.token_hex(32), replace=False)
-                self._secret = bytes.fromhex(c.execute(sa.select(settings.c.value)
-                                                       .where(settings.c.name == "join_secret")).scalar_one())
+                self._secret = bytes.fromhex(
+                    c.execute(sa.select(settings.c.value).where(settings.c.name == "join_secret")).scalar_one()
+                )
         return self._secret
 
     @staticmethod
@@ -628,8 +671,9 @@ class Store:
             return None
         return hit[0]
 
-    def redeem(self, code: str | None, token: str, ticket: str, group: str | None = None,
-               max_age: float = TICKET_SECONDS) -> Participant:
+    def redeem(
+        self, code: str | None, token: str, ticket: str, group: str | None = None, max_age: float = TICKET_SECONDS
+    ) -> Participant:
         """The participant behind ``token``: the existing one, or a new one if ``ticket`` is a valid,
         fresh ticket from :meth:`join_ticket` for this code, table and token (the place is taken now)."""
         try:
@@ -642,8 +686,9 @@ class Store:
         if not stamp_text.isdigit() or not TOKEN_RE.fullmatch(token or ""):
             raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
         stamp = int(stamp_text)
-        good = hmac.compare_digest(sig.encode(), self._ticket_sig(self._join_secret(), session.code, group, token,
-                                                                  stamp).encode())
+        good = hmac.compare_digest(
+            sig.encode(), self._ticket_sig(self._join_secret(), session.code, group, token, stamp).encode()
+        )
         if not good or not 0 <= time.time() - stamp <= max_age:
             raise UnknownSession("Länken har gått ut. Gå med i passet igen från startsidan.")
         try:
@@ -655,18 +700,30 @@ class Store:
         if not token or not TOKEN_RE.fullmatch(token):
             raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
         with self._read(participant=True) as c:
-            row = c.execute(
-                sa.select(participants.c.id.label("pid"), participants.c.token, participants.c.grp, sessions)
-                .join(sessions, sessions.c.id == participants.c.session_id)
-                .where(participants.c.token == token)
-            ).mappings().first()
+            row = (
+                c.execute(
+                    sa.select(participants.c.id.label("pid"), participants.c.token, participants.c.grp, sessions)
+                    .join(sessions, sessions.c.id == participants.c.session_id)
+                    .where(participants.c.token == token)
+                )
+                .mappings()
+                .first()
+            )
         if row is None:
             raise UnknownSession("Den här länken hör inte till något pass. Gå med i passet igen från startsidan.")
         return Participant(row["pid"], row["token"], _session(row), row["grp"])
 
     # -- answers ----------------------------------------------------------
-    def record(self, token: str, exercise_id: str, item_id: str, kind: str, value: Any,
-               correct: bool | None = None, extra: dict | None = None) -> None:
+    def record(
+        self,
+        token: str,
+        exercise_id: str,
+        item_id: str,
+        kind: str,
+        value: Any,
+        correct: bool | None = None,
+        extra: dict | None = None,
+    ) -> None:
         """Store one answer; a repeat for the same item replaces it (never a second row)."""
         if not ID_RE.fullmatch(exercise_id or "") or not ID_RE.fullmatch(item_id or ""):
             raise StoreError("Svaret har en ogiltig fråga och sparades inte.")
@@ -692,8 +749,15 @@ class Store:
             if not row.is_open:
                 raise SessionClosed("Passet är stängt, så svaret sparades inte.")
             stmt = self._insert(answers).values(
-                session_id=row.session_id, participant_id=row.id, exercise_id=exercise_id, item_id=item_id,
-                kind=kind, value=value_json, correct=correct, extra=extra_json, answered_at=stamp,
+                session_id=row.session_id,
+                participant_id=row.id,
+                exercise_id=exercise_id,
+                item_id=item_id,
+                kind=kind,
+                value=value_json,
+                correct=correct,
+                extra=extra_json,
+                answered_at=stamp,
             )
             stmt = stmt.on_conflict_do_update(
                 index_elements=["participant_id", "exercise_id", "item_id"],
@@ -714,42 +778,60 @@ class Store:
 
     def stats(self, session_id: int) -> Stats:
         with self._read() as c:
-            n_part = c.execute(sa.select(sa.func.count()).select_from(participants)
-                               .where(participants.c.session_id == session_id)).scalar_one()
-            n_ans, last = c.execute(sa.select(sa.func.count(), sa.func.max(answers.c.answered_at))
-                                    .where(answers.c.session_id == session_id)).one()
+            n_part = c.execute(
+                sa.select(sa.func.count()).select_from(participants).where(participants.c.session_id == session_id)
+            ).scalar_one()
+            n_ans, last = c.execute(
+                sa.select(sa.func.count(), sa.func.max(answers.c.answered_at)).where(answers.c.session_id == session_id)
+            ).one()
         return Stats(n_part, n_ans, _aware(last))
 
     def answers(self, session_id: int) -> list[dict[str, Any]]:
         """Every answer in the session, oldest first, with a participant number instead of the token."""
         with self._read() as c:
             numbers = {
-                pid: n for n, pid in enumerate(
-                    c.execute(sa.select(participants.c.id).where(participants.c.session_id == session_id)
-                              .order_by(participants.c.id)).scalars(), start=1)
+                pid: n
+                for n, pid in enumerate(
+                    c.execute(
+                        sa.select(participants.c.id)
+                        .where(participants.c.session_id == session_id)
+                        .order_by(participants.c.id)
+                    ).scalars(),
+                    start=1,
+                )
             }
-            rows = c.execute(
-                sa.select(answers, participants.c.grp)
-                .join(participants, participants.c.id == answers.c.participant_id)
-                .where(answers.c.session_id == session_id)
-                .order_by(answers.c.answered_at, answers.c.id)
-            ).mappings().all()
-        return [{
-            "participant": numbers.get(r["participant_id"], 0),
-            "group": r["grp"],
-            "exercise_id": r["exercise_id"],
-            "item_id": r["item_id"],
-            "kind": r["kind"],
-            "value": json.loads(r["value"]),
-            "correct": r["correct"],
-            "extra": json.loads(r["extra"] or "{}"),
-            "answered_at": _aware(r["answered_at"]),
-        } for r in rows]
+            rows = (
+                c.execute(
+                    sa.select(answers, participants.c.grp)
+                    .join(participants, participants.c.id == answers.c.participant_id)
+                    .where(answers.c.session_id == session_id)
+                    .order_by(answers.c.answered_at, answers.c.id)
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            {
+                "participant": numbers.get(r["participant_id"], 0),
+                "group": r["grp"],
+                "exercise_id": r["exercise_id"],
+                "item_id": r["item_id"],
+                "kind": r["kind"],
+                "value": json.loads(r["value"]),
+                "correct": r["correct"],
+                "extra": json.loads(r["extra"] or "{}"),
+                "answered_at": _aware(r["answered_at"]),
+            }
+            for r in rows
+        ]
 
     def iter_groups(self, session_id: int) -> Iterator[tuple[str | None, int]]:
         with self._read() as c:
-            rows = c.execute(sa.select(participants.c.grp, sa.func.count()).where(
-                participants.c.session_id == session_id).group_by(participants.c.grp))
+            rows = c.execute(
+                sa.select(participants.c.grp, sa.func.count())
+                .where(participants.c.session_id == session_id)
+                .group_by(participants.c.grp)
+            )
             yield from ((r[0], r[1]) for r in rows)
 
 
@@ -770,14 +852,19 @@ def unreachable_message(url: sa.URL, exc: BaseException) -> str:
     if "password authentication failed" in low or "no password supplied" in low:
         why = f"fel användarnamn eller lösenord för {url.username!r}. Kontrollera användare och lösenord i --db."
     elif "does not exist" in low and "database" in low:
-        why = (f"databasen {url.database!r} finns inte på {host}. Skapa den först "
-               "(se docs/driftsattning.md, ”Skapa roll och databas”).")
+        why = (
+            f"databasen {url.database!r} finns inte på {host}. Skapa den först "
+            "(se docs/driftsattning.md, ”Skapa roll och databas”)."
+        )
     elif "no pg_hba.conf entry" in low:
         why = f"databasservern på {host} tar inte emot anslutningar från den här datorn (se pg_hba.conf)."
     elif "too many clients" in low or "remaining connection slots" in low:
         why = f"databasservern på {host} har inga lediga anslutningar (höj max_connections)."
     elif "connection refused" in low:
-        why = f"ingen databasserver svarar på {host}. Kontrollera att PostgreSQL är igång och att adress och port stämmer."
+        why = (
+            f"ingen databasserver svarar på {host}. Kontrollera att PostgreSQL är igång och att "
+            "adress och port stämmer."
+        )
     elif "timeout" in low or "timed out" in low:
         why = f"databasservern på {host} svarade inte i tid. Kontrollera adressen och nätverket."
     elif "translate host name" in low or "name or service not known" in low:
@@ -791,13 +878,22 @@ def unreachable_message(url: sa.URL, exc: BaseException) -> str:
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)  # SQLite returns naive datetimes; they were stored as UTC
+        return value.replace(tzinfo=dt.UTC)  # SQLite returns naive datetimes; they were stored as UTC
     return value
 
 
 def _session(row: Any) -> Session:
-    return Session(row["id"], row["code"], row["name"], row["lesson"], row["level"], bool(row["is_open"]),
-                   _aware(row["created_at"]))
+    created = _aware(row["created_at"])
+    assert created is not None  # the column is NOT NULL
+    return Session(
+        row["id"],
+        row["code"],
+        row["name"],
+        row["lesson"],
+        row["level"],
+        bool(row["is_open"]),
+        created,
+    )
 
 
 def new_code(length: int) -> str:

@@ -13,8 +13,9 @@ import base64
 import csv
 import io
 import textwrap
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from samverkan.render.figures import finish_png
 from samverkan.render.markdown import escape, plain
@@ -55,6 +56,54 @@ class ItemSummary:
         return (self.answered, self.right, tuple((o.count, o.of) for o in self.options), tuple(self.texts))
 
 
+def _quiz_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+    return [
+        ItemSummary(
+            ex.id,
+            q.id,
+            q.kind,
+            title,
+            plain(q.prompt, level),
+            right=0,
+            options=[Option(plain(c.text, level), 0, c.correct) for c in q.choices],
+        )
+        for q in ex.questions
+    ]
+
+
+def _matching_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+    options = [Option(plain(i.text, level), 0, None, 0) for i in ex.items]
+    return [ItemSummary(ex.id, ex.id, "matching", title, plain(ex.prompt, level), right=0, options=options)]
+
+
+def _scenario_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+    return [
+        ItemSummary(
+            ex.id,
+            step.id,
+            "scenario",
+            title,
+            plain(step.situation, level),
+            options=[Option(plain(c.text, level), 0) for c in step.choices],
+        )
+        for step in ex.steps
+        if not step.is_outcome
+    ]
+
+
+def _free_text_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+    return [ItemSummary(ex.id, ex.id, "free_text", title, plain(ex.prompt, level))]
+
+
+# The items a workshop tallies for one exercise, one function per exercise kind (EXERCISE_KINDS).
+ITEMS: dict[str, Callable[[Any, str, str], list[ItemSummary]]] = {
+    "quiz": _quiz_items,
+    "matching": _matching_items,
+    "scenario": _scenario_items,
+    "free_text": _free_text_items,
+}
+
+
 def _items(kit: Any, session: Session) -> list[ItemSummary]:
     """Every question, matching exercise, scenario step and free-text exercise of the lesson, in order."""
     level = session.level
@@ -65,22 +114,7 @@ def _items(kit: Any, session: Session) -> list[ItemSummary]:
     for section in lesson.sections:
         for exercise_id in section.exercises:
             ex = kit.exercises[exercise_id]
-            title = plain(ex.title, level)
-            if ex.kind == "quiz":
-                for q in ex.questions:
-                    out.append(ItemSummary(ex.id, q.id, q.kind, title, plain(q.prompt, level), right=0, options=[
-                        Option(plain(c.text, level), 0, c.correct) for c in q.choices]))
-            elif ex.kind == "matching":
-                out.append(ItemSummary(ex.id, ex.id, "matching", title, plain(ex.prompt, level), right=0, options=[
-                    Option(plain(i.text, level), 0, None, 0) for i in ex.items]))
-            elif ex.kind == "scenario":
-                for step in ex.steps:
-                    if step.is_outcome:
-                        continue
-                    out.append(ItemSummary(ex.id, step.id, "scenario", title, plain(step.situation, level), options=[
-                        Option(plain(c.text, level), 0) for c in step.choices]))
-            elif ex.kind == "free_text":
-                out.append(ItemSummary(ex.id, ex.id, "free_text", title, plain(ex.prompt, level)))
+            out.extend(ITEMS[ex.kind](ex, plain(ex.title, level), level))
     return out
 
 
@@ -163,7 +197,7 @@ def chart_png(it: ItemSummary) -> bytes:
     ax.bar_label(bars, labels=texts, padding=3, fontsize=10)
     top = max(values + [o.of or 0 for o in it.options] + [1])
     ax.set_xlim(0, top * 1.2 + 0.5)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # a MaxNLocator
     return finish_png(fig, ax)
 
 
@@ -179,7 +213,7 @@ def item_html(it: ItemSummary, *, heading_level: int = 3, chart: bool = True) ->
             f'<span class="sv-text" style="white-space:pre-wrap">{escape(t)}</span></li>'
             for g, t in it.texts
         )
-        return head + f"<p>{len(it.texts)} svar:</p><ul class=\"sv-free\">{items}</ul>"
+        return head + f'<p>{len(it.texts)} svar:</p><ul class="sv-free">{items}</ul>'
     count = f"{it.answered} har svarat"
     if it.share_right is not None:
         count += f", {it.right} helt rätt ({round(100 * it.share_right)} %)"
@@ -188,19 +222,22 @@ def item_html(it: ItemSummary, *, heading_level: int = 3, chart: bool = True) ->
         return body + "<p>Inga svar än.</p>"
     if chart:
         image = base64.b64encode(chart_png(it)).decode("ascii")
-        body += (f'<img src="data:image/png;base64,{image}" alt="{escape(alt_text(it))}" '
-                 'style="max-width:100%">')
+        body += f'<img src="data:image/png;base64,{image}" alt="{escape(alt_text(it))}" style="max-width:100%">'
     if it.kind == "matching":
-        rows = "".join(f'<tr><th scope="row">{escape(o.label)}</th><td>{o.count} av {o.of or 0}</td></tr>'
-                       for o in it.options)
+        rows = "".join(
+            f'<tr><th scope="row">{escape(o.label)}</th><td>{o.count} av {o.of or 0}</td></tr>' for o in it.options
+        )
         head_row = '<tr><th scope="col">Påstående</th><th scope="col">Rätt placerat</th></tr>'
     else:
         rows = "".join(
             f'<tr><th scope="row">{escape(o.label)}</th><td>{o.count}</td><td>{"✓ rätt" if o.correct else ""}</td></tr>'
-            for o in it.options)
+            for o in it.options
+        )
         head_row = '<tr><th scope="col">Svar</th><th scope="col">Antal</th><th scope="col">Rätt svar</th></tr>'
-    body += (f"<details><summary>Visa siffrorna som tabell</summary><table><thead>{head_row}</thead>"
-             f"<tbody>{rows}</tbody></table></details>")
+    body += (
+        f"<details><summary>Visa siffrorna som tabell</summary><table><thead>{head_row}</thead>"
+        f"<tbody>{rows}</tbody></table></details>"
+    )
     return body
 
 
@@ -212,8 +249,13 @@ def discussion_points(items: list[ItemSummary], limit: int = 3) -> list[ItemSumm
 
 # -- CSV -------------------------------------------------------------------
 CSV_COLUMNS = ["pass", "kod", "lektion", "övning", "fråga", "typ", "deltagare", "bord", "svar", "rätt", "tid"]
-KIND_LABELS = {"single_choice": "ett svar", "multiple_choice": "flera svar", "matching": "matchning",
-               "scenario": "scenario", "free_text": "fritext"}
+KIND_LABELS = {
+    "single_choice": "ett svar",
+    "multiple_choice": "flera svar",
+    "matching": "matchning",
+    "scenario": "scenario",
+    "free_text": "fritext",
+}
 
 
 def _cell(text: str) -> str:
@@ -237,7 +279,9 @@ def _answer_text(kit: Any, row: dict, level: str) -> tuple[str, str]:
         if ex is not None and ex.kind == "matching":
             cats = {c.id: plain(c.label, level) for c in ex.categories}
             texts = {i.id: plain(i.text, level) for i in ex.items}
-            return plain(ex.prompt, level), " | ".join(f"{texts.get(k, k)} → {cats.get(v, v)}" for k, v in value.items())
+            return plain(ex.prompt, level), " | ".join(
+                f"{texts.get(k, k)} → {cats.get(v, v)}" for k, v in value.items()
+            )
         if isinstance(value, str):
             return (plain(ex.prompt, level) if ex is not None else question), value
     except (StopIteration, KeyError, IndexError, TypeError, AttributeError):
@@ -257,7 +301,19 @@ def export_csv(store: Store, session: Session, kit: Any | None = None) -> str:
     for row in store.answers(session.id):
         question, answer = _answer_text(kit, row, session.level)
         correct = "" if row["correct"] is None else ("ja" if row["correct"] else "nej")
-        w.writerow([_cell(session.name), session.code, session.lesson, row["exercise_id"], _cell(question),
-                    KIND_LABELS.get(row["kind"], row["kind"]), row["participant"], row["group"] or "",
-                    _cell(answer), correct, row["answered_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S")])
+        w.writerow(
+            [
+                _cell(session.name),
+                session.code,
+                session.lesson,
+                row["exercise_id"],
+                _cell(question),
+                KIND_LABELS.get(row["kind"], row["kind"]),
+                row["participant"],
+                row["group"] or "",
+                _cell(answer),
+                correct,
+                row["answered_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            ]
+        )
     return buf.getvalue()
