@@ -195,3 +195,42 @@ def test_content_html_is_escaped(make_quiz):
     assert "<script>" not in w.prompt.value and "&lt;script&gt;" in w.prompt.value
     assert "<strong>fet</strong>" in w.prompt.value and "<b " not in w.prompt.value
     assert "<img" not in w.title.value
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_markup_in_a_matching_statement_or_label_is_shown_as_text(kit):
+    """Is a matching statement or category label with HTML in it shown as text, in the list and in the feedback?"""
+    import dataclasses
+
+    ex = kit.exercises["roller-matchning"]
+    items = (dataclasses.replace(ex.items[0], text=Text(HOSTILE + " påstående")), *ex.items[1:])
+    cats = tuple(
+        dataclasses.replace(c, label=Text(HOSTILE + " kategori")) if c.id == ex.items[0].category else c
+        for c in ex.categories
+    )
+    w = MatchingWidget(dataclasses.replace(ex, items=items, categories=cats))
+    shown = " ".join(row.children[0].value for row in w.items_box.children)
+    assert "&lt;img src=x onerror=alert(1)&gt; påstående" in shown and "<img" not in shown
+    w.dropdowns[0].value = next(c.id for c in ex.categories if c.id != ex.items[0].category)
+    w.check_button.click()
+    assert "&lt;img src=x onerror=alert(1)&gt; kategori" in w.item_feedback[0].value
+    assert "<img" not in w.item_feedback[0].value
+
+
+def test_markup_in_a_scenario_choice_is_shown_as_text_in_the_path(kit):
+    """Is a scenario choice with HTML in it shown as text in the 'Dina val' summary?"""
+    import dataclasses
+
+    sc = kit.exercises["principer-scenario"]
+    start = sc.step(sc.start)
+    hostile = dataclasses.replace(start.choices[0], text=Text(HOSTILE))
+    steps = tuple(
+        dataclasses.replace(s, choices=(hostile, *s.choices[1:])) if s.id == sc.start else s for s in sc.steps
+    )
+    w = ScenarioWidget(dataclasses.replace(sc, steps=steps))
+    w.choices.index = 0
+    w.choose_button.click()
+    summary = w._path_summary()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in summary and "<img" not in summary
