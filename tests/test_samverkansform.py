@@ -402,7 +402,7 @@ def test_cli_text_and_html(tmp_path):
     assert rest.lstrip().startswith("Förslaget förutsätter:\n  - om organisationen själv formar verksamheten")
     assert "Det beror på:" in res.stdout and "inte juridisk rådgivning" in res.stdout
     html = out.read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and '<html lang="sv">' in html
+    assert html.lower().startswith("<!doctype html>") and '<html lang="sv">' in html
     verdict = html.index("Förslag: Stöd, inte köp: bidrag, om ")
     assert verdict < html.index("Förslaget förutsätter") < html.index("Det beror på")
 

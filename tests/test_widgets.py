@@ -234,3 +234,10 @@ def test_markup_in_a_scenario_choice_is_shown_as_text_in_the_path(kit):
     w.choose_button.click()
     summary = w._path_summary()
     assert "&lt;img src=x onerror=alert(1)&gt;" in summary and "<img" not in summary
+
+
+def test_the_widgets_own_stylesheet_stays_html(make_quiz):
+    """Is the kit's own <style> in an exercise title kept as markup (HTML joined to HTML is not escaped)?"""
+    w = exercise_widget(make_quiz())
+    assert "<style>" in w.title.value and "&lt;style&gt;" not in w.title.value
+    assert "<h3>Testquiz</h3>" in w.title.value

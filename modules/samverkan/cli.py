@@ -333,12 +333,12 @@ def _cmd_samverkansform(args: argparse.Namespace) -> int:
     level = "lattlast" if args.lattlast else "standard"
     outcome = decision.decide(answers, model, periods, sources, level=level)
     if args.html:
-        from samverkan.widgets.samverkansform import SamverkansformWidget
+        import datetime as dt
 
-        w = SamverkansformWidget(model, periods, level=level, sources=sources)
-        w.answers = dict(answers.values)
-        w.show_result()
-        Path(args.html).write_text(w.summary_document(), encoding="utf-8")
+        from samverkan.render.decision import summary_document
+
+        doc = summary_document(outcome, model, answers.values, level, sources, dt.date.today())
+        Path(args.html).write_text(doc, encoding="utf-8")
     if args.json:
         print(outcome.to_json())
     else:

@@ -28,6 +28,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from markupsafe import Markup
+
+from samverkan.render.page import page as render_page
 from samverkan.content import paths
 from samverkan.errors import ParameterError, display_path
 from samverkan.render.markdown import escape
@@ -325,10 +328,8 @@ def handout_page(nb, job: Job, title: str, *, facilitator: bool, guide: str | No
 
 
 def page(lang: str, title: str, body: str) -> str:
-    return (f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>\n"
-            f"{body}\n</main></body></html>\n")
+    """A handout, index or guide page (``body`` is HTML the builder escaped)."""
+    return render_page(title, Markup(body), Markup(CSS), lang=lang)
 
 
 def _earlier(out: Path, manifest: dict, report: Report) -> list[Result]:

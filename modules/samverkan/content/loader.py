@@ -629,11 +629,12 @@ def content_files(root: Path) -> list[Path]:
     return files
 
 
-def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> Kit:
+def load_kit(root: Path | None = None, files: Iterable[Path] | None = None, *, all_problems: bool = False) -> Kit:
     """Load all content; broken files are reported, the rest still load.
 
-    With ``files``, only those are checked, but references (sources,
-    exercise ids) are still resolved against the whole kit at ``root``.
+    With ``files``, only their problems are reported (all of them with ``all_problems``), but
+    references (sources, exercise ids) are still resolved against the whole kit at ``root``; a
+    file outside the kit is loaded with it.
     """
     root = Path(root) if root is not None else paths.kit_root()
     selected = [Path(f) for f in files] if files is not None else None
@@ -728,7 +729,7 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> K
     if kit.plans:
         for workshop_plan in kit.plans.values():
             kit.problems.extend(check_plan(workshop_plan, kit))
-    if selected is not None:
+    if selected is not None and not all_problems:
         wanted = {display_path(f, root) for f in selected}
         kit.problems = [p for p in kit.problems if p.file in wanted]
     return order_problems(kit, unreadable)
@@ -803,17 +804,16 @@ def load_plan(path: Path | str) -> tuple[Plan, Kit]:
     if not path.is_file():
         raise ContentError([Problem(str(path), None, "", "filen finns inte")])
     root = paths.kit_root()
-    kit = load_kit(root, [path])
+    kit = load_kit(root, [path], all_problems=True)  # the whole kit, once, with the plan in it
     label = display_path(path, root)
-    problems = list(kit.problems)
+    problems = [p for p in kit.problems if p.file == label]
     if label not in kit.plans and not problems:
         problems = [Problem(label, None, "", "filen är ingen verkstadsplan (den ska ha 'workshop:' på översta nivån)")]
     if problems:
         raise ContentError(problems)
     plan = kit.plans[label]
-    full = load_kit(root)
-    lesson_problems = [p for lesson in plan.lessons for p in full.problems_in(lesson)]
-    lesson_problems += [p for p in full.problems if p.file.startswith("data/")]
+    lesson_problems = [p for lesson in plan.lessons for p in kit.problems_in(lesson)]
+    lesson_problems += [p for p in kit.problems if p.file.startswith("data/")]
     if lesson_problems:
         raise ContentError(lesson_problems)
-    return plan, full
+    return plan, kit

@@ -56,7 +56,7 @@ def verdict_html(correct: bool, body: Markup = NO_BODY, *, partly: bool = False)
     return Markup('<div class="sv-feedback" role="status">{} {}</div>').format(head, body)
 
 
-LEGAL_NOTE = (
+LEGAL_NOTE = Markup(
     '<p class="sv-legal"><em>Utbildning, inte juridisk rådgivning: bedöm alltid det enskilda fallet '
     "med stöd av er upphandlings- eller juristfunktion.</em></p>"
 )
@@ -122,7 +122,8 @@ body:has(.sv-participant) .jp-RenderedHTMLCommon h1 { font-size: clamp(1.3rem, 6
 .sv-participant h2 { font-size: clamp(1.25rem, 6vw, 1.75rem); }
 """
 
-STYLE = (
+# Trusted HTML (the kit's own stylesheet): Markup, so joining it with other Markup keeps it as is.
+STYLE = Markup(
     """
 <style>
 .sv-feedback, .sv-status { margin: .4em 0; line-height: 1.5; }

@@ -19,7 +19,8 @@ from samverkan.content import samverkansform as sf
 from samverkan.content.datafiles import as_date
 from samverkan.errors import ParameterError, ThresholdError
 from samverkan.logic import decision
-from samverkan.render.markdown import escape, to_html
+from samverkan.render.decision import answers_html, summary_document, summary_html
+from samverkan.render.markdown import Markup, escape, to_html
 from samverkan.widgets.base import STYLE, AnswerEvent, ExerciseWidget, guard, heading
 
 TOOL_ID = "samverkansformvaljaren"
@@ -237,90 +238,19 @@ class SamverkansformWidget(ExerciseWidget):
         )
         return self.outcome
 
-    def summary_html(self) -> str:
-        o = self.outcome
-        if o is None:
-            return ""
-        md = lambda s: to_html(s, self.level, self.sources)  # noqa: E731
-        # The verdict first, in one sentence; then the conditions it rests on and the alternatives.
-        parts = [f'<h4 class="sv-verdict">Förslag: {escape(o.verdict)}</h4>']
-        if o.conditions:
-            parts.append(
-                "<h5>Förslaget förutsätter</h5><ul>" + "".join(f"<li>{escape(c)}</li>" for c in o.conditions) + "</ul>"
-            )
-        if o.alternatives:
-            items = "".join(
-                f"<li><strong>{escape(a['label'])}</strong>"
-                + (f", {escape(decision.join_phrases(a['conditions']))}" if a["conditions"] else "")
-                + "</li>"
-                for a in o.details["alternatives"]
-            )
-            parts.append(f"<h5>Alternativ</h5><ul>{items}</ul>")
-        parts.append(md(o.summary))
-        if o.procedure:
-            label = self.model.procedures[o.procedure].label
-            parts.append(f"<p><strong>Förfarande: {escape(label)}.</strong></p>{md(o.procedure_text or '')}")
-        if o.reasons:
-            parts.append("<h5>Därför</h5><ul>" + "".join(f"<li>{md(r)}</li>" for r in o.reasons) + "</ul>")
-        if o.depends_on:
-            items = "".join(f"<li>{escape(d['question'])}</li>" for d in o.details["depends_on"])
-            parts.append(f"<h5>Det beror på</h5><p>Svara på de här frågorna för att avgöra formen:</p><ul>{items}</ul>")
-        if o.red_flags:
-            items = "".join(
-                f"<li><strong>⚠ {escape(r['label'])}.</strong> {md(r['text'])}</li>" for r in o.details["red_flags"]
-            )
-            parts.append(f"<h5>Varningssignaler</h5><ul>{items}</ul>")
-        possible = o.details.get("reserved_possible", [])
-        if o.reserved_options or possible:
-            items = "".join(
-                f"<li><strong>{escape(r['label'])}.</strong> {md(r['text'])}</li>"
-                for r in o.details["reserved_options"]
-            )
-            items += "".join(
-                f"<li><strong>{escape(r['label'])}</strong>, "
-                f"{escape(decision.join_phrases(r['conditions']))}. {md(r['text'])}</li>"
-                for r in possible
-            )
-            parts.append(f"<h5>Reserverad upphandling som kan vara möjlig</h5><ul>{items}</ul>")
-        if o.checks:
-            parts.append("<h5>Kontrollera också</h5><ul>" + "".join(f"<li>{md(c)}</li>" for c in o.checks) + "</ul>")
-        refs = "".join(
-            f"<li>{escape(r['short'])}: {escape(r['reference'])}"
-            + (f' <a href="{escape(r["url"])}">{escape(r["url"])}</a>' if r.get("url") else "")
-            + "</li>"
-            for r in o.references
-        )
-        parts.append(f"<h5>Källor</h5><ul>{refs}</ul>")
-        parts.append(f'<p class="sv-legal"><em>{escape(o.disclaimer)}</em></p>')
-        return "".join(parts)
+    def summary_html(self) -> Markup:
+        """The outcome as HTML (empty before a result)."""
+        if self.outcome is None:
+            return Markup("")
+        return summary_html(self.outcome, self.model, self.level, self.sources)
 
-    def answers_html(self) -> str:
-        rows = []
-        for q in self.model.questions:
-            value = self.answers.get(q.key)
-            if value is None:
-                shown = "Vet inte"
-            elif q.kind in ("yesno", "choice"):
-                opt = q.option(value)
-                shown = opt.label if opt else str(value)
-            elif q.kind == "number":
-                shown = decision.kronor(value)
-            else:
-                shown = value.isoformat()
-            rows.append(f'<tr><th scope="row">{escape(q.question.get(self.level))}</th><td>{escape(shown)}</td></tr>')
-        return (
-            '<table><thead><tr><th scope="col">Fråga</th><th scope="col">Svar</th></tr></thead><tbody>'
-            + "".join(rows)
-            + "</tbody></table>"
-        )
+    def answers_html(self) -> Markup:
+        """The answers so far as a table."""
+        return answers_html(self.answers, self.model, self.level)
 
     def summary_document(self) -> str:
         """A self-contained HTML page with the answers and the summary."""
-        return (
-            '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8">'
-            "<title>Samverkansformväljaren: sammanfattning</title>"
-            "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5;color:#111}"
-            "th,td{text-align:left;vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ccc}</style>"
-            f"</head><body><h1>Samverkansformväljaren</h1><p>Skapad {self.today.isoformat()}.</p>"
-            f"<h2>Resultat</h2>{self.summary_html()}<h2>Svaren</h2>{self.answers_html()}</body></html>"
-        )
+        if self.outcome is None:
+            self.show_result()
+        assert self.outcome is not None
+        return summary_document(self.outcome, self.model, self.answers, self.level, self.sources, self.today)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
+from markupsafe import Markup
+
+from samverkan.render.page import page as render_page
 from samverkan.workshop.store import MAX_GROUPS
 
 TOO_MANY_PAGES = (
@@ -52,11 +55,8 @@ footer { color: var(--muted); font-size: .9rem; border-top: 1px solid #ccc; marg
 
 
 def page(title: str, body: str) -> str:
-    return (
-        '<!doctype html>\n<html lang="sv"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>"
-    )
+    """A server page (its own header, main and footer are in ``body``, already escaped HTML)."""
+    return render_page(title, Markup(body), Markup(CSS), main=False)
 
 
 def group_options(selected: str | None = None) -> str:

@@ -14,9 +14,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from samverkan.build.kernels import ipc_kernel_manager
 from samverkan.errors import ParameterError, SamverkanError
 from samverkan.render.markdown import escape, plain
+from samverkan.render.page import page as render_page
 from samverkan.workshop.store import Store
 from samverkan.workshop.summary import discussion_points, item_html, summarise
 
@@ -181,10 +184,4 @@ def report_html(nb: Any, title: str) -> str:
             html = output.get("data", {}).get("text/html")
             if html:
                 body.append(html if isinstance(html, str) else "".join(html))
-    return (
-        '<!doctype html>\n<html lang="sv"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
-        + "\n".join(body)
-        + "</main></body></html>\n"
-    )
+    return render_page(title, Markup("\n".join(body)), Markup(CSS))
