@@ -1,7 +1,7 @@
 """What a hostile participant can do to ``samverkan serve`` with a browser console or a short script.
 
 Each attack is a coroutine against a running server (``base`` = ``http://127.0.0.1:PORT``). The tests
-(``tests/test_server_hardening.py``) run each one and assert that the server survives it; the
+(``tests/workshop/test_server_hardening.py``) run each one and assert that the server survives it; the
 benchmark (``bench/attacks.py``) runs them while a room arrives. Every loop is bounded in count
 and time, and every request goes to the loopback address it is given.
 """

@@ -11,7 +11,7 @@ import pytest
 from samverkan.content import paths
 from samverkan.errors import ParameterError
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 def _small_kit(folder):

@@ -11,7 +11,7 @@ from samverkan.content import loader
 from samverkan.content.schema import FreeText, Matching, Quiz, Scenario
 from samverkan.errors import ContentError
 
-from .conftest import FIXTURES
+from ..conftest import FIXTURES
 
 BROKEN = FIXTURES / "broken"
 

@@ -19,7 +19,7 @@ from samverkan.logic import decision
 from samverkan.logic.checks import check_kit
 from samverkan.widgets.samverkansform import SamverkansformWidget
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODEL, PERIODS, SOURCES, CASES = loader.load_decision(ROOT)
 
 GRANT = {

@@ -18,7 +18,7 @@ import pytest
 
 from samverkan.workshop.store import Store
 
-from .servers import free_port, kernel_message, post_join, read_kernel_messages, workshop_server
+from ..servers import free_port, kernel_message, post_join, read_kernel_messages, workshop_server
 
 pytestmark = pytest.mark.notebooks
 LESSON = "03-principer"

@@ -13,7 +13,7 @@ from samverkan.render import thresholds
 from samverkan.render.figures import alt_text, figure_html, number
 from samverkan.widgets.glossary import GlossaryWidget
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KIT = loader.load_kit(ROOT)
 
 

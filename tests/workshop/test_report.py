@@ -24,7 +24,7 @@ from samverkan.workshop.report import ReportData, _group_no, report_html
 from samverkan.workshop.store import KINDS, SessionClosed, Store
 from samverkan.workshop.summary import _items
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 KIT = loader.load_kit(ROOT)
 LESSONS = sorted(KIT.lessons)

@@ -26,7 +26,7 @@ import pytest
 
 from samverkan.workshop.store import Store
 
-from .servers import kernel_message, post_join, workshop_server
+from ..servers import kernel_message, post_join, workshop_server
 
 pytestmark = pytest.mark.notebooks
 LESSON = "03-principer"

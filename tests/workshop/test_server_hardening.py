@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from samverkan.workshop.store import Store
 
-from . import attacks
-from .servers import workshop_server
+from .. import attacks
+from ..servers import workshop_server
 
 pytestmark = pytest.mark.notebooks
 LESSON = "03-principer"

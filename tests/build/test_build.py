@@ -25,8 +25,8 @@ from samverkan.logic.agenda import agenda_rows
 from samverkan.render.handout import exercise_parts
 from samverkan.render.markdown import escape
 
-from .conftest import ROOT
-from .servers import free_port, stop
+from ..conftest import ROOT
+from ..servers import free_port, stop
 
 pytestmark = pytest.mark.notebooks
 
