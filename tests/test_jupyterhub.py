@@ -372,8 +372,12 @@ def test_lesson_notebook_runs_in_jupyterlab_and_its_quiz_answers(hub, sessions, 
     # The kernel is connected when the status bar names it as idle ("No Kernel | Initializing" before).
     expect(page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\(ipykernel\) \| Idle"))).to_have_count(
         1, timeout=WAIT)
+    code_cells = sum(c["cell_type"] == "code" for c in json.loads((ROOT / notebook).read_text())["cells"])
     with shot_on_failure(page, hub, f"jupyterlab-{name}"):
         run_notebook_from_the_run_menu(page)
+        # Every code cell has run: each prompt shows an execution count ("[7]:", not "[ ]:" or "[*]:").
+        ran = panel.locator(".jp-CodeCell .jp-InputPrompt", has_text=re.compile(r"\[\d+\]"))
+        expect(ran).to_have_count(code_cells, timeout=WAIT)
         answer_quiz(page, USERS[name]["quiz"])
     assert not panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
     assert not panel.get_by_text("Traceback").count()
