@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8866
 ROOM ?= 30
 
-.PHONY: start lab test lint check bench bench-build bench-workshop bench-attacks browser postgresql clean
+.PHONY: start lab test lint check bench bench-build bench-workshop bench-attacks browser postgresql hubproxy clean
 
 # Install (or refresh, when pyproject.toml changed) the kit and its test tools.
 $(STAMP): pyproject.toml
@@ -30,8 +30,8 @@ start: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/samverkan lab --host $(HOST)
 
-## make test: install, then lint and run the whole test suite (content check, unit, notebooks, Voila)
-test: $(STAMP) browser postgresql lint
+## make test: install, then lint and run the whole test suite (content check, unit, notebooks, Voila, JupyterHub)
+test: $(STAMP) browser postgresql hubproxy lint
 	$(BIN)/samverkan check
 	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, one per core; loadfile keeps a notebook's nbval cells in one kernel
 
@@ -75,5 +75,19 @@ postgresql:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "Installera Debians postgresql först: sudo apt-get install postgresql" >&2; exit 1; fi; }
 
+# JupyterHub's proxy for tests/test_jupyterhub.py: configurable-http-proxy from the npm registry,
+# installed once into .hubproxy/ (the test runs .hubproxy/node_modules/.bin/configurable-http-proxy).
+HUBPROXY_VERSION := 5.3.0
+HUBPROXY_STAMP   := .hubproxy/.installed-$(HUBPROXY_VERSION)
+
+hubproxy: $(HUBPROXY_STAMP)
+
+$(HUBPROXY_STAMP):
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "Installera Debians npm först: sudo apt-get install npm" >&2; exit 1; fi; }
+	npm install --silent --no-audit --no-fund --prefix .hubproxy configurable-http-proxy@$(HUBPROXY_VERSION)
+	@touch $(HUBPROXY_STAMP)
+
 clean:
-	rm -rf $(VENV) .pytest_cache out bygge
+	rm -rf $(VENV) .pytest_cache out bygge .hubproxy
