@@ -69,7 +69,7 @@ class LessonView:
         return (
             f"*Version för {who}, {level} text.*\n\n"
             f"## Varför det här är viktigt för dig\n\n{self.md(L.why)}\n\n"
-            f"## Frågor vi besvarar\n\n{self._list(L.questions)}\n\n"
+            f"## Frågor som lektionen besvarar\n\n{self._list(L.questions)}\n\n"
             f"## Efter lektionen kan du\n\n{self._list(L.objectives)}\n\n"
             f"## Tid\n\nLektionen tar ungefär **{L.minutes} minuter**.\n\n"
             f"| Del | Tid |\n|---|---|\n{rows}\n"

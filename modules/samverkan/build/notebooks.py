@@ -87,7 +87,7 @@ TOOLS = {
     ),
     "ordlista": (
         "Ordlista",
-        "Sök bland kursens ord och begrepp. Skriv ett ord i sökrutan; listan visar de termer som matchar.",
+        "Sök bland kitets ord och begrepp. Skriv ett ord i sökrutan; listan visar de termer som matchar.",
     ),
 }
 
