@@ -291,7 +291,7 @@ def test_page_transform_rewrites_a_streamed_voila_page(monkeypatch):
     """Voila's first piece ends inside ``<html lang="``: the head is held back and rewritten whole."""
     from types import SimpleNamespace
 
-    from samverkan.workshop.server import A11Y_HEAD, SwedishPageTransform
+    from samverkan.workshop.transform import A11Y_HEAD, SwedishPageTransform
 
     monkeypatch.setattr(SwedishPageTransform, "titles", {"03-principer.ipynb": "Principerna – Samverkansverkstaden"})
     cdn = b'<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/x.css" type="text/css" />\n'
@@ -327,7 +327,7 @@ def test_voilas_loading_screen_is_rewritten_in_swedish():
 
     import jinja2
 
-    from samverkan.workshop.server import SwedishPageTransform
+    from samverkan.workshop.transform import SwedishPageTransform
 
     base = Path(sys.prefix) / "share" / "jupyter" / "voila" / "templates" / "base"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(base)))

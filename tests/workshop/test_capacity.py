@@ -19,7 +19,7 @@ import pytest
 from samverkan.content import loader, paths
 from samverkan.widgets import exercise_widget
 from samverkan.widgets.base import lean, shared
-from samverkan.workshop import server
+from samverkan.workshop import runtime as server
 from samverkan.workshop.participant import ParticipantView
 from samverkan.workshop.store import Store
 
@@ -138,7 +138,7 @@ def _limit_after(soft: int, hard: int, room: int) -> tuple[str, str]:
     code = (
         "import resource, sys\n"
         f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))\n"
-        "from samverkan.workshop import server\n"
+        "from samverkan.workshop import runtime as server\n"
         f"print(server.raise_file_limit({room}))\n"
         "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
     )

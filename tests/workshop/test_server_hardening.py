@@ -134,7 +134,7 @@ def test_a_preheated_kernel_waits_again_when_its_request_socket_goes(tmp_path):
 
     from samverkan.workshop import participant
 
-    from .servers import free_port
+    from ..servers import free_port
 
     port = free_port()
     opened: list[int] = []
@@ -188,7 +188,7 @@ def test_a_preheated_kernel_waits_again_when_its_request_socket_goes(tmp_path):
 
 def test_a_page_storm_stays_within_the_cap_and_the_room_still_gets_in(tmp_path):
     from samverkan.workshop.guard import limits_for
-    from samverkan.workshop.server import reserve_size
+    from samverkan.workshop.runtime import reserve_size
 
     limits = limits_for(3, reserve_size(3))
     with room(tmp_path, 3) as (base, _key, _store, code):

@@ -561,7 +561,8 @@ def test_report_builds_from_a_stored_session(tmp_path):
 
 def test_server_recognises_a_prepared_participant_kernel_by_the_generated_cell():
     from samverkan.build import notebooks
-    from samverkan.workshop.server import PREPARED_MARK, reserve_size
+    from samverkan.workshop.runtime import reserve_size
+    from samverkan.workshop.server import PREPARED_MARK
 
     nb = notebooks.participant_app()
     assert PREPARED_MARK == f'id="cell-id={nb.cells[1]["id"]}"'
@@ -588,7 +589,7 @@ def test_serve_refuses_a_public_address_it_cannot_use(tmp_path):
     """SAMVERKAN_PUBLIC_URL (the proxy's address, docs/driftsattning.md) must be the proxy's root."""
     import os
 
-    from .servers import free_port
+    from ..servers import free_port
 
     for bad in ("verkstad.kommun.se", "https://verkstad.kommun.se/verkstad/", "https://verkstad.kommun.se"):
         run = subprocess.run(
