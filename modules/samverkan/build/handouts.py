@@ -24,17 +24,18 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
 from markupsafe import Markup
 
-from samverkan.render.page import page as render_page
 from samverkan.content import paths
+from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
 from samverkan.errors import ParameterError, display_path
 from samverkan.render.markdown import escape
-from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVEL_LABELS, LEVELS
+from samverkan.render.page import page as render_page
 
 BUILD_FORMAT = 1  # bump when the page layout changes, so old handouts are rebuilt
 MANIFEST = ".bygge.json"
@@ -48,15 +49,18 @@ h1 { font-size: 1.9rem; border-bottom: 4px solid #1f4e79; padding-bottom: .2em; 
 h2 { font-size: 1.4rem; margin-top: 1.8em; } h3 { font-size: 1.15rem; margin-top: 1.5em; }
 h4 { font-size: 1rem; margin: 1em 0 .3em; }
 a { color: #0b4f8a; }
-table { border-collapse: collapse; margin: .6em 0; } th, td { border: 1px solid #888; padding: .3em .6em; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; margin: .6em 0; }
+th, td { border: 1px solid #888; padding: .3em .6em; text-align: left; vertical-align: top; }
 blockquote { border-left: 4px solid #1f4e79; margin: .8em 0; padding: .1em 1em; background: #f3f6f9; }
 img { max-width: 100%; height: auto; }
 pre { background: #f4f4f4; padding: .6em; overflow-x: auto; font-size: .9rem; }
 .sv-meta { color: #333; margin-top: 0; }
 .sv-version { display: inline-block; border: 2px solid #1f4e79; padding: .1em .6em; font-weight: bold; }
-.sv-handout-exercise, .sv-handout-block { border: 1px solid #1f4e79; border-radius: 4px; padding: .2em 1em 1em; margin: 1.2em 0; }
+.sv-handout-exercise, .sv-handout-block {
+  border: 1px solid #1f4e79; border-radius: 4px; padding: .2em 1em 1em; margin: 1.2em 0; }
 .sv-handout-facit { border: 2px dashed #6b4e00; background: #fffbea; padding: .2em 1em 1em; margin: -.6em 0 1.2em; }
-.sv-kicker { margin: .8em 0 0; font-size: .85rem; font-weight: bold; text-transform: uppercase; letter-spacing: .05em; color: #1f4e79; }
+.sv-kicker { margin: .8em 0 0; font-size: .85rem; font-weight: bold; text-transform: uppercase; letter-spacing: .05em;
+  color: #1f4e79; }
 .sv-handout-facit .sv-kicker { color: #6b4e00; } .sv-kicker + h3 { margin-top: .1em; }
 .sv-options { list-style: none; padding-left: .5em; } .sv-options li { margin: .25em 0; }
 .sv-write { min-width: 8em; } .sv-write-area { border: 1px solid #888; min-height: 9em; margin: .5em 0; }
@@ -123,12 +127,15 @@ class Report:
 
     def summary(self) -> str:
         n = len(self.results)
-        text = (f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} på {self.seconds:.0f} s: "
-                f"{self.count('byggd')} byggda, {self.count('återanvänd')} återanvända, {len(self.failed)} med fel.")
+        text = (
+            f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} på {self.seconds:.0f} s: "
+            f"{self.count('byggd')} byggda, {self.count('återanvänd')} återanvända, {len(self.failed)} med fel."
+        )
         return text
 
 
 # -- choosing what to build ---------------------------------------------------------
+
 
 def lesson_ids(root: Path | None = None) -> list[str]:
     """Every lesson folder (one with a ``lektion.yaml``), even one whose file has errors."""
@@ -150,8 +157,9 @@ def parse_list(value: str | None, allowed: Iterable[str], what: str, flag: str) 
         if part not in allowed:
             hint = difflib.get_close_matches(part, allowed, n=1)
             tip = f" Menade du {hint[0]!r}?" if hint else ""
-            raise ParameterError(f"{flag}: {what} {part!r} finns inte.{tip} Välj bland: {', '.join(allowed)} "
-                                 "(eller skriv alla).")
+            raise ParameterError(
+                f"{flag}: {what} {part!r} finns inte.{tip} Välj bland: {', '.join(allowed)} (eller skriv alla)."
+            )
         if part not in chosen:
             chosen.append(part)
     if not chosen:
@@ -165,7 +173,8 @@ def plan_jobs(lessons: Iterable[str], audiences: Iterable[str], levels: Iterable
 
 # -- what a lesson depends on ------------------------------------------------------
 
-def _hash_tree(h: "hashlib._Hash", base: Path, folder: Path) -> None:
+
+def _hash_tree(h: hashlib._Hash, base: Path, folder: Path) -> None:
     if not folder.exists():
         h.update(f"missing:{folder.name}".encode())
         return
@@ -194,6 +203,7 @@ def dependency_key(job: Job, root: Path, kit, notebook_text: str) -> str:  # noq
 
 
 # -- running one lesson (in a worker process) ---------------------------------------
+
 
 def _cell_number(source: str, notebook) -> int | None:  # noqa: ANN001
     """The 1-based number of the cell in the lesson notebook (papermill adds a cell of its own)."""
@@ -226,21 +236,34 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
         os.dup2(log.fileno(), 2)
     source_nb = nbformat.reads(notebook_text, as_version=4)
     try:
-        nb = pm.execute_notebook(source_nb, str(executed), parameters={"audience": job.audience, "level": job.level},
-                                 kernel_name="python3", cwd=str(Path(root) / "notebooks"), progress_bar=False,
-                                 kernel_manager_class=ipc_kernel_manager(), iopub_timeout=60, log_output=False)
+        nb = pm.execute_notebook(
+            source_nb,
+            str(executed),
+            parameters={"audience": job.audience, "level": job.level},
+            kernel_name="python3",
+            cwd=str(Path(root) / "notebooks"),
+            progress_bar=False,
+            kernel_manager_class=ipc_kernel_manager(),
+            iopub_timeout=60,
+            log_output=False,
+        )
     except PapermillExecutionError as exc:
         n = _cell_number(exc.source, source_nb)
         first = (exc.source or "").strip().splitlines()[-1:] or [""]
         where = f"cell {n}" if n else f"cell {exc.exec_count}"
         what = exc.evalue if exc.ename in SWEDISH_ERRORS else f"{exc.ename}: {exc.evalue}"
-        return {"status": "fel", "seconds": time.perf_counter() - start,
-                "error": f"{where} ({first[0][:80]}): {what}\nDen körda anteckningsboken: "
-                         f"{display_path(executed)}"}
-    except Exception as exc:  # noqa: BLE001 - a kernel that dies or will not start is reported, not raised
-        return {"status": "fel", "seconds": time.perf_counter() - start,
-                "error": f"körningen avbröts: {type(exc).__name__}: {exc}\nKärnans logg: "
-                         f"{display_path(runs / (job.name + '.log'))}"}
+        return {
+            "status": "fel",
+            "seconds": time.perf_counter() - start,
+            "error": f"{where} ({first[0][:80]}): {what}\nDen körda anteckningsboken: {display_path(executed)}",
+        }
+    except Exception as exc:
+        return {
+            "status": "fel",
+            "seconds": time.perf_counter() - start,
+            "error": f"körningen avbröts: {type(exc).__name__}: {exc}\nKärnans logg: "
+            f"{display_path(runs / (job.name + '.log'))}",
+        }
     from samverkan.content import loader
 
     kit = loader.load_kit(Path(root))
@@ -248,19 +271,18 @@ def run_job(job: Job, root: str, out: str, notebook_text: str, key: str) -> dict
     guide_path = Path(root) / "exercises" / job.lesson / "handledare.md"
     guide = guide_path.read_text(encoding="utf-8") if guide_path.exists() else None
     for version, filename in job.files().items():
-        page = handout_page(nb, job, lesson.title.get(job.level), facilitator=version == "handledare",
-                            guide=guide)
+        page = handout_page(nb, job, lesson.title.get(job.level), facilitator=version == "handledare", guide=guide)
         tmp = out_dir / (filename + ".tmp")
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(out_dir / filename)
-    return {"status": "byggd", "seconds": time.perf_counter() - start, "title": lesson.title.get(job.level),
-            "key": key}
+    return {"status": "byggd", "seconds": time.perf_counter() - start, "title": lesson.title.get(job.level), "key": key}
 
 
 SWEDISH_ERRORS = {"ContentError", "ParameterError", "SamverkanError"}
 
 
 # -- the pages ------------------------------------------------------------------------
+
 
 def _text(value) -> str:  # noqa: ANN001 - str or list of str, as nbformat stores it
     return value if isinstance(value, str) else "".join(value)
@@ -291,29 +313,45 @@ def is_facit(output) -> bool:  # noqa: ANN001
     return (output.get("metadata", {}).get("samverkan") or {}).get("part") == "facit"
 
 
-def handout_page(nb, job: Job, title: str, *, facilitator: bool, guide: str | None = None,  # noqa: ANN001
-                 built: dt.date | None = None) -> str:
+def handout_page(
+    nb: Any,
+    job: Job,
+    title: str,
+    *,
+    facilitator: bool,
+    guide: str | None = None,
+    built: dt.date | None = None,
+) -> str:
     """One self-contained HTML page from an executed lesson notebook."""
     from samverkan.render.markdown import render_markdown
 
     built = built or dt.date.today()
     who = AUDIENCE_LABELS[job.audience]
     version = "Handledarversion med facit" if facilitator else "Deltagarversion"
-    body = [f"<h1>{escape(title)}</h1>",
-            f'<p class="sv-meta"><span class="sv-version">{version}</span> för {who}, '
-            f"{LEVEL_LABELS[job.level]} text. Byggd {built.isoformat()} från kitets innehåll "
-            f"(lektion <code>{escape(job.lesson)}</code>).</p>"]
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="sv-meta"><span class="sv-version">{version}</span> för {who}, '
+        f"{LEVEL_LABELS[job.level]} text. Byggd {built.isoformat()} från kitets innehåll "
+        f"(lektion <code>{escape(job.lesson)}</code>).</p>",
+    ]
     if facilitator:
-        body.append('<p class="sv-notice">Den här versionen har facit efter varje övning och handledarstödet '
-                    "sist. Dela deltagarversionen med deltagarna.</p>")
+        body.append(
+            '<p class="sv-notice">Den här versionen har facit efter varje övning och handledarstödet '
+            "sist. Dela deltagarversionen med deltagarna.</p>"
+        )
     for cell in nb.cells:
-        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []) \
-                or "injected-parameters" in cell.metadata.get("tags", []):
+        if (
+            cell.cell_type != "code"
+            or "parameters" in cell.metadata.get("tags", [])
+            or "injected-parameters" in cell.metadata.get("tags", [])
+        ):
             continue
         own_code = "samverkan-kod" in cell.metadata.get("tags", [])
         if own_code:
-            body.append("<h3>Kodövningen i Jupyter</h3>"
-                        "<p><em>I Jupyter-lektionen kör du koden själv. Här är resultatet med exempeldata.</em></p>")
+            body.append(
+                "<h3>Kodövningen i Jupyter</h3>"
+                "<p><em>I Jupyter-lektionen kör du koden själv. Här är resultatet med exempeldata.</em></p>"
+            )
             if facilitator:
                 body.append(f"<pre><code>{escape(cell.source)}</code></pre>")
         for output in cell.get("outputs", []):
@@ -348,8 +386,9 @@ def _earlier(out: Path, manifest: dict, report: Report) -> list[Result]:
     return earlier
 
 
-def index_page(report: Report, built: dt.datetime, links: list[tuple[str, str]] | None = None,
-               earlier: list[Result] | None = None) -> str:
+def index_page(
+    report: Report, built: dt.datetime, links: list[tuple[str, str]] | None = None, earlier: list[Result] | None = None
+) -> str:
     """The build's front page: every lesson version with links to both handouts, and any errors."""
     by_lesson: dict[str, list[Result]] = {}
     for r in sorted(report.results + list(earlier or ()), key=lambda r: r.job):
@@ -357,36 +396,45 @@ def index_page(report: Report, built: dt.datetime, links: list[tuple[str, str]] 
     rows = []
     for lesson, results in by_lesson.items():
         title = next((r.title for r in results if r.title), "")
-        rows.append(f'<tr><th scope="rowgroup" colspan="3">{escape(lesson)}'
-                    f"{': ' + escape(title) if title else ''}</th></tr>")
+        rows.append(
+            f'<tr><th scope="rowgroup" colspan="3">{escape(lesson)}{": " + escape(title) if title else ""}</th></tr>'
+        )
         for r in results:
             version = f"{AUDIENCE_LABELS[r.job.audience]}, {LEVEL_LABELS[r.job.level]}"
             if r.ok:
                 files = r.job.files()
-                cell = (f'<a href="{files["deltagare"]}">Deltagarversion</a> · '
-                        f'<a href="{files["handledare"]}">Handledarversion med facit</a>')
+                cell = (
+                    f'<a href="{files["deltagare"]}">Deltagarversion</a> · '
+                    f'<a href="{files["handledare"]}">Handledarversion med facit</a>'
+                )
                 state = {"byggd": "byggd nu", "återanvänd": "oförändrad"}.get(r.status, "från ett tidigare bygge")
             else:
                 cell = f'<div class="sv-error">{escape(r.error)}</div>'
                 state = "<strong>fel</strong>"
             rows.append(f"<tr><td>{version}</td><td>{cell}</td><td>{state}</td></tr>")
     failed = report.failed
-    notice = (f'<p class="sv-error" role="alert">{report.failed_text()}. '
-              "Se felen i tabellen och rätta innehållet, till exempel med <code>samverkan check</code>.</p>"
-              if failed else "")
-    body = (f"<h1>Utskrifter från Samverkansverkstaden</h1>"
-            f'<p class="sv-meta">Byggda {built.strftime("%Y-%m-%d %H:%M")}. {escape(report.summary())}</p>'
-            f"{notice}"
-            + "".join(f'<p><a href="{escape(href)}"><strong>{escape(text)}</strong></a></p>' for href, text in links or ())
-            + "<p>Deltagarversionen har lektionens text och övningarna att fylla i, utan kod och utan facit. "
-            "Handledarversionen har dessutom facit och handledarstödet. Sidorna är fristående och går att "
-            "skriva ut eller mejla.</p>"
-            '<table><thead><tr><th scope="col">Version</th><th scope="col">Utskrifter</th>'
-            f'<th scope="col">Status</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    notice = (
+        f'<p class="sv-error" role="alert">{report.failed_text()}. '
+        "Se felen i tabellen och rätta innehållet, till exempel med <code>samverkan check</code>.</p>"
+        if failed
+        else ""
+    )
+    body = (
+        f"<h1>Utskrifter från Samverkansverkstaden</h1>"
+        f'<p class="sv-meta">Byggda {built.strftime("%Y-%m-%d %H:%M")}. {escape(report.summary())}</p>'
+        f"{notice}"
+        + "".join(f'<p><a href="{escape(href)}"><strong>{escape(text)}</strong></a></p>' for href, text in links or ())
+        + "<p>Deltagarversionen har lektionens text och övningarna att fylla i, utan kod och utan facit. "
+        "Handledarversionen har dessutom facit och handledarstödet. Sidorna är fristående och går att "
+        "skriva ut eller mejla.</p>"
+        '<table><thead><tr><th scope="col">Version</th><th scope="col">Utskrifter</th>'
+        f'<th scope="col">Status</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
     return page("sv", "Utskrifter från Samverkansverkstaden", body)
 
 
 # -- the build --------------------------------------------------------------------------
+
 
 def _manifest(out: Path) -> dict:
     try:
@@ -400,17 +448,23 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def build(lessons: list[str] | None = None, audiences: list[str] | None = None, levels: list[str] | None = None,
-          out: Path | str | None = None, jobs: int | None = None, force: bool = False, progress: bool = True,
-          index: bool = True,
-          links: list[tuple[str, str]] | None = None) -> Report:
+def build(
+    lessons: list[str] | None = None,
+    audiences: list[str] | None = None,
+    levels: list[str] | None = None,
+    out: Path | str | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+    index: bool = True,
+    links: list[tuple[str, str]] | None = None,
+) -> Report:
     """Build the handouts; returns a report (``report.failed`` lists what did not build)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
-
-    from samverkan.content import loader
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from samverkan.build import notebooks
+    from samverkan.content import loader
 
     root = paths.kit_root()
     out = Path(out) if out is not None else Path.cwd() / "bygge"
@@ -445,8 +499,15 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
         todo.append((job, nb_text, key))
     from tqdm import tqdm
 
-    bar = tqdm(total=len(report.results) + len(todo), initial=len(report.results), desc="Bygger utskrifter",
-               unit=" versioner", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(report.results) + len(todo),
+        initial=len(report.results),
+        desc="Bygger utskrifter",
+        unit=" versioner",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     for r in report.results:
         if not r.ok:
             bar.write(f"Fel i {r.job.label}: {r.error}", file=sys.stderr)
@@ -458,13 +519,17 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
                 job = futures[fut]
                 try:
                     res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died
+                except Exception as exc:
                     res = {"status": "fel", "error": f"byggprocessen avbröts: {type(exc).__name__}: {exc}"}
                 result = Result(job, res["status"], res.get("seconds", 0.0), res.get("error", ""), res.get("title", ""))
                 report.results.append(result)
                 if result.ok:
-                    manifest[job.name] = {"key": res["key"], "built": dt.datetime.now().isoformat(timespec="seconds"),
-                                          "job": asdict(job), "title": result.title}
+                    manifest[job.name] = {
+                        "key": res["key"],
+                        "built": dt.datetime.now().isoformat(timespec="seconds"),
+                        "job": asdict(job),
+                        "title": result.title,
+                    }
                 else:
                     manifest.pop(job.name, None)
                     bar.write(f"Fel i {job.label}: {result.error}", file=sys.stderr)
@@ -474,6 +539,7 @@ def build(lessons: list[str] | None = None, audiences: list[str] | None = None, 
     report.seconds = time.perf_counter() - started
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
     if index:
-        (out / "index.html").write_text(index_page(report, dt.datetime.now(), links, _earlier(out, manifest, report)),
-                                        encoding="utf-8")
+        (out / "index.html").write_text(
+            index_page(report, dt.datetime.now(), links, _earlier(out, manifest, report)), encoding="utf-8"
+        )
     return report

@@ -30,12 +30,11 @@ def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
         new_markdown_cell(
             f"# {lesson.title.standard}\n\n"
             "Kör cellerna uppifrån och ned med **Skift + Enter**. I cellen `parameters` väljer du "
-            "målgrupp (`\"fortroendevald\"` eller `\"tjansteperson\"`) och nivå "
-            "(`\"standard\"` eller `\"lattlast\"` för lättläst text)."
+            'målgrupp (`"fortroendevald"` eller `"tjansteperson"`) och nivå '
+            '(`"standard"` eller `"lattlast"` för lättläst text).'
         ),
         new_code_cell(
-            'audience = "tjansteperson"  # eller "fortroendevald"\n'
-            'level = "standard"  # eller "lattlast"',
+            'audience = "tjansteperson"  # eller "fortroendevald"\nlevel = "standard"  # eller "lattlast"',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
@@ -94,51 +93,67 @@ TOOLS = {
 
 def tool_notebook(name: str) -> nbformat.NotebookNode:
     title, intro = TOOLS[name]
-    return _finish([
-        new_markdown_cell(f"# {title}\n\n{intro}\n\nKör cellerna uppifrån och ned med **Skift + Enter**. "
-                          "Sätt `level = \"lattlast\"` för lättläst text."),
-        new_code_cell('level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
-        new_code_cell(f'from samverkan import tool\n\ntool("{name}", level=level)'),
-    ])
+    return _finish(
+        [
+            new_markdown_cell(
+                f"# {title}\n\n{intro}\n\nKör cellerna uppifrån och ned med **Skift + Enter**. "
+                'Sätt `level = "lattlast"` för lättläst text.'
+            ),
+            new_code_cell('level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
+            new_code_cell(f'from samverkan import tool\n\ntool("{name}", level=level)'),
+        ]
+    )
 
 
 def tool_app(name: str) -> nbformat.NotebookNode:
     title, intro = TOOLS[name]
-    return _finish([
-        new_markdown_cell(f"# {title}\n\n{intro}"),
-        new_code_cell(f'from samverkan import tool_app\n\ntool_app("{name}")'),
-    ])
+    return _finish(
+        [
+            new_markdown_cell(f"# {title}\n\n{intro}"),
+            new_code_cell(f'from samverkan import tool_app\n\ntool_app("{name}")'),
+        ]
+    )
 
 
 def preview_notebook() -> nbformat.NotebookNode:
     """``forhandsvisning.ipynb``: a content file rendered again on every save (also run by ``samverkan preview``)."""
-    return _finish([
-        new_markdown_cell("# Förhandsvisning för utbildare"),
-        new_code_cell("# Skriv sökvägen till filen du arbetar med i fil och kör cellerna. Öppna sedan filen i en\n"
-                      "# editor och spara: förhandsvisningen visar ändringen inom en sekund, och fel visas med fil\n"
-                      "# och rad. Från kommandoraden gör samverkan preview FIL samma sak i webbläsaren.\n"
-                      'fil = "exercises/03-principer/ovningar.yaml"  # en övningsfil, lektion.yaml, en plan eller handledare.md\n'
-                      'audience = "tjansteperson"  # eller "fortroendevald"\n'
-                      'level = "standard"  # eller "lattlast"', metadata={"tags": ["parameters"]}),
-        new_code_cell("from samverkan import preview\n\npreview(fil, audience=audience, level=level)"),
-    ])
+    return _finish(
+        [
+            new_markdown_cell("# Förhandsvisning för utbildare"),
+            new_code_cell(
+                "# Skriv sökvägen till filen du arbetar med i fil och kör cellerna. Öppna sedan filen i en\n"
+                "# editor och spara: förhandsvisningen visar ändringen inom en sekund, och fel visas med fil\n"
+                "# och rad. Från kommandoraden gör samverkan preview FIL samma sak i webbläsaren.\n"
+                'fil = "exercises/03-principer/ovningar.yaml"  '
+                "# en övningsfil, lektion.yaml, en plan eller handledare.md\n"
+                'audience = "tjansteperson"  # eller "fortroendevald"\n'
+                'level = "standard"  # eller "lattlast"',
+                metadata={"tags": ["parameters"]},
+            ),
+            new_code_cell("from samverkan import preview\n\npreview(fil, audience=audience, level=level)"),
+        ]
+    )
 
 
 def participant_app() -> nbformat.NotebookNode:
     """``deltagare.ipynb``: preheated by ``samverkan serve``; the second cell waits for the participant."""
-    return _finish([
-        new_markdown_cell("# Samverkansverkstaden"),
-        new_code_cell("from samverkan.workshop import participant\n\nparticipant.prepare()"),
-        new_code_cell("participant.app()"),
-    ])
+    return _finish(
+        [
+            new_markdown_cell("# Samverkansverkstaden"),
+            new_code_cell("from samverkan.workshop import participant\n\nparticipant.prepare()"),
+            new_code_cell("participant.app()"),
+        ]
+    )
 
 
 def dashboard_app() -> nbformat.NotebookNode:
     """``handledarvy.ipynb``: the facilitator's live view, behind the facilitator key."""
-    return _finish([
-        new_markdown_cell("# Handledarvy"),
-        new_code_cell("from samverkan.workshop.dashboard import dashboard_app\n\ndashboard_app()"),
-    ])
+    return _finish(
+        [
+            new_markdown_cell("# Handledarvy"),
+            new_code_cell("from samverkan.workshop.dashboard import dashboard_app\n\ndashboard_app()"),
+        ]
+    )
 
 
 WORKSHOP_APPS = {"deltagare": participant_app, "handledarvy": dashboard_app}

@@ -47,10 +47,10 @@ from samverkan.workshop.runtime import (
     DASHBOARD_APP,
     PARTICIPANT_APP,
     count_pages,
-    refill_when_quiet,
     install_fast_dates,
     install_template_cache,
     raise_file_limit,
+    refill_when_quiet,
     reserve_size,
     socket_budget,
 )
