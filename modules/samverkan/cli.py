@@ -84,22 +84,27 @@ class SwedishParser(argparse.ArgumentParser):
             super().__init__(*args, **kwargs)
 
     def parse_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        """Parse the arguments, with argparse's own messages in Swedish."""
         with _swedish_argparse():
             return super().parse_args(args, namespace)
 
     def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201
+        """Parse the known arguments, with argparse's own messages in Swedish."""
         with _swedish_argparse():
             return super().parse_known_args(args, namespace)
 
     def format_usage(self) -> str:
+        """The usage line, in Swedish."""
         with _swedish_argparse():
             return super().format_usage()
 
     def format_help(self) -> str:
+        """The ``--help`` text, in Swedish."""
         with _swedish_argparse():
             return super().format_help()
 
     def error(self, message: str):  # noqa: ANN201
+        """Print the usage and the error in Swedish, and exit with status 2 (argparse hook)."""
         with _swedish_argparse():
             super().error(message)
 
@@ -358,6 +363,7 @@ def _run(cmd: list[str], cwd: Path) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``samverkan`` command line: every subcommand with its options and Swedish help."""
     parser = SwedishParser(
         prog="samverkan",
         description="Samverkansverkstaden: utbildningskit om samverkan med civilsamhället.",
@@ -488,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``samverkan`` command; a :class:`SamverkanError` is printed in Swedish and exits with 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

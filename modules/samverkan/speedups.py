@@ -102,10 +102,12 @@ sys.meta_path.insert(0, _Finder())  # a .pth import runs once per process
 
 
 def site_packages() -> Path:
+    """This environment's site-packages folder (purelib), where the hook is installed by default."""
     return Path(sysconfig.get_paths()["purelib"])
 
 
 def install(target: Path | None = None) -> Path:
+    """Write the hook module and its ``.pth`` file to ``target`` (default: site-packages); returns the .pth."""
     target = target or site_packages()
     (target / f"{HOOK_MODULE}.py").write_text(HOOK_SOURCE, encoding="utf-8")
     pth = target / PTH_NAME
@@ -114,16 +116,19 @@ def install(target: Path | None = None) -> Path:
 
 
 def remove(target: Path | None = None) -> None:
+    """Delete the hook module and its ``.pth`` file from ``target`` (default: site-packages), if there."""
     target = target or site_packages()
     for name in (PTH_NAME, f"{HOOK_MODULE}.py"):
         (target / name).unlink(missing_ok=True)
 
 
 def is_installed() -> bool:
+    """Whether the hook is active in this process (its module has been imported)."""
     return HOOK_MODULE in sys.modules
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m samverkan.speedups [--remove]``: install the hook, or remove it; returns 0."""
     argv = sys.argv[1:] if argv is None else argv
     if "--remove" in argv:
         remove()

@@ -40,6 +40,8 @@ def _display(markdown: str) -> None:
 
 @dataclass
 class LessonView:
+    """One lesson for one audience and level: the Markdown and widgets its notebook cells display."""
+
     lesson: Lesson
     kit: loader.Kit
     audience: str
@@ -49,6 +51,7 @@ class LessonView:
     # -- text helpers -----------------------------------------------------
     @property
     def sources(self) -> dict[str, Source]:
+        """The kit's sources by id (what the lesson's citations refer to)."""
         return self.kit.sources
 
     def md(self, text: Text | str | None) -> str:
@@ -60,6 +63,7 @@ class LessonView:
 
     # -- the frame ----------------------------------------------------------
     def intro_markdown(self) -> str:
+        """The opening as Markdown: version, why it matters, questions, objectives and a table of times."""
         L = self.lesson
         who = AUDIENCE_LABELS[self.audience]
         level = "lättläst" if self.level == "lattlast" else "standard"
@@ -76,6 +80,7 @@ class LessonView:
         )
 
     def section_markdown(self, section_id: str) -> str:
+        """One section as Markdown: title, minutes, text and this audience's example (unknown id: refused)."""
         try:
             s = self.lesson.section(section_id)
         except KeyError:
@@ -89,6 +94,7 @@ class LessonView:
         return out
 
     def discussion_markdown(self) -> str:
+        """The discussion prompt for this audience as Markdown, with the other audience's angle if it has one."""
         prompt = self.lesson.discussion.get(self.audience)
         other = [a for a in AUDIENCES if a != self.audience][0]
         out = f"## Diskutera\n\n**För {AUDIENCE_LABELS[self.audience]}:** {self.md(prompt)}\n"
@@ -97,6 +103,7 @@ class LessonView:
         return out
 
     def end_markdown(self) -> str:
+        """The ending as Markdown: key points, questions to reflect on, sources and the disclaimer."""
         L = self.lesson
         return (
             f"## Det viktigaste\n\n{self._list(L.key_points)}\n\n"
@@ -105,6 +112,7 @@ class LessonView:
         )
 
     def sources_markdown(self) -> str:
+        """The "Källor" list: every source the lesson's files cite, in Markdown, sorted by short form."""
         lines = []
         cited = self.lesson.cited_sources() | self.kit.sources_cited_in(self.lesson.id)
         for sid in sorted(cited, key=lambda s: (self.sources[s].short.lower(), s)):
@@ -115,9 +123,11 @@ class LessonView:
 
     # -- what notebook cells call -------------------------------------------
     def show_intro(self) -> None:
+        """Display the opening (see :meth:`intro_markdown`)."""
         _display(self.intro_markdown())
 
     def show_section(self, section_id: str) -> None:
+        """Display a section's text, then the blocks its ``show:`` list asks for."""
         from IPython.display import display
 
         _display(self.section_markdown(section_id))
@@ -175,9 +185,11 @@ class LessonView:
         return self.kit.data[kind]
 
     def show_discussion(self) -> None:
+        """Display the discussion prompt (see :meth:`discussion_markdown`)."""
         _display(self.discussion_markdown())
 
     def show_end(self) -> None:
+        """Display the ending (see :meth:`end_markdown`)."""
         _display(self.end_markdown())
 
     def exercise(self, exercise_id: str, **kwargs: Any) -> ExerciseWidget | None:

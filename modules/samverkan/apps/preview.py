@@ -109,6 +109,7 @@ class PreviewWidget(widgets.VBox):
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     def stop(self) -> None:
+        """Stop watching the file (cancel the watch loop, if any)."""
         if self._task is not None:
             self._task.cancel()
 

@@ -79,24 +79,31 @@ pre { background: #f4f4f4; padding: .6em; overflow-x: auto; font-size: .9rem; }
 
 @dataclass(frozen=True, order=True)
 class Job:
+    """One handout to build: a lesson for one audience at one level."""
+
     lesson: str
     audience: str
     level: str
 
     @property
     def name(self) -> str:
+        """``<lesson>-<audience>-<level>``, the stem of the job's file names."""
         return f"{self.lesson}-{self.audience}-{self.level}"
 
     @property
     def label(self) -> str:
+        """The job in Swedish for messages: lesson (audience, level)."""
         return f"{self.lesson} ({AUDIENCE_LABELS[self.audience]}, {LEVEL_LABELS[self.level]})"
 
     def files(self) -> dict[str, str]:
+        """The file names of the job's two pages, keyed "deltagare" and "handledare"."""
         return {"deltagare": f"{self.name}-deltagare.html", "handledare": f"{self.name}-handledare.html"}
 
 
 @dataclass
 class Result:
+    """How one job went: "byggd", "återanvänd" or "fel", the time taken, the error and the lesson title."""
+
     job: Job
     status: str  # "byggd", "återanvänd" or "fel"
     seconds: float = 0.0
@@ -105,27 +112,34 @@ class Result:
 
     @property
     def ok(self) -> bool:
+        """Whether the job has handouts (built now or reused), i.e. did not fail."""
         return self.status != "fel"
 
 
 @dataclass
 class Report:
+    """Every job's result, where the handouts went and how long the build took."""
+
     out: Path
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def failed(self) -> list[Result]:
+        """The results of the jobs that failed."""
         return [r for r in self.results if not r.ok]
 
     def count(self, status: str) -> int:
+        """How many jobs ended with ``status``."""
         return sum(r.status == status for r in self.results)
 
     def failed_text(self) -> str:
+        """How many jobs failed, in Swedish: "N lektionsversioner kunde inte byggas"."""
         n = len(self.failed)
         return f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} kunde inte byggas"
 
     def summary(self) -> str:
+        """The build in one Swedish sentence: how many versions, the time, and how many built, reused, failed."""
         n = len(self.results)
         text = (
             f"{n} {'lektionsversion' if n == 1 else 'lektionsversioner'} på {self.seconds:.0f} s: "
@@ -168,6 +182,7 @@ def parse_list(value: str | None, allowed: Iterable[str], what: str, flag: str) 
 
 
 def plan_jobs(lessons: Iterable[str], audiences: Iterable[str], levels: Iterable[str]) -> list[Job]:
+    """One job per lesson, audience and level chosen."""
     return [Job(lesson, a, lv) for lesson in lessons for a in audiences for lv in levels]
 
 
@@ -310,6 +325,7 @@ def _output_html(output) -> str:  # noqa: ANN001
 
 
 def is_facit(output) -> bool:  # noqa: ANN001
+    """Whether a notebook output is answer key (its ``samverkan`` metadata says ``part: facit``)."""
     return (output.get("metadata", {}).get("samverkan") or {}).get("part") == "facit"
 
 
@@ -445,6 +461,7 @@ def _manifest(out: Path) -> dict:
 
 
 def default_jobs() -> int:
+    """How many build processes to run by default: one per CPU, at most 4."""
     return max(1, min(4, os.cpu_count() or 1))
 
 

@@ -26,6 +26,7 @@ def _cell_id(prefix: str, n: int) -> str:
 
 
 def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
+    """``notebooks/<lesson>.ipynb``: parameters, one cell per section and exercise, discussion, end."""
     cells = [
         new_markdown_cell(
             f"# {lesson.title.standard}\n\n"
@@ -62,6 +63,7 @@ def lesson_notebook_text(lesson: Lesson) -> str:
 
 
 def app_notebook(lesson: Lesson) -> nbformat.NotebookNode:
+    """``voila_apps/<lesson>.ipynb``: the lesson's exercises as a Voila app, with a prompt to discuss."""
     cells = [
         new_markdown_cell(
             f"# {lesson.title.standard}: övningar\n\n"
@@ -92,6 +94,7 @@ TOOLS = {
 
 
 def tool_notebook(name: str) -> nbformat.NotebookNode:
+    """``notebooks/<tool>.ipynb``: one of :data:`TOOLS` with its intro and a ``level`` parameter."""
     title, intro = TOOLS[name]
     return _finish(
         [
@@ -106,6 +109,7 @@ def tool_notebook(name: str) -> nbformat.NotebookNode:
 
 
 def tool_app(name: str) -> nbformat.NotebookNode:
+    """``voila_apps/<tool>.ipynb``: one of :data:`TOOLS` as a Voila app."""
     title, intro = TOOLS[name]
     return _finish(
         [
@@ -184,6 +188,7 @@ def expected_files(root: Path | None = None) -> dict[Path, str]:
 
 
 def write_all(root: Path | None = None) -> list[Path]:
+    """Write every generated notebook that is missing or differs from its file; returns the paths written."""
     written = []
     for path, text in expected_files(root).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:

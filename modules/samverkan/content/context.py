@@ -31,6 +31,7 @@ TYPE_NAMES = {
 
 
 def type_name(value: Any) -> str:
+    """What kind of value this is, in Swedish, for a problem message ("en text", "tomt", …)."""
     if value is None:
         return "tomt"
     if isinstance(value, bool):
@@ -67,10 +68,12 @@ class Context:
         self.readable: list[tuple[tuple, str, str]] = []  # (path, text, what) read at level lättläst
 
     def problem(self, path: tuple, message: str) -> None:
+        """Record a problem at ``path``, with the line it is on in the file."""
         self.problems.append(Problem(self.label, self.doc.line(path), format_path(path), message))
 
     # -- primitive checks ------------------------------------------------
     def mapping(self, value: Any, path: tuple, required: Iterable[str], optional: Iterable[str]) -> dict | None:
+        """``value`` if it is a mapping (missing required and unknown fields are reported), else None."""
         if not isinstance(value, dict):
             self.problem(path, f"ska vara {TYPE_NAMES[dict]}, men är {type_name(value)}")
             return None
@@ -87,6 +90,7 @@ class Context:
         return value
 
     def string(self, value: Any, path: tuple, *, max_length: int = MAX_TEXT_LENGTH) -> str | None:
+        """``value`` if it is a non-empty text of at most ``max_length`` characters, else None (reported)."""
         if isinstance(value, bool) or not isinstance(value, str):
             extra = " (sätt värdet inom citattecken)" if isinstance(value, (bool, int, float)) else ""
             self.problem(path, f"ska vara en text, men är {type_name(value)}{extra}")
@@ -100,6 +104,7 @@ class Context:
         return value
 
     def text(self, value: Any, path: tuple) -> Text | None:
+        """A :class:`Text` from a string or a standard/lattlast mapping; citations noted; None when wrong."""
         if isinstance(value, dict):
             m = self.mapping(value, path, ["standard"], ["lattlast"])
             if m is None or "standard" not in m:
@@ -143,9 +148,11 @@ class Context:
         return check(m[key], path + (key,), *args, **kwargs) if key in m else None
 
     def optional_text(self, m: dict, key: str, path: tuple) -> Text | None:
+        """The text in ``m[key]`` when the key is present, else None."""
         return self.opt(m, key, path, self.text)
 
     def boolean(self, value: Any, path: tuple) -> bool | None:
+        """``value`` if it is true or false, else None (reported)."""
         if not isinstance(value, bool):
             self.problem(path, f"ska vara true eller false, men är {type_name(value)}")
             return None
@@ -156,6 +163,7 @@ class Context:
         return bool(self.boolean(m[key], path + (key,))) if key in m else False
 
     def integer(self, value: Any, path: tuple, lo: int, hi: int) -> int | None:
+        """``value`` if it is an integer from ``lo`` to ``hi``, else None (reported)."""
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(path, f"ska vara ett heltal, men är {type_name(value)}")
             return None
@@ -165,6 +173,7 @@ class Context:
         return value
 
     def list_of(self, value: Any, path: tuple, min_len: int = 1) -> list | None:
+        """``value`` if it is a list of at least ``min_len`` elements, else None (reported)."""
         if not isinstance(value, list):
             self.problem(path, f"ska vara {TYPE_NAMES[list]}, men är {type_name(value)}")
             return None
@@ -174,6 +183,7 @@ class Context:
         return value
 
     def ident(self, value: Any, path: tuple) -> str | None:
+        """``value`` if it is a valid id (a–z, digits, dashes; at most 80 characters), else None (reported)."""
         s = self.string(value, path, max_length=80)
         if s is None:
             return None
@@ -187,6 +197,7 @@ class Context:
         return s
 
     def audience(self, m: dict, path: tuple) -> frozenset[str]:
+        """The audiences in ``m["audience"]``; every audience when it is missing, wrong or names none we know."""
         if "audience" not in m:
             return frozenset(AUDIENCES)
         value = m["audience"]
@@ -204,6 +215,7 @@ class Context:
         return frozenset(out) or frozenset(AUDIENCES)
 
     def unique_ids(self, ids: list[tuple[str | None, tuple]], what: str) -> None:
+        """Report every id that is used a second time, with the line where it was first used."""
         seen: dict[str, tuple] = {}
         for ident, path in ids:
             if ident is None or not isinstance(ident, (str, int)):
@@ -216,6 +228,7 @@ class Context:
 
 
 def texts(ctx: Context, m: dict, key: str, path: tuple) -> tuple[Text, ...]:
+    """The texts of the optional list ``m[key]``; wrong entries are reported and left out."""
     raw = ctx.list_of(m[key], path + (key,)) if key in m else None
     out = []
     for i, t in enumerate(raw or []):
@@ -226,6 +239,7 @@ def texts(ctx: Context, m: dict, key: str, path: tuple) -> tuple[Text, ...]:
 
 
 def per_audience(ctx: Context, value: Any, path: tuple, required: bool) -> dict[str, Text]:
+    """One text per audience from a mapping keyed by audience (``required``: every audience must be there)."""
     m = ctx.mapping(value, path, AUDIENCES if required else [], [] if required else AUDIENCES)
     out = {}
     for a in AUDIENCES:

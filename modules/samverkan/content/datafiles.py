@@ -29,6 +29,8 @@ from samverkan.errors import Problem, SamverkanError, ThresholdError
 
 @dataclass(frozen=True)
 class Term:
+    """One glossary entry: the term, its definition, sources and related terms."""
+
     id: str
     term: str
     definition: Text
@@ -98,6 +100,8 @@ FIGURE_KINDS = ("bar", "barh")
 
 @dataclass(frozen=True)
 class Figure:
+    """A chart from ``figurer.yaml``: its CSV file, columns, axis labels, unit, kind and sources."""
+
     id: str
     title: str
     data: str  # path relative to data/
@@ -204,6 +208,8 @@ THRESHOLD_CATEGORIES = {
 
 @dataclass(frozen=True)
 class Amount:
+    """One limit or threshold in kronor and euro (either may be missing), with an optional note."""
+
     sek: int | None
     eur: int | None
     note: str | None = None
@@ -211,6 +217,8 @@ class Amount:
 
 @dataclass(frozen=True)
 class Period:
+    """The amounts that apply from ``start`` to ``end`` (both days included), with their sources."""
+
     start: dt.date
     end: dt.date
     amounts: dict[str, Amount]
@@ -218,10 +226,12 @@ class Period:
     note: str | None = None
 
     def covers(self, day: dt.date) -> bool:
+        """Whether ``day`` falls within the period, both ends included."""
         return self.start <= day <= self.end
 
     @property
     def label(self) -> str:
+        """The period as ``start–end`` in ISO dates."""
         return f"{self.start.isoformat()}–{self.end.isoformat()}"
 
 
@@ -286,6 +296,7 @@ def _thresholds_file(ctx: Context, top: dict) -> list[Period] | None:
 
 
 def period_for(periods: list[Period], day: dt.date) -> Period:
+    """The period that covers ``day``; :class:`ThresholdError` if none does (the kit never guesses)."""
     for per in periods:
         if per.covers(day):
             return per

@@ -41,6 +41,8 @@ TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 @dataclass(frozen=True)
 class AgendaItem:
+    """One agenda item: a lesson (optionally some of its exercises) or another item such as a break."""
+
     lesson: str | None
     title: str | None
     minutes: int | None  # None: the lesson's own time budget
@@ -51,6 +53,8 @@ class AgendaItem:
 
 @dataclass(frozen=True)
 class Plan:
+    """A workshop plan: title, date, start, length, audiences, levels, agenda, place and server."""
+
     path: str
     title: str
     date: dt.date | None
@@ -66,6 +70,7 @@ class Plan:
 
     @property
     def lessons(self) -> list[str]:
+        """The lessons on the agenda, each once, in order."""
         seen: list[str] = []
         for item in self.agenda:
             if item.lesson and item.lesson not in seen:

@@ -70,6 +70,8 @@ DISCLAIMER = (
 
 @dataclass(frozen=True)
 class Option:
+    """One answer a choice or yes/no question offers: its value, label, reason and wording as a condition."""
+
     value: str
     label: str
     reason: Text | None = None
@@ -78,6 +80,8 @@ class Option:
 
 @dataclass(frozen=True)
 class QuestionDef:
+    """One question of the tool: its key, kind (choice, yesno, number, date), text, help and options."""
+
     key: str
     kind: str
     question: Text
@@ -85,6 +89,7 @@ class QuestionDef:
     options: tuple[Option, ...] = ()
 
     def option(self, value: str) -> Option | None:
+        """The option with ``value``, or None."""
         return next((o for o in self.options if o.value == value), None)
 
 
@@ -103,6 +108,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Model:
+    """The tool's model (``data/samverkansform.yaml``): questions, form rules, procedures, tracks, flags."""
+
     questions: tuple[QuestionDef, ...]
     forms: tuple[Rule, ...]  # ordered; the last is "oklart" with no condition
     procedures: dict[str, Rule]
@@ -124,6 +131,7 @@ class Model:
         return q
 
     def form(self, form_id: str) -> Rule:
+        """The form rule with ``form_id`` (StopIteration if there is none)."""
         return next(f for f in self.forms if f.id == form_id)
 
 
@@ -339,9 +347,12 @@ def _decision_file(ctx: Context, top: dict) -> Model | None:
 
 @dataclass
 class Answers:
+    """The answers given so far, by question key."""
+
     values: dict[str, Any]  # key -> "yes"/"no"/"unknown"/choice value, number or date
 
     def get(self, key: str) -> Any:
+        """The answer to ``key``; :data:`UNKNOWN` when it has none."""
         return self.values.get(key, UNKNOWN)
 
 
@@ -429,6 +440,8 @@ def load_answers(path: Path | str, model: Model) -> Answers:
 
 @dataclass(frozen=True)
 class Case:
+    """One case of the case bank: the situation, its answers and the outcome it is expected to give."""
+
     id: str
     title: str
     situation: Text

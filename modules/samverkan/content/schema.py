@@ -49,6 +49,7 @@ class Text:
     lattlast: str | None = None
 
     def get(self, level: str = "standard") -> str:
+        """The text for ``level``: the easy-to-read variant for "lattlast" when there is one, else standard."""
         if level == "lattlast" and self.lattlast:
             return self.lattlast
         return self.standard
@@ -56,6 +57,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Choice:
+    """One answer option of a question: its text, whether it is correct, optional feedback."""
+
     text: Text
     correct: bool = False
     feedback: Text | None = None
@@ -75,11 +78,14 @@ class Question:
 
     @property
     def correct_indices(self) -> frozenset[int]:
+        """The positions of the correct choices."""
         return frozenset(i for i, c in enumerate(self.choices) if c.correct)
 
 
 @dataclass(frozen=True)
 class Quiz:
+    """A quiz exercise: a title, an optional intro and its questions."""
+
     id: str
     title: Text
     questions: tuple[Question, ...]
@@ -92,12 +98,16 @@ class Quiz:
 
 @dataclass(frozen=True)
 class Category:
+    """One category items are matched to: an id and its label."""
+
     id: str
     label: Text
 
 
 @dataclass(frozen=True)
 class MatchItem:
+    """An item to match: its text, the id of its correct category, optional feedback."""
+
     id: str
     text: Text
     category: str
@@ -119,6 +129,7 @@ class Matching:
     line: int | None = None
 
     def category(self, category_id: str) -> Category:
+        """The category with this id; KeyError if there is none."""
         for c in self.categories:
             if c.id == category_id:
                 return c
@@ -127,6 +138,8 @@ class Matching:
 
 @dataclass(frozen=True)
 class ScenarioChoice:
+    """A choice in a scenario step: its text, its consequence, and the id of the step it leads to."""
+
     text: Text
     consequence: Text
     next: str
@@ -145,11 +158,14 @@ class Step:
 
     @property
     def is_outcome(self) -> bool:
+        """Whether the step is an ending (it has an outcome)."""
         return self.outcome is not None
 
 
 @dataclass(frozen=True)
 class Scenario:
+    """A branching scenario: steps of choices, from ``start`` to an outcome."""
+
     id: str
     title: Text
     start: str
@@ -161,6 +177,7 @@ class Scenario:
     line: int | None = None
 
     def step(self, step_id: str) -> Step:
+        """The step with this id; KeyError if there is none."""
         for s in self.steps:
             if s.id == step_id:
                 return s
@@ -169,6 +186,8 @@ class Scenario:
 
 @dataclass(frozen=True)
 class FreeText:
+    """A free-text exercise: a prompt, optional guidance and the longest answer allowed."""
+
     id: str
     title: Text
     prompt: Text
@@ -213,6 +232,8 @@ ANSWER_KINDS: tuple[str, ...] = tuple(a for kind in EXERCISE_KINDS.values() for 
 
 @dataclass(frozen=True)
 class ExerciseFile:
+    """One exercise file as loaded: its path, schema version and exercises."""
+
     path: str
     schema_version: int
     exercises: tuple[Exercise, ...]
@@ -220,6 +241,8 @@ class ExerciseFile:
 
 @dataclass(frozen=True)
 class Section:
+    """One section of a lesson: its text, minutes, examples, exercises, sources and generated blocks."""
+
     id: str
     title: Text
     minutes: int
@@ -242,6 +265,8 @@ FIGURE_PREFIX = "figur:"
 
 @dataclass(frozen=True)
 class Lesson:
+    """A lesson (``lektion.yaml``): why and what, its sections, the discussion, key points and sources."""
+
     id: str
     title: Text
     why: Text
@@ -257,9 +282,11 @@ class Lesson:
 
     @property
     def minutes(self) -> int:
+        """The lesson's length in minutes: its sections plus the discussion."""
         return sum(s.minutes for s in self.sections) + self.discussion_minutes
 
     def section(self, section_id: str) -> Section:
+        """The section with this id; KeyError if there is none."""
         for s in self.sections:
             if s.id == section_id:
                 return s
@@ -275,6 +302,8 @@ class Lesson:
 
 @dataclass(frozen=True)
 class Source:
+    """One entry of the sources list: title, year, full reference, short form for citations."""
+
     id: str
     title: str
     year: int | None  # None for undated material (web pages, drafts): never a guessed year

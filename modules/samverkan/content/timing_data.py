@@ -25,6 +25,8 @@ ALLOWANCES = {
 
 @dataclass(frozen=True)
 class Speed:
+    """A level's reading speed in words per minute, and its basis ("källa" or "antagande") and sources."""
+
     words_per_minute: int
     basis: str
     sources: tuple[str, ...] = ()
@@ -33,6 +35,8 @@ class Speed:
 
 @dataclass(frozen=True)
 class Allowance:
+    """Seconds allowed for one exercise part, and its basis ("källa" or "antagande") and sources."""
+
     seconds: int
     basis: str
     sources: tuple[str, ...] = ()
@@ -41,6 +45,8 @@ class Allowance:
 
 @dataclass(frozen=True)
 class Timing:
+    """The timing figures: reading speed per level and allowance per exercise part."""
+
     speeds: dict[str, Speed]
     allowances: dict[str, Allowance]
 
@@ -54,6 +60,7 @@ class Timing:
         return 60.0 * n / self.speeds[level].words_per_minute
 
     def allow(self, key: str) -> float:
+        """The allowance for ``key`` (see :data:`ALLOWANCES`) in seconds."""
         return float(self.allowances[key].seconds)
 
 

@@ -46,6 +46,8 @@ class SourceDoc:
 
 
 class YamlSyntaxError(Exception):
+    """A YAML file that cannot be parsed: a Swedish message and the line it is on (None: not known)."""
+
     def __init__(self, line: int | None, message: str):
         self.line = line
         super().__init__(message)

@@ -79,6 +79,8 @@ def _atoms(cond: Any, answers: Answers, want: bool | None) -> list[tuple[str, An
 
 @dataclass
 class Outcome:
+    """The tool's result: form, category, verdict, reasons, red flags, procedure, references, thresholds."""
+
     form: str
     form_label: str
     category: str  # "köp", "stöd" or "oklart"
@@ -100,6 +102,7 @@ class Outcome:
     disclaimer: str = DISCLAIMER
 
     def to_json(self) -> str:
+        """The outcome as indented JSON, non-ASCII kept as it is."""
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
 

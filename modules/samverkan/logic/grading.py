@@ -65,6 +65,8 @@ def check_answer(question: Question, chosen: int | Iterable[int] | None) -> Feed
 
 @dataclass(frozen=True)
 class MatchResult:
+    """One item of a matching answer: the category chosen (None: none yet) and whether it is right."""
+
     item_id: str
     chosen: str | None
     correct: bool
@@ -72,18 +74,23 @@ class MatchResult:
 
 @dataclass(frozen=True)
 class MatchingScore:
+    """A graded matching answer: one result per item, in the exercise's order."""
+
     results: tuple[MatchResult, ...]
 
     @property
     def score(self) -> int:
+        """How many items were matched to their right category."""
         return sum(r.correct for r in self.results)
 
     @property
     def total(self) -> int:
+        """How many items the exercise has."""
         return len(self.results)
 
     @property
     def answered(self) -> int:
+        """How many items have a category chosen."""
         return sum(r.chosen is not None for r in self.results)
 
 
@@ -118,10 +125,12 @@ class ScenarioRun:
 
     @property
     def step(self) -> Step:
+        """The step the learner is at."""
         return self.scenario.step(self.current)
 
     @property
     def finished(self) -> bool:
+        """Whether the learner has reached an outcome."""
         return self.step.is_outcome
 
     def choose(self, index: object) -> Text:
@@ -136,9 +145,11 @@ class ScenarioRun:
         return choice.consequence
 
     def restart(self) -> None:
+        """Go back to the start step and forget the path taken."""
         self.current = self.scenario.start
         self.path.clear()
 
     def back(self) -> None:
+        """Undo the last choice, if any: back to the step it was made at."""
         if self.path:
             self.current = self.path.pop()[0]

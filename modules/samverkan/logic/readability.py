@@ -20,6 +20,7 @@ _SENTENCE_END = re.compile(r"[.!?:]+(?=\s|$)|\n\s*\n|\n\s*[-*]\s|\n\s*\d+\.\s")
 
 
 def sentences(text: str) -> int:
+    """How many sentences ``text`` has for LIX (a list item or paragraph counts as one); 0 if empty."""
     text = clean(text).strip()
     if not text:
         return 0
@@ -29,6 +30,7 @@ def sentences(text: str) -> int:
 
 
 def lix(text: str) -> float:
+    """The LIX of ``text``: words per sentence plus the percentage of words over six letters (0 if empty)."""
     ws = words(text)
     if not ws:
         return 0.0

@@ -108,6 +108,8 @@ def scenario_longest_path(sc: Scenario, timing: Timing, level: str) -> tuple[flo
 
 @dataclass
 class SectionEstimate:
+    """One section's estimate: seconds of reading and of exercises, against the minutes it plans."""
+
     id: str
     planned: int  # minutes in the lesson's time plan
     reading: float  # seconds
@@ -115,15 +117,19 @@ class SectionEstimate:
 
     @property
     def minutes(self) -> float:
+        """The estimate in minutes: reading plus exercises."""
         return (self.reading + self.exercises) / 60.0
 
     @property
     def over(self) -> bool:
+        """Whether the estimate is longer than the section's planned minutes."""
         return self.minutes > self.planned
 
 
 @dataclass
 class LessonEstimate:
+    """A lesson's estimate for one level and audience: the frame, each section and the discussion."""
+
     lesson: str
     level: str
     audience: str
@@ -134,18 +140,22 @@ class LessonEstimate:
 
     @property
     def reading_minutes(self) -> float:
+        """Minutes of reading: the frame and every section."""
         return (self.frame_reading + sum(s.reading for s in self.sections)) / 60.0
 
     @property
     def exercise_minutes(self) -> float:
+        """Minutes of exercises, all sections together."""
         return sum(s.exercises for s in self.sections) / 60.0
 
     @property
     def minutes(self) -> float:
+        """The whole estimate in minutes: reading, exercises and the planned discussion."""
         return self.reading_minutes + self.exercise_minutes + self.discussion
 
     @property
     def over(self) -> bool:
+        """Whether the estimate is longer than the lesson's own minutes."""
         return self.minutes > self.budget
 
 

@@ -25,12 +25,14 @@ def number(value: float) -> str:
 
 
 def alt_text(fig: Figure, rows: list[tuple[str, float]]) -> str:
+    """The chart's text alternative in Swedish: its kind, title and every value with its unit."""
     kind = "Liggande stapeldiagram" if fig.kind == "barh" else "Stapeldiagram"
     values = "; ".join(f"{label}: {number(v)} {fig.unit}" for label, v in rows)
     return f"{kind}: {fig.title}. {values}."
 
 
 def png(fig: Figure, rows: list[tuple[str, float]]) -> bytes:
+    """The figure drawn as a bar chart (or horizontal bars for "barh") from ``rows``, as PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")

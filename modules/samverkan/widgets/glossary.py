@@ -36,6 +36,7 @@ class GlossaryWidget(ExerciseWidget):
         self._on_search()
 
     def matches(self, query: str) -> list[Term]:
+        """The terms that match ``query`` (its first 200 characters); every term, in Swedish order, when empty."""
         if not query.strip():
             return sorted(self.terms.values(), key=lambda t: swedish_key(t.term))
         return search_terms(self.terms, query[:200], self.level)

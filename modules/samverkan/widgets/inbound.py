@@ -74,6 +74,7 @@ def _too_big(value: Any, depth: int = 0) -> bool:
 
 
 def check_update(state: Any) -> None:
+    """Raise :class:`Refused` for an update that is not a mapping, has too many fields or too big a value."""
     if not isinstance(state, dict):
         raise Refused("state is not a mapping")
     if len(state) > MAX_INBOUND_KEYS:

@@ -72,6 +72,7 @@ class MatchingWidget(ExerciseWidget):
         ]
 
     def assignments(self) -> dict[str, str | None]:
+        """The category chosen for each item, by item id (None: not chosen yet)."""
         return {item.id: dd.value for item, dd in zip(self.exercise.items, self.dropdowns)}
 
     def _restore(self, saved: Any) -> None:

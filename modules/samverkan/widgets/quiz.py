@@ -113,6 +113,7 @@ class QuizWidget(ExerciseWidget):
 
     @property
     def question(self) -> Question:
+        """The question on screen."""
         return self.questions[self.position]
 
     def _show(self, position: int) -> None:

@@ -132,6 +132,7 @@ class SamverkansformWidget(ExerciseWidget):
     # -- navigation -----------------------------------------------------------
     @property
     def current(self) -> sf.QuestionDef:
+        """The question on screen."""
         return self.model.questions[self.index]
 
     def _render(self) -> None:
@@ -211,6 +212,7 @@ class SamverkansformWidget(ExerciseWidget):
 
     # -- the result -------------------------------------------------------------
     def show_result(self) -> decision.Outcome:
+        """Decide from the answers, show the verdict and a download link, pass it to ``on_answer``; returns it."""
         answers, problems = sf.check_answers(self.answers, self.model, "svaren")
         if problems:
             raise ParameterError(problems[0].message)

@@ -48,6 +48,7 @@ STYLE = (
 
 
 def dashboard_app(query: dict[str, str] | None = None) -> widgets.Widget:
+    """The facilitator's view: the key check, then the dashboard (a notice when not run by serve)."""
     url = os.environ.get("SAMVERKAN_DB")
     if not url:
         return widgets.HTML(
@@ -100,6 +101,8 @@ class Login:
 
 
 class Dashboard:
+    """The facilitator's dashboard: create and pick sessions, open/close, places, live charts, CSV export."""
+
     def __init__(self, store: Store):
         from samverkan.content import loader, paths
 

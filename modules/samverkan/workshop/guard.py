@@ -79,6 +79,7 @@ class Limits:
 
     @property
     def total_kernels(self) -> int:
+        """The cap on all kernels: participant, other and facilitator shares together."""
         return self.participant_kernels + self.other_kernels + self.facilitator_kernels
 
 
@@ -98,6 +99,8 @@ def limits_for(room_size: int, reserve: int) -> Limits:
 
 
 class TokenBucket:
+    """A token bucket: up to ``capacity`` tokens, refilled at ``rate`` per second."""
+
     __slots__ = ("capacity", "rate", "tokens", "stamp")
 
     def __init__(self, capacity: float, rate: float):
@@ -105,6 +108,7 @@ class TokenBucket:
         self.tokens, self.stamp = capacity, time.monotonic()
 
     def take(self, n: float = 1.0) -> bool:
+        """Take ``n`` tokens if the bucket (refilled for the time passed) has them; returns whether it did."""
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
@@ -122,6 +126,7 @@ class ClientLimits:
         self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     def allow(self, client: str) -> bool:
+        """Whether ``client`` may make one more request now (takes a token from its bucket)."""
         bucket = self.buckets.get(client)
         if bucket is None:
             bucket = self.buckets[client] = TokenBucket(self.capacity, self.rate)
@@ -176,6 +181,7 @@ class KernelBudget:
 
     # what is running
     def pool_kernels(self) -> int:
+        """How many preheated kernels wait in the participant app's pool."""
         return len(getattr(self.km, "_pools", {}).get(self.participant_app, []))
 
     def may_start(self, kind: str) -> bool:
@@ -206,10 +212,12 @@ class KernelBudget:
         return self.other_starts.take()
 
     def tab_allowed(self, token: str) -> bool:
+        """Whether the participant with ``token`` may load one more page now (a few in a row, then slower)."""
         return self.token_tabs.allow(token)
 
     # events
     def handed(self, kernel_id: str, kind: str, token: str | None) -> None:
+        """Record that a kernel serves a page; the same participant token's earlier kernel is shut down."""
         self.pages[kernel_id] = Page(kind, token)
         if kind == "participant":
             self.last_participant = time.monotonic()
@@ -220,12 +228,14 @@ class KernelBudget:
                 self.shutdown(previous, "a new tab took over")
 
     def socket_opened(self, kernel_id: str) -> None:
+        """Count a websocket that opened to the kernel's page."""
         page = self.pages.get(kernel_id)
         if page is not None:
             page.sockets += 1
             page.ever_connected = True
 
     def socket_closed(self, kernel_id: str) -> None:
+        """Count a websocket to the kernel's page that closed, and when."""
         page = self.pages.get(kernel_id)
         if page is not None:
             page.sockets = max(0, page.sockets - 1)
@@ -236,6 +246,7 @@ class KernelBudget:
         return kernel_id in self.pages
 
     def shutdown(self, kernel_id: str, why: str) -> None:
+        """Forget the kernel's page and shut the kernel down in the background (``why`` goes to the log)."""
         page = self.pages.pop(kernel_id, None)
         if page is not None and page.token and self.by_token.get(page.token) == kernel_id:
             del self.by_token[page.token]
@@ -253,6 +264,7 @@ class KernelBudget:
         asyncio.ensure_future(stop())
 
     def reap(self) -> None:
+        """Forget pages whose kernel is gone; shut down kernels whose page never connected or has closed."""
         now = time.monotonic()
         live = set(self.km.list_kernel_ids())
         for kernel_id, page in list(self.pages.items()):
@@ -269,6 +281,8 @@ class KernelBudget:
                 self.shutdown(kernel_id, "its page was closed")
 
     def start(self) -> None:
+        """Start the background loop that reaps every :data:`REAP_INTERVAL` seconds."""
+
         async def loop() -> None:
             while True:
                 await asyncio.sleep(REAP_INTERVAL)
@@ -308,6 +322,7 @@ def v1_header(frame: bytes) -> dict | None:
 
 
 def v1_part(frame: bytes, index: int) -> Any:
+    """Message part ``index`` of a v1 frame (0 is the header, 3 the content) parsed as JSON, or None."""
     offsets = _v1_offsets(frame, 4096)
     if offsets is None or len(offsets) < index + 3:
         return None
@@ -521,12 +536,15 @@ class KernelShutdown(tornado.web.RequestHandler):
     """
 
     def initialize(self, budget_of: Any) -> None:
+        """Keep the callable that returns the kernel budget (tornado hook)."""
         self.budget_of = budget_of
 
     def check_xsrf_cookie(self) -> None:
+        """Accept the beacon without an xsrf cookie: the kernel id is the capability (tornado hook)."""
         return None
 
     def post(self, kernel_id: str) -> None:
+        """Shut down the kernel if it serves a page (204), else 404 (tornado hook)."""
         budget = self.budget_of()
         if budget is None or not budget.owns(kernel_id):
             self.set_status(404)
@@ -563,6 +581,7 @@ class PrivacyFilter(logging.Filter):
         self.dropped = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record and drop it past the per-minute limit (errors always pass) (logging hook)."""
         now = time.monotonic()
         if now - self.window >= 60:
             dropped, self.dropped = self.dropped, 0

@@ -43,7 +43,10 @@ class _Base(tornado.web.RequestHandler):
 
 
 class StartHandler(_Base):
+    """The start page: the lessons and tools the server offers, and the way to join."""
+
     def get(self) -> None:
+        """Send the start page (tornado hook)."""
         self.write_html(pages.start_page(self.apps, self.base))
 
 
@@ -51,10 +54,12 @@ class JoinHandler(_Base):
     """GET shows the form (a link may carry ``?kod=``); POST joins and redirects to the participant app."""
 
     def get(self) -> None:
+        """Send the join form, with the code from ``?kod=`` filled in (tornado hook)."""
         code = normalise_code(self.get_query_argument("kod", ""))[:12]
         self.write_html(pages.join_page(self.base, code=code))
 
     async def post(self) -> None:
+        """Check the join, redirect to the participant app with token and ticket, or say why not (tornado hook)."""
         code = self.get_body_argument("kod", "")[:40]
         group = self.get_body_argument("bord", "")[:40]
         # No limit per address here: behind a conference's NAT the whole room shares one, and a script
@@ -86,6 +91,7 @@ class FacilitatorLogin(_Base):
     """
 
     async def get(self) -> None:
+        """Log in with a key from the printed link, or show the login form (tornado hook)."""
         key = self.get_query_argument("nyckel", "")[:100]
         if key:
             await self._login(key, from_link=True)
@@ -95,6 +101,7 @@ class FacilitatorLogin(_Base):
             self.write_html(pages.facilitator_login(self.base))
 
     async def post(self) -> None:
+        """Log in with the key typed into the form (tornado hook)."""
         await self._login(self.get_body_argument("nyckel", "")[:100])
 
     async def _login(self, key: str, from_link: bool = False) -> None:
@@ -120,10 +127,12 @@ class StatusHandler(_Base):
     """How many preheated participant pages are ready (no session data): for the start-up line and benchmarks."""
 
     def initialize(self, store: Store, apps: list, base_url: str, app: Any = None) -> None:
+        """Keep the store, apps, base URL and the Voila app whose pool and budget are reported (tornado hook)."""
         super().initialize(store, apps, base_url)
         self.app = app
 
     def get(self) -> None:
+        """Send counts as JSON: participant pages ready, pool size, kernels running and freed (tornado hook)."""
         ready, size = self.app.pool_status() if self.app else (0, 0)
         budget = getattr(self.app, "budget", None)
         status = {"deltagarplatser_klara": ready, "deltagarplatser": size}
@@ -240,5 +249,8 @@ def guarded_voila_handler(base: Any) -> type:
 
 
 class TreeRedirect(tornado.web.RequestHandler):
+    """Voila's file tree (``voila/tree``) is not offered: every request for it goes to the start page."""
+
     def get(self, *_args: Any) -> None:
+        """Redirect to the server's base URL (tornado hook)."""
         self.redirect(self.settings.get("base_url", "/") or "/")

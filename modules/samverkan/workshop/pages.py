@@ -60,6 +60,7 @@ def page(title: str, body: str) -> str:
 
 
 def group_options(selected: str | None = None) -> str:
+    """The table picker's ``<option>`` list: "Inget bord", then Bord 1 to Bord 40, ``selected`` marked."""
     options = ['<option value="">Inget bord</option>']
     for n in range(1, MAX_GROUPS + 1):
         value = f"Bord {n}"
@@ -149,6 +150,7 @@ def facilitator_login(base_url: str, message: str | None = None) -> str:
 
 
 def join_page(base_url: str, code: str = "", group: str | None = None, message: str | None = None) -> str:
+    """The page with the join form (see :func:`join_form`), with an optional message and a link home."""
     body = (
         '<header><p style="margin:0">Samverkansverkstaden</p><h1>Gå med i passet</h1></header>'
         f'<main id="innehall">{join_form(base_url, code=code, group=group, message=message)}'

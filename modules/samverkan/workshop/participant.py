@@ -240,6 +240,7 @@ class ParticipantView:
         return self.built[exercise_id]
 
     def show(self, index: int) -> None:
+        """Show exercise ``index`` (clamped to the list) and update the position, buttons and picker."""
         index = max(0, min(index, len(self.ids) - 1))
         self.current = index
         self.notice.value = ""

@@ -61,6 +61,7 @@ class ReportData:
         display(HTML(html))
 
     def header(self) -> str:
+        """Show and return the heading: session name, lesson, level, code, when created and when reported."""
         s = self.session
         title = plain(self.lesson.title, "standard") if self.lesson else s.lesson
         created = s.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -76,6 +77,7 @@ class ReportData:
         return html
 
     def overview(self) -> str:
+        """Show and return the overview: participants, answers, share fully right, participants per table."""
         st = self.stats
         graded = [it for it in self.items if it.share_right is not None and it.answered]
         right = sum(it.right or 0 for it in graded)
@@ -100,6 +102,7 @@ class ReportData:
         return html
 
     def discussion(self) -> str:
+        """Show and return what to discuss: the questions fewest got fully right, and the lesson's prompts."""
         hard = discussion_points(self.items)
         parts = ["<h2>Att samtala om</h2>"]
         if hard:
@@ -127,6 +130,7 @@ class ReportData:
         return html
 
     def questions(self) -> str:
+        """Show and return every item's answers, question by question."""
         parts = ["<h2>Svaren fråga för fråga</h2>"]
         for it in self.items:
             parts.append(f'<section class="sv-item">{item_html(it, heading_level=3)}</section>')

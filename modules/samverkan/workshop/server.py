@@ -225,6 +225,7 @@ def write_kernelspec(folder: Path) -> None:
 
 
 def app_list(kit: Any) -> list[tuple[str, str, str]]:
+    """(title, notebook, description) of every lesson app and the two tools, for the start page."""
     from samverkan.render.markdown import plain
 
     apps = []

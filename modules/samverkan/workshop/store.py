@@ -147,15 +147,17 @@ class StoreError(SamverkanError):
 
 
 class UnknownSession(StoreError):
-    pass
+    """No session or participant matches the code, id or token given."""
 
 
 class SessionClosed(StoreError):
-    pass
+    """The session is closed: nobody can join it and no answer is stored in it."""
 
 
 @dataclass(frozen=True)
 class Session:
+    """A workshop session as stored: id, join code, name, lesson, level, open or closed, when created."""
+
     id: int
     code: str
     name: str
@@ -166,12 +168,15 @@ class Session:
 
     @property
     def label(self) -> str:
+        """The session in one line: code, name and whether it is open ("öppet") or closed ("stängt")."""
         state = "öppet" if self.is_open else "stängt"
         return f"{self.code} – {self.name} ({state})"
 
 
 @dataclass(frozen=True)
 class Participant:
+    """An anonymous participant: row id, token, their session and table (None: no table chosen)."""
+
     id: int
     token: str
     session: Session
@@ -180,16 +185,20 @@ class Participant:
 
 @dataclass(frozen=True)
 class Stats:
+    """How many have joined a session, how many answers it has, and when the last one was stored."""
+
     participants: int
     answers: int
     last_answer: dt.datetime | None
 
     @property
     def signature(self) -> tuple:
+        """The counts and last answer time as a tuple, to tell whether anything changed since the last look."""
         return (self.participants, self.answers, self.last_answer)
 
 
 def now() -> dt.datetime:
+    """The current time in UTC, timezone-aware (how every time is stored)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -292,6 +301,7 @@ class Store:
 
     # -- set-up -----------------------------------------------------------
     def create(self) -> None:
+        """Make missing tables, record the schema version, hash an old plain-text key; SQLite must allow WAL."""
         if self.dialect == "sqlite":
             with self._read() as c:
                 mode = c.exec_driver_sql("PRAGMA journal_mode").scalar()
@@ -314,6 +324,7 @@ class Store:
             self._migrate_plain_key(c)
 
     def close(self) -> None:
+        """Close the engine's pooled connections."""
         self.engine.dispose()
 
     def backup(self, target: str | os.PathLike) -> Path:
@@ -475,6 +486,7 @@ class Store:
         c.execute(settings.delete().where(settings.c.name == "facilitator_key"))
 
     def check_key(self, key: str | None) -> bool:
+        """Whether ``key`` matches one of the stored facilitator key hashes (each compared in constant time)."""
         if not key or len(key) > 100:
             return False
         with self._read() as c:
@@ -524,6 +536,7 @@ class Store:
         raise StoreError("Kunde inte skapa en unik kod; försök igen.")  # pragma: no cover
 
     def session(self, session_id: int) -> Session:
+        """The session with this id; :class:`UnknownSession` if there is none."""
         with self._read() as c:
             row = c.execute(sa.select(sessions).where(sessions.c.id == session_id)).mappings().first()
         if row is None:
@@ -531,6 +544,7 @@ class Store:
         return _session(row)
 
     def session_by_code(self, code: str | None, *, participant: bool = False) -> Session:
+        """The session with this join code (see :func:`normalise_code`); :class:`UnknownSession` if none."""
         code = normalise_code(code)
         if not code:
             raise UnknownSession("Skriv koden som den som leder passet visar.")
@@ -541,6 +555,7 @@ class Store:
         return _session(row)
 
     def sessions(self) -> list[Session]:
+        """Every session, newest first."""
         with self._read() as c:
             rows = c.execute(
                 sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
@@ -588,6 +603,7 @@ class Store:
         return int(result.rowcount or 0)
 
     def set_open(self, code: str, is_open: bool) -> Session:
+        """Open or close the session with this code; returns it as it is now."""
         session = self.session_by_code(code)
         with self._write() as c:
             c.execute(
@@ -697,6 +713,7 @@ class Store:
             return self.participant(token)
 
     def participant(self, token: str | None) -> Participant:
+        """The participant whose token this is, with their session; :class:`UnknownSession` if none."""
         if not token or not TOKEN_RE.fullmatch(token):
             raise UnknownSession("Länken saknar en giltig deltagarkod. Gå med i passet igen från startsidan.")
         with self._read(participant=True) as c:
@@ -777,6 +794,7 @@ class Store:
             return {(r.exercise_id, r.item_id): json.loads(r.value) for r in rows}
 
     def stats(self, session_id: int) -> Stats:
+        """The session's participant and answer counts and the time of its last answer."""
         with self._read() as c:
             n_part = c.execute(
                 sa.select(sa.func.count()).select_from(participants).where(participants.c.session_id == session_id)
@@ -826,6 +844,7 @@ class Store:
         ]
 
     def iter_groups(self, session_id: int) -> Iterator[tuple[str | None, int]]:
+        """(table, participant count) for each table in the session; None is those who chose no table."""
         with self._read() as c:
             rows = c.execute(
                 sa.select(participants.c.grp, sa.func.count())
@@ -897,6 +916,7 @@ def _session(row: Any) -> Session:
 
 
 def new_code(length: int) -> str:
+    """A random code of ``length`` characters from :data:`CODE_ALPHABET`."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 

@@ -24,6 +24,8 @@ from samverkan.workshop.store import Session, Store
 
 @dataclass
 class Option:
+    """One bar of a chart: a choice (or a matching item) and how many chose it (got it right)."""
+
     label: str
     count: int
     correct: bool | None = None  # None: no right answer (scenario choices)
@@ -32,6 +34,8 @@ class Option:
 
 @dataclass
 class ItemSummary:
+    """One question, matching exercise, scenario step or free-text exercise, with its answers counted."""
+
     exercise_id: str
     item_id: str
     kind: str
@@ -44,15 +48,18 @@ class ItemSummary:
 
     @property
     def key(self) -> tuple[str, str]:
+        """(exercise id, item id), as answers are stored."""
         return (self.exercise_id, self.item_id)
 
     @property
     def share_right(self) -> float | None:
+        """The share of those who answered who were right; None without a right answer or any answers."""
         if self.right is None or not self.answered:
             return None
         return self.right / self.answered
 
     def signature(self) -> tuple:
+        """The counts and texts as a tuple, to tell whether anything changed since the last look."""
         return (self.answered, self.right, tuple((o.count, o.of) for o in self.options), tuple(self.texts))
 
 
@@ -119,6 +126,7 @@ def _items(kit: Any, session: Session) -> list[ItemSummary]:
 
 
 def summarise(kit: Any, session: Session, rows: Iterable[dict]) -> list[ItemSummary]:
+    """The lesson's items with the answer ``rows`` counted in; answers to removed items are skipped."""
     items = _items(kit, session)
     by_key = {it.key: it for it in items}
     for row in rows:
@@ -163,10 +171,12 @@ def _wrap(label: str, width: int = 38, lines: int = 3) -> str:
 
 
 def option_label(it: ItemSummary, opt: Option) -> str:
+    """The option's label, marked "✓ " in front when it is a right answer."""
     return ("✓ " if opt.correct else "") + opt.label
 
 
 def alt_text(it: ItemSummary) -> str:
+    """The chart's text alternative in Swedish: every bar with its count, and how many answered."""
     if it.kind == "matching":
         values = "; ".join(f"{o.label}: {o.count} av {o.of or 0} rätt" for o in it.options)
         return f"Liggande stapeldiagram, rätt svar per påstående: {it.title}. {values}."
@@ -175,6 +185,7 @@ def alt_text(it: ItemSummary) -> str:
 
 
 def chart_png(it: ItemSummary) -> bytes:
+    """The item's horizontal bar chart as PNG bytes (right answers marked ✓, hatched and in green)."""
     import matplotlib
 
     matplotlib.use("Agg")

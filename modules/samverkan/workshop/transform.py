@@ -97,6 +97,7 @@ class SwedishPageTransform(OutputTransform):
     def transform_first_chunk(
         self, status_code: int, headers: Any, chunk: bytes, finishing: bool
     ) -> tuple[int, Any, bytes]:
+        """Start holding back an HTML page to rewrite it; other responses pass unchanged (tornado hook)."""
         if not headers.get("Content-Type", "").startswith("text/html"):
             return status_code, headers, chunk
         if "Content-Length" in headers and not finishing:
@@ -108,6 +109,7 @@ class SwedishPageTransform(OutputTransform):
         return status_code, headers, chunk
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        """Pass a chunk on, or hold it back while the page's head is still incomplete (tornado hook)."""
         return chunk if self.pending is None else self._feed(chunk, finishing)
 
     def _feed(self, chunk: bytes, finishing: bool) -> bytes:
@@ -120,6 +122,7 @@ class SwedishPageTransform(OutputTransform):
         return self.rewrite(page)
 
     def rewrite(self, page: bytes) -> bytes:
+        """The page rewritten: ``lang="sv"``, its title, no CDN or mermaid; Voila pages get the a11y parts too."""
         page = re.sub(rb"<html(\s[^>]*)?>", b'<html lang="sv">', page, count=1)
         page = CDN_LINK.sub(b"", page)
         page = MERMAID_SCRIPT.sub(b"", page)
