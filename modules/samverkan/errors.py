@@ -11,10 +11,13 @@ Hierarchy::
     SamverkanError
     ├── ContentError      one or more problems in content files (holds Problem records)
     ├── ParameterError    a wrong notebook or command parameter (also a ValueError)
-    └── ThresholdError    a date the thresholds table does not cover (also a ValueError)
+    ├── ThresholdError    a date the thresholds table does not cover (also a ValueError)
+    └── StoreError        a refused workshop action (the workshop store)
+        ├── UnknownSession    no session or participant matches
+        └── SessionClosed     the session is closed
 
-The workshop's own errors (``StoreError``) live with the store, :mod:`samverkan.workshop.store`,
-and derive from :class:`SamverkanError` too.
+Internal, never shown as they are: YamlSyntaxError (the loader turns it into a Problem) and
+Refused (a crafted widget update; the widget shows a Swedish message).
 """
 
 from __future__ import annotations
@@ -73,6 +76,33 @@ class ParameterError(SamverkanError, ValueError):
 
 class ThresholdError(SamverkanError, ValueError):
     """A date the thresholds table (``data/troskelvarden.yaml``) does not cover."""
+
+
+class StoreError(SamverkanError):
+    """A refused workshop action, worded for the participant or facilitator."""
+
+
+class UnknownSession(StoreError):
+    """No session or participant matches the code, id or token given."""
+
+
+class SessionClosed(StoreError):
+    """The session is closed: nobody can join it and no answer is stored in it."""
+
+
+class YamlSyntaxError(Exception):
+    """A YAML file that cannot be parsed: a Swedish message and the line it is on (None: not known).
+
+    Internal: the loader turns it into a :class:`Problem` of the file; it never reaches a trainer as is.
+    """
+
+    def __init__(self, line: int | None, message: str):
+        self.line = line
+        super().__init__(message)
+
+
+class Refused(ValueError):
+    """An inbound widget update that the kit does not accept (internal: shown as a Swedish message)."""
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:

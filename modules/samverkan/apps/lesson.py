@@ -24,6 +24,8 @@ from samverkan.errors import ContentError, ParameterError
 from samverkan.render.markdown import markdown_text
 
 if TYPE_CHECKING:  # ipywidgets is imported when a lesson shows its exercises
+    import ipywidgets as widgets
+
     from samverkan.widgets.base import ExerciseWidget
 
 DISCLAIMER = (
@@ -192,7 +194,7 @@ class LessonView:
         """Display the ending (see :meth:`end_markdown`)."""
         _display(self.end_markdown())
 
-    def exercise(self, exercise_id: str, **kwargs: Any) -> ExerciseWidget | None:
+    def exercise(self, exercise_id: str, **kwargs: Any) -> ExerciseWidget | widgets.HTML | None:
         """The widget for one exercise, in this lesson's audience and level.
 
         In a handout (``samverkan build``) the exercise is displayed as static HTML

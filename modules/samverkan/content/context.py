@@ -119,13 +119,13 @@ class Context:
                 self._readability(lattlast, path + ("lattlast",), "lättläst-texten")
             else:
                 self._readability(standard, path, "texten saknar lattlast och visas även i lättläst nivå; den")
-            return Text(standard, lattlast)
+            return Text(standard=standard, lattlast=lattlast)
         s = self.string(value, path)
         if s is None:
             return None
         self._citations(s, path)
         self._readability(s, path, "texten saknar lattlast och visas även i lättläst nivå; den")
-        return Text(s)
+        return Text(standard=s)
 
     def _readability(self, text: str, path: tuple, what: str) -> None:
         """Note a text that learners read at level lättläst; its LIX is an editorial check, run by

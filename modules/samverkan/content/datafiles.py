@@ -59,7 +59,7 @@ def _terms_file(ctx: Context, top: dict) -> dict[str, Term] | None:
                 see.append(sid)
                 refs.append((sid, p + ("see_also", j)))
         if tid and term and definition:
-            out[tid] = Term(tid, term, definition, sources, tuple(see))
+            out[tid] = Term(id=tid, term=term, definition=definition, sources=sources, see_also=tuple(see))
     ctx.unique_ids(
         [(t.get("id") if isinstance(t, dict) else None, ("terms", i, "id")) for i, t in enumerate(raw or [])], "termen"
     )
@@ -142,18 +142,18 @@ def _figures_file(ctx: Context, top: dict) -> dict[str, Figure] | None:
             ctx.problem(p + ("sources",), "ett diagram måste ha minst en källa")
         if fid and kind and all(values.values()) and sources:
             out[fid] = Figure(
-                fid,
-                values["title"],
-                values["data"],
-                values["x"],
-                values["y"],
-                values["x_label"],
-                values["y_label"],
-                values["unit"],
-                kind,
-                sources,
-                note,
-                ctx.doc.line(p + ("data",)),
+                id=fid,
+                title=values["title"],
+                data=values["data"],
+                x=values["x"],
+                y=values["y"],
+                x_label=values["x_label"],
+                y_label=values["y_label"],
+                unit=values["unit"],
+                kind=kind,
+                sources=sources,
+                note=note,
+                line=ctx.doc.line(p + ("data",)),
             )
     ctx.unique_ids(
         [(f.get("id") if isinstance(f, dict) else None, ("figures", i, "id")) for i, f in enumerate(raw or [])],
@@ -283,11 +283,13 @@ def _thresholds_file(ctx: Context, top: dict) -> list[Period] | None:
             if vm is None:
                 continue
             note = ctx.opt(vm, "note", pa, ctx.string)
-            amounts[cat] = Amount(_amount_value(ctx, vm, "sek", pa), _amount_value(ctx, vm, "eur", pa), note)
+            amounts[cat] = Amount(
+                sek=_amount_value(ctx, vm, "sek", pa), eur=_amount_value(ctx, vm, "eur", pa), note=note
+            )
         sources = source_ids(ctx, m, p)
         note = ctx.opt(m, "note", p, ctx.string)
         if start and end and sources:
-            periods.append(Period(start, end, amounts, sources, note))
+            periods.append(Period(start=start, end=end, amounts=amounts, sources=sources, note=note))
     periods.sort(key=lambda x: x.start)
     for a, b in zip(periods, periods[1:]):
         if b.start <= a.end:

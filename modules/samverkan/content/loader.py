@@ -79,7 +79,7 @@ def _choice(ctx: Context, value: Any, path: tuple) -> Choice | None:
     feedback = ctx.optional_text(m, "feedback", path)
     if text is None or correct is None:
         return None
-    return Choice(text, correct, feedback)
+    return Choice(text=text, correct=correct, feedback=feedback)
 
 
 def _question(ctx: Context, value: Any, path: tuple) -> Question | None:
@@ -113,7 +113,15 @@ def _question(ctx: Context, value: Any, path: tuple) -> Question | None:
     audience = ctx.audience(m, path)
     if qid is None or kind is None or prompt is None or raw is None or len(choices) != len(raw):
         return None
-    return Question(qid, kind, prompt, tuple(choices), explanation, audience, ctx.doc.line(path))
+    return Question(
+        id=qid,
+        kind=kind,
+        prompt=prompt,
+        choices=tuple(choices),
+        explanation=explanation,
+        audience=audience,
+        line=ctx.doc.line(path),
+    )
 
 
 def _quiz(ctx: Context, m: dict, path: tuple, ident: str | None) -> Quiz | None:
@@ -130,7 +138,15 @@ def _quiz(ctx: Context, m: dict, path: tuple, ident: str | None) -> Quiz | None:
     audience = ctx.audience(m, path)
     if ident is None or title is None or raw is None or len(questions) != len(raw):
         return None
-    return Quiz(ident, title, tuple(questions), intro, audience, ctx.flag(m, "legal", path), line=ctx.doc.line(path))
+    return Quiz(
+        id=ident,
+        title=title,
+        questions=tuple(questions),
+        intro=intro,
+        audience=audience,
+        legal=ctx.flag(m, "legal", path),
+        line=ctx.doc.line(path),
+    )
 
 
 def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching | None:
@@ -147,7 +163,7 @@ def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching
         cid = ctx.opt(cm, "id", p, ctx.ident)
         label = ctx.opt(cm, "label", p, ctx.text)
         if cid and label:
-            categories.append(Category(cid, label))
+            categories.append(Category(id=cid, label=label))
     ctx.unique_ids([(c.id, path + ("categories", i, "id")) for i, c in enumerate(categories)], "kategorin")
     known = {c.id for c in categories}
     items: list[MatchItem] = []
@@ -167,20 +183,20 @@ def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching
             category = None
         feedback = ctx.optional_text(im, "feedback", p)
         if iid and text and category:
-            items.append(MatchItem(iid, text, category, feedback))
+            items.append(MatchItem(id=iid, text=text, category=category, feedback=feedback))
     ctx.unique_ids([(it.id, path + ("items", i)) for i, it in enumerate(items)], "påståendet")
     audience = ctx.audience(m, path)
     complete = raw_c is not None and raw_i is not None and len(categories) == len(raw_c) and len(items) == len(raw_i)
     if ident is None or title is None or prompt is None or not complete:
         return None
     return Matching(
-        ident,
-        title,
-        prompt,
-        tuple(categories),
-        tuple(items),
-        audience,
-        ctx.flag(m, "legal", path),
+        id=ident,
+        title=title,
+        prompt=prompt,
+        categories=tuple(categories),
+        items=tuple(items),
+        audience=audience,
+        legal=ctx.flag(m, "legal", path),
         line=ctx.doc.line(path),
     )
 
@@ -212,7 +228,7 @@ def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario
                 ctx.problem(p + ("rating",), f"okänt betyg '{rating}'. Tillåtna: {', '.join(RATINGS)}")
                 rating = None
             if sid and outcome and explanation:
-                steps.append(Step(sid, outcome=outcome, explanation=explanation, rating=rating))
+                steps.append(Step(id=sid, outcome=outcome, explanation=explanation, rating=rating))
             continue
         for key in ("explanation", "rating"):
             if key in sm:
@@ -234,9 +250,9 @@ def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario
             if nxt:
                 next_refs.append((nxt, cp + ("next",)))
             if text and consequence and nxt:
-                choices.append(ScenarioChoice(text, consequence, nxt))
+                choices.append(ScenarioChoice(text=text, consequence=consequence, next=nxt))
         if sid and situation and raw_choices is not None and len(choices) == len(raw_choices):
-            steps.append(Step(sid, situation=situation, choices=tuple(choices)))
+            steps.append(Step(id=sid, situation=situation, choices=tuple(choices)))
     ctx.unique_ids(
         [(s.get("id") if isinstance(s, dict) else None, path + ("steps", i, "id")) for i, s in enumerate(raw or [])],
         "steget",
@@ -259,7 +275,14 @@ def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario
     if ident is None or title is None or start is None or not complete or _has_problems_under(ctx, path):
         return None
     return Scenario(
-        ident, title, start, tuple(steps), intro, audience, ctx.flag(m, "legal", path), line=ctx.doc.line(path)
+        id=ident,
+        title=title,
+        start=start,
+        steps=tuple(steps),
+        intro=intro,
+        audience=audience,
+        legal=ctx.flag(m, "legal", path),
+        line=ctx.doc.line(path),
     )
 
 
@@ -312,7 +335,15 @@ def _free_text(ctx: Context, m: dict, path: tuple, ident: str | None) -> FreeTex
     audience = ctx.audience(m, path)
     if ident is None or title is None or prompt is None or max_length is None:
         return None
-    return FreeText(ident, title, prompt, guidance, max_length, audience, line=ctx.doc.line(path))
+    return FreeText(
+        id=ident,
+        title=title,
+        prompt=prompt,
+        guidance=guidance,
+        max_length=max_length,
+        audience=audience,
+        line=ctx.doc.line(path),
+    )
 
 
 # One parser per exercise kind (EXERCISE_KINDS in schema.py).
@@ -360,7 +391,7 @@ def _exercise_file(ctx: Context, top: dict) -> ExerciseFile | None:
                 if isinstance(q, dict) and isinstance(q.get("id"), str):
                     ids.append((q["id"], ("exercises", i, "questions", j, "id")))
     ctx.unique_ids(ids, "id")
-    return ExerciseFile(ctx.label, top.get("schema_version", 1), tuple(exercises))
+    return ExerciseFile(path=ctx.label, schema_version=top.get("schema_version", 1), exercises=tuple(exercises))
 
 
 # -- lessons ---------------------------------------------------------------
@@ -458,7 +489,19 @@ def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | Non
         show = _blocks(ctx, sm, p)
         code = _code(ctx, sm, p)
         if sid and stitle and minutes and body:
-            sections.append(Section(sid, stitle, minutes, body, examples, tuple(ex_ids), srcs, show, code))
+            sections.append(
+                Section(
+                    id=sid,
+                    title=stitle,
+                    minutes=minutes,
+                    body=body,
+                    examples=examples,
+                    exercises=tuple(ex_ids),
+                    sources=srcs,
+                    show=show,
+                    code=code,
+                )
+            )
     ctx.unique_ids(
         [(s.get("id") if isinstance(s, dict) else None, path + ("sections", i, "id")) for i, s in enumerate(raw or [])],
         "avsnittet",
@@ -467,18 +510,18 @@ def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | Non
     if ctx.problems:
         return None
     return Lesson(
-        lid,
-        title,
-        why,
-        questions,
-        objectives,
-        tuple(sections),
-        discussion,
-        discussion_minutes,
-        key_points,
-        reflection,
-        sources,
-        ctx.label,
+        id=lid,
+        title=title,
+        why=why,
+        questions=questions,
+        objectives=objectives,
+        sections=tuple(sections),
+        discussion=discussion,
+        discussion_minutes=discussion_minutes,
+        key_points=key_points,
+        reflection=reflection,
+        sources=sources,
+        path=ctx.label,
     )
 
 
@@ -504,7 +547,7 @@ def _sources_file(ctx: Context, top: dict) -> dict[str, Source]:
             ctx.problem(p + ("url",), "en länk ska börja med https:// eller http://")
         note = ctx.opt(sm, "note", p, ctx.string)
         if sid and title and reference and short and (year is not None or "year" not in sm):
-            out[sid] = Source(sid, title, year, reference, short, url, note)
+            out[sid] = Source(id=sid, title=title, year=year, reference=reference, short=short, url=url, note=note)
     ctx.unique_ids(
         [(s.get("id") if isinstance(s, dict) else None, ("sources", i, "id")) for i, s in enumerate(raw or [])],
         "källan",

@@ -153,41 +153,41 @@ def parse_plan(ctx: Context, top: dict) -> Plan | None:
                 exercises = tuple(e for j, e in enumerate(listed) if ctx.ident(e, p + ("exercises", j)))
             items.append(
                 AgendaItem(
-                    lesson,
-                    ctx.opt(im, "title", p, ctx.string, max_length=200),
-                    ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES),
-                    exercises,
-                    ctx.doc.line(p),
-                    i,
+                    lesson=lesson,
+                    title=ctx.opt(im, "title", p, ctx.string, max_length=200),
+                    minutes=ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES),
+                    exercises=exercises,
+                    line=ctx.doc.line(p),
+                    index=i,
                 )
             )
         else:
             im = ctx.mapping(value, p, ["title", "minutes"], []) or value
             items.append(
                 AgendaItem(
-                    None,
-                    ctx.opt(im, "title", p, ctx.string, max_length=200),
-                    ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES),
-                    None,
-                    ctx.doc.line(p),
-                    i,
+                    lesson=None,
+                    title=ctx.opt(im, "title", p, ctx.string, max_length=200),
+                    minutes=ctx.opt(im, "minutes", p, ctx.integer, 1, MAX_MINUTES),
+                    exercises=None,
+                    line=ctx.doc.line(p),
+                    index=i,
                 )
             )
     if title is None or minutes is None:
         return None
     return Plan(
-        ctx.label,
-        title,
-        date,
-        start,
-        minutes,
-        audiences,
-        levels,
-        tuple(items),
-        place,
-        server,
-        notes,
-        ctx.doc.line(path + ("minutes",)),
+        path=ctx.label,
+        title=title,
+        date=date,
+        start=start,
+        minutes=minutes,
+        audiences=audiences,
+        levels=levels,
+        agenda=tuple(items),
+        place=place,
+        server=server,
+        notes=notes,
+        minutes_line=ctx.doc.line(path + ("minutes",)),
     )
 
 

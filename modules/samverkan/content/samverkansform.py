@@ -131,8 +131,11 @@ class Model:
         return q
 
     def form(self, form_id: str) -> Rule:
-        """The form rule with ``form_id`` (StopIteration if there is none)."""
-        return next(f for f in self.forms if f.id == form_id)
+        """The form rule with ``form_id`` (KeyError if there is none)."""
+        rule = next((f for f in self.forms if f.id == form_id), None)
+        if rule is None:
+            raise KeyError(form_id)
+        return rule
 
 
 def _norm_value(value: Any) -> Any:
@@ -208,7 +211,7 @@ def _rule(
         cat = None
     if rid is None or label is None:
         return None
-    return Rule(rid, label, text, when, applies, tuple(refs), cat)
+    return Rule(id=rid, label=label, text=text, when=when, forms=applies, references=tuple(refs), category=cat)
 
 
 def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
@@ -230,8 +233,18 @@ def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
     options: list[Option] = []
     if kind == "yesno":
         options = [
-            Option(YES, "Ja", ctx.optional_text(m, "if_yes", path), ctx.optional_text(m, "condition_yes", path)),
-            Option(NO, "Nej", ctx.optional_text(m, "if_no", path), ctx.optional_text(m, "condition_no", path)),
+            Option(
+                value=YES,
+                label="Ja",
+                reason=ctx.optional_text(m, "if_yes", path),
+                condition=ctx.optional_text(m, "condition_yes", path),
+            ),
+            Option(
+                value=NO,
+                label="Nej",
+                reason=ctx.optional_text(m, "if_no", path),
+                condition=ctx.optional_text(m, "condition_no", path),
+            ),
         ]
     elif kind == "choice":
         for i, o in enumerate(ctx.opt(m, "options", path, ctx.list_of, min_len=2) or []):
@@ -242,13 +255,18 @@ def _question(ctx: Context, value: Any, path: tuple) -> QuestionDef | None:
             val, label = ctx.opt(om, "value", p, ctx.ident), ctx.opt(om, "label", p, ctx.string, max_length=200)
             if val and label:
                 options.append(
-                    Option(val, label, ctx.optional_text(om, "reason", p), ctx.optional_text(om, "condition", p))
+                    Option(
+                        value=val,
+                        label=label,
+                        reason=ctx.optional_text(om, "reason", p),
+                        condition=ctx.optional_text(om, "condition", p),
+                    )
                 )
     if kind in ("yesno", "choice"):
-        options.append(Option(UNKNOWN, "Vet inte"))
+        options.append(Option(value=UNKNOWN, label="Vet inte"))
     if key is None or question is None:
         return None
-    return QuestionDef(key, kind, question, help_, tuple(options))
+    return QuestionDef(key=key, kind=kind, question=question, help=help_, options=tuple(options))
 
 
 def _decision_file(ctx: Context, top: dict) -> Model | None:
@@ -308,10 +326,10 @@ def _decision_file(ctx: Context, top: dict) -> Model | None:
         if label and when is not None:
             categories.append(
                 Rule(
-                    cm["category"],
-                    label,
-                    ctx.optional_text(cm, "text", p),
-                    when,
+                    id=cm["category"],
+                    label=label,
+                    text=ctx.optional_text(cm, "text", p),
+                    when=when,
                     references=tuple(source_ids(ctx, cm, p, key="references")),
                     category=cm["category"],
                 )
@@ -327,14 +345,14 @@ def _decision_file(ctx: Context, top: dict) -> Model | None:
         if "procedures" in m and pid not in procedures:
             ctx.problem(d + ("procedures",), f"förfarandet '{pid}' saknas")
     model = Model(
-        tuple(questions),
-        tuple(forms),
-        procedures,
-        tuple(rules("reserved", forms=True)),
-        tuple(rules("red_flags", forms=True)),
-        tuple(rules("checks", condition=False, forms=True)),
-        tuple(categories),
-        preferred,
+        questions=tuple(questions),
+        forms=tuple(forms),
+        procedures=procedures,
+        reserved=tuple(rules("reserved", forms=True)),
+        red_flags=tuple(rules("red_flags", forms=True)),
+        checks=tuple(rules("checks", condition=False, forms=True)),
+        categories=tuple(categories),
+        preferred=preferred,
     )
     for needed in ("value_sek", "date"):
         if needed not in keys:
@@ -368,7 +386,7 @@ def check_answers(data: Any, model: Model, label: str, lines: Any = None) -> tup
         data = {}
     if not isinstance(data, dict):
         problems.append(Problem(label, None, "", "svaren ska vara en samling fält, till exempel 'sanctions: no'"))
-        return Answers({}), problems
+        return Answers(values={}), problems
     out: dict[str, Any] = {}
     keys = [q.key for q in model.questions]
     for key, raw in data.items():
@@ -401,7 +419,7 @@ def check_answers(data: Any, model: Model, label: str, lines: Any = None) -> tup
                 problem(q.key, f"ska vara ett datum som ÅÅÅÅ-MM-DD, men är {raw!r}")
                 continue
             out[q.key] = day
-    return Answers(out), problems
+    return Answers(values=out), problems
 
 
 def load_answers(path: Path | str, model: Model) -> Answers:
@@ -508,19 +526,19 @@ def _cases_file(ctx: Context, top: dict) -> dict[str, Case] | None:
             )
             continue
         out[cid] = Case(
-            cid,
-            title,
-            situation,
-            dict(answers),
-            form,
-            procedure,
-            lists["reserved_options"],
-            lists["red_flags"],
-            explanation,
-            sources,
-            ctx.doc.line(p),
-            category,
-            lists["alternatives"] if "alternatives" in e else None,
+            id=cid,
+            title=title,
+            situation=situation,
+            answers=dict(answers),
+            form=form,
+            procedure=procedure,
+            reserved_options=lists["reserved_options"],
+            red_flags=lists["red_flags"],
+            explanation=explanation,
+            sources=sources,
+            line=ctx.doc.line(p),
+            category=category,
+            alternatives=lists["alternatives"] if "alternatives" in e else None,
         )
     ctx.unique_ids(
         [(c.get("id") if isinstance(c, dict) else None, ("cases", i, "id")) for i, c in enumerate(raw or [])], "fallet"

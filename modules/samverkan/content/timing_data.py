@@ -113,7 +113,7 @@ def _timing_file(ctx: Context, top: dict) -> Timing | None:
             allowances[key] = Allowance(*entry)
     if len(speeds) < len(LEVELS) or len(allowances) < len(ALLOWANCES):
         return None
-    return Timing(speeds, allowances)
+    return Timing(speeds=speeds, allowances=allowances)
 
 
 PARSERS = {"timing": _timing_file}

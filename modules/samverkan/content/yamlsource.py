@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from samverkan.errors import YamlSyntaxError
+
 Path_ = tuple  # a field path such as ("exercises", 0, "choices")
 
 
@@ -43,14 +45,6 @@ class SourceDoc:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), None)
-
-
-class YamlSyntaxError(Exception):
-    """A YAML file that cannot be parsed: a Swedish message and the line it is on (None: not known)."""
-
-    def __init__(self, line: int | None, message: str):
-        self.line = line
-        super().__init__(message)
 
 
 _PROBLEM_SV = {

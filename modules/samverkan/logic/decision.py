@@ -202,7 +202,7 @@ def _search(model: Model, values: dict[str, Any]) -> tuple[frozenset[str], set[s
         key_ = frozenset(vals.items())
         if key_ in memo:
             return memo[key_]
-        answers = Answers(vals)
+        answers = Answers(values=vals)
         winner, pending = first(answers)
         if winner is not None:
             result = frozenset([winner])

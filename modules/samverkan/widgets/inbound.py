@@ -34,6 +34,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from samverkan.errors import Refused
+
 log = logging.getLogger("samverkan.widgets.inbound")
 if not log.handlers:  # to the server's log (the kernel's real stderr), never as output on the participant's page
     _handler = logging.StreamHandler(sys.__stderr__)
@@ -50,10 +52,6 @@ _hosts: weakref.WeakKeyDictionary[widgets.Widget, widgets.HTML] = weakref.WeakKe
 refused_count = 0  # refused updates in this kernel (tests read it)
 _displayed: weakref.WeakSet[widgets.Widget] = weakref.WeakSet()  # widgets shown as the root of an output
 _log_window = {"start": 0.0, "lines": 0, "quiet": 0}
-
-
-class Refused(ValueError):
-    """An inbound update that the kit does not accept."""
 
 
 def register_host(container: widgets.Widget, status: widgets.HTML) -> None:

@@ -170,6 +170,7 @@ class KernelBudget:
         self.by_token: dict[str, str] = {}
         self.token_tabs = ClientLimits(TOKEN_TABS_BURST, TOKEN_TABS_PER_SECOND, max_clients=20_000)
         self.shut_down = 0  # kernels this budget freed (tests and the benchmark read it)
+        self._stopping: set[asyncio.Future] = set()  # shutdowns still running (a reference keeps each alive)
         self.last_participant = 0.0
         self.other_starts = TokenBucket(OTHER_STARTS_BURST, OTHER_STARTS_PER_SECOND)
         # SAMVERKAN_KERNEL_GRACE (seconds) shortens both graces, for tests and for a machine short of memory
@@ -258,10 +259,13 @@ class KernelBudget:
         async def stop() -> None:
             try:
                 await self.km.shutdown_kernel(kernel_id, now=True)
-            except Exception:
-                pass
+            except Exception as exc:  # already gone, or the manager is stopping: nothing to undo
+                log.info("a kernel could not be shut down: %s", type(exc).__name__)
+            finally:
+                self._stopping.discard(task)
 
-        asyncio.ensure_future(stop())
+        task = asyncio.ensure_future(stop())
+        self._stopping.add(task)  # a reference until it ends, so the task is not collected early
 
     def reap(self) -> None:
         """Forget pages whose kernel is gone; shut down kernels whose page never connected or has closed."""

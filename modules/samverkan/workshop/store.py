@@ -63,7 +63,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from samverkan.content.schema import ANSWER_KINDS
-from samverkan.errors import ParameterError, SamverkanError
+from samverkan.errors import ParameterError, SamverkanError, SessionClosed, StoreError, UnknownSession  # noqa: F401 - the store's errors, importable from here too
 
 SCHEMA_VERSION = "1"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
@@ -140,18 +140,6 @@ answers = sa.Table(
     sa.UniqueConstraint("participant_id", "exercise_id", "item_id", name="one_answer_per_item"),
     sa.Index("answers_by_session", "session_id", "answered_at"),
 )
-
-
-class StoreError(SamverkanError):
-    """A refused workshop action, worded for the participant or facilitator."""
-
-
-class UnknownSession(StoreError):
-    """No session or participant matches the code, id or token given."""
-
-
-class SessionClosed(StoreError):
-    """The session is closed: nobody can join it and no answer is stored in it."""
 
 
 @dataclass(frozen=True)
@@ -921,7 +909,7 @@ def new_code(length: int) -> str:
 
 
 def normalise_code(code: str | None) -> str:
-    """What a person typed: spaces and dashes dropped, lower case accepted, O read as 0 is not in codes."""
+    """A typed session code as stored: spaces and dashes dropped, upper case, at most 40 characters."""
     if not code:
         return ""
     return re.sub(r"[\s-]", "", str(code))[:40].upper()
