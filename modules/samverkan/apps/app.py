@@ -38,13 +38,14 @@ def lesson_app(lesson_id: str, query: str | None = None) -> widgets.VBox:
     if level not in LEVELS:
         notes.append(f"Okänd nivå {level[:40]!r} i adressen; standardtext visas.")
         level = "standard"
-    view: LessonView = open_lesson(lesson_id, audience=audience or "tjansteperson", level=level)
-    ids = [e for s in view.lesson.sections for e in s.exercises]
+    # At a workshop table: the workshop path, without what is marked fördjupning.
+    view: LessonView = open_lesson(lesson_id, audience=audience or "tjansteperson", level=level, workshop=True)
+    ids = view.exercise_ids()
     if audience is None:
         # A mixed room: every exercise, every question.
         from samverkan.widgets import exercise_widget
 
-        items = [exercise_widget(view.kit.exercises[e], level=level, sources=view.sources) for e in ids]
+        items = [exercise_widget(view.kit.exercises[e], level=level, sources=view.sources, workshop=True) for e in ids]
         who = "alla"
     else:
         items = view.exercises()

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from samverkan.content import loader
-from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, Lesson, Source, Text, check_params
+from samverkan.content.schema import (
+    AUDIENCE_LABELS,
+    AUDIENCES,
+    Lesson,
+    Source,
+    Text,
+    check_params,
+    exercises_on_path,
+)
 from samverkan.errors import ContentError, ParameterError
 from samverkan.render.markdown import markdown_text
 
@@ -49,6 +57,7 @@ class LessonView:
     audience: str
     level: str
     handout: bool = False  # static exercises and tools for a printed handout (samverkan build)
+    workshop: bool = False  # the workshop path: what is marked fördjupning is left out
 
     # -- text helpers -----------------------------------------------------
     @property
@@ -89,7 +98,8 @@ class LessonView:
             known = ", ".join(x.id for x in self.lesson.sections)
             raise ParameterError(f"Avsnittet {section_id!r} finns inte i lektionen. Avsnitt: {known}.") from None
         unit = "minut" if s.minutes == 1 else "minuter"
-        out = f"## {self.md(s.title)}\n\n*Ungefär {s.minutes} {unit}.*\n\n{self.md(s.body)}\n"
+        deeper = " Fördjupning: en verkstad hoppar över avsnittet." if s.further_study else ""
+        out = f"## {self.md(s.title)}\n\n*Ungefär {s.minutes} {unit}.{deeper}*\n\n{self.md(s.body)}\n"
         example = s.examples.get(self.audience)
         if example is not None:
             out += f"\n> **Exempel för {AUDIENCE_LABELS[self.audience]}:** {self.md(example)}\n"
@@ -222,16 +232,26 @@ class LessonView:
 
             others = " och ".join(AUDIENCE_LABELS[a] for a in AUDIENCES if a in ex.audience)
             return widgets.HTML(f"<p><em>Den här övningen är skriven för {others}. Du kan hoppa över den.</em></p>")
+        kwargs.setdefault("workshop", self.workshop)
         return exercise_widget(ex, level=self.level, audience=self.audience, sources=self.sources, **kwargs)
 
+    def exercise_ids(self) -> list[str]:
+        """The lesson's exercises on this view's path, in lesson order (any audience)."""
+        return exercises_on_path(self.lesson, self.kit.exercises, self.workshop)
+
     def exercises(self) -> list:
-        """All of the lesson's exercises for this audience, in lesson order (for a Voila app)."""
-        ids = [e for s in self.lesson.sections for e in s.exercises]
-        return [self.exercise(e) for e in ids if self.audience in self.kit.exercises[e].audience]
+        """All of the lesson's exercises for this audience on this path, in lesson order (for a Voila app)."""
+        return [self.exercise(e) for e in self.exercise_ids() if self.audience in self.kit.exercises[e].audience]
 
 
-def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "standard") -> LessonView:
-    """Load and check a lesson; any content problem stops here with Swedish messages."""
+def open_lesson(
+    lesson_id: str, audience: str = "tjansteperson", level: str = "standard", *, workshop: bool = False
+) -> LessonView:
+    """Load and check a lesson; any content problem stops here with Swedish messages.
+
+    Self-study (the default) shows everything, fördjupning included and marked; ``workshop=True`` is
+    the workshop path, which leaves out sections, exercises and questions marked fördjupning.
+    """
     check_params(audience, level)
     kit = loader.load_kit()
     if lesson_id not in kit.lessons:
@@ -246,4 +266,4 @@ def open_lesson(lesson_id: str, audience: str = "tjansteperson", level: str = "s
         raise ContentError(own)
     from samverkan.render.handout import handout_mode
 
-    return LessonView(lesson, kit, audience, level, handout=handout_mode())
+    return LessonView(lesson, kit, audience, level, handout=handout_mode(), workshop=workshop)

@@ -83,7 +83,7 @@ def _choice(ctx: Context, value: Any, path: tuple) -> Choice | None:
 
 
 def _question(ctx: Context, value: Any, path: tuple) -> Question | None:
-    m = ctx.mapping(value, path, ["id", "kind", "prompt", "choices"], ["explanation", "audience"])
+    m = ctx.mapping(value, path, ["id", "kind", "prompt", "choices"], ["explanation", "audience", "further_study"])
     if m is None:
         return None
     qid = ctx.opt(m, "id", path, ctx.ident)
@@ -121,11 +121,12 @@ def _question(ctx: Context, value: Any, path: tuple) -> Question | None:
         explanation=explanation,
         audience=audience,
         line=ctx.doc.line(path),
+        further_study=ctx.flag(m, "further_study", path),
     )
 
 
 def _quiz(ctx: Context, m: dict, path: tuple, ident: str | None) -> Quiz | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro", "legal"])
+    ctx.mapping(m, path, ["id", "kind", "title", "questions"], ["audience", "intro", "legal", "further_study"])
     title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
     raw = ctx.opt(m, "questions", path, ctx.list_of)
@@ -136,6 +137,13 @@ def _quiz(ctx: Context, m: dict, path: tuple, ident: str | None) -> Quiz | None:
             if question is not None:
                 questions.append(question)
     audience = ctx.audience(m, path)
+    further = ctx.flag(m, "further_study", path)
+    if questions and not further and all(q.further_study for q in questions):
+        ctx.problem(
+            path + ("questions",),
+            "alla frågor är märkta further_study, så verkstaden skulle visa en tom quiz; låt minst en fråga "
+            "vara utan further_study, eller märk hela övningen med further_study: true",
+        )
     if ident is None or title is None or raw is None or len(questions) != len(raw):
         return None
     return Quiz(
@@ -146,11 +154,14 @@ def _quiz(ctx: Context, m: dict, path: tuple, ident: str | None) -> Quiz | None:
         audience=audience,
         legal=ctx.flag(m, "legal", path),
         line=ctx.doc.line(path),
+        further_study=ctx.flag(m, "further_study", path),
     )
 
 
 def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience", "legal"])
+    ctx.mapping(
+        m, path, ["id", "kind", "title", "prompt", "categories", "items"], ["audience", "legal", "further_study"]
+    )
     title = ctx.opt(m, "title", path, ctx.text)
     prompt = ctx.opt(m, "prompt", path, ctx.text)
     categories: list[Category] = []
@@ -198,11 +209,12 @@ def _matching(ctx: Context, m: dict, path: tuple, ident: str | None) -> Matching
         audience=audience,
         legal=ctx.flag(m, "legal", path),
         line=ctx.doc.line(path),
+        further_study=ctx.flag(m, "further_study", path),
     )
 
 
 def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro", "legal"])
+    ctx.mapping(m, path, ["id", "kind", "title", "start", "steps"], ["audience", "intro", "legal", "further_study"])
     title = ctx.opt(m, "title", path, ctx.text)
     intro = ctx.optional_text(m, "intro", path)
     start = ctx.opt(m, "start", path, ctx.ident)
@@ -283,6 +295,7 @@ def _scenario(ctx: Context, m: dict, path: tuple, ident: str | None) -> Scenario
         audience=audience,
         legal=ctx.flag(m, "legal", path),
         line=ctx.doc.line(path),
+        further_study=ctx.flag(m, "further_study", path),
     )
 
 
@@ -327,7 +340,7 @@ def _check_graph(ctx: Context, path: tuple, start: str, steps: list[Step], raw: 
 
 
 def _free_text(ctx: Context, m: dict, path: tuple, ident: str | None) -> FreeText | None:
-    ctx.mapping(m, path, ["id", "kind", "title", "prompt"], ["audience", "guidance", "max_length"])
+    ctx.mapping(m, path, ["id", "kind", "title", "prompt"], ["audience", "guidance", "max_length", "further_study"])
     title = ctx.opt(m, "title", path, ctx.text)
     prompt = ctx.opt(m, "prompt", path, ctx.text)
     guidance = ctx.optional_text(m, "guidance", path)
@@ -343,6 +356,7 @@ def _free_text(ctx: Context, m: dict, path: tuple, ident: str | None) -> FreeTex
         max_length=max_length,
         audience=audience,
         line=ctx.doc.line(path),
+        further_study=ctx.flag(m, "further_study", path),
     )
 
 
@@ -471,7 +485,12 @@ def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | Non
     raw = ctx.opt(m, "sections", path, ctx.list_of)
     for i, s in enumerate(raw or []):
         p = path + ("sections", i)
-        sm = ctx.mapping(s, p, ["id", "title", "minutes", "body"], ["examples", "exercises", "sources", "show", "code"])
+        sm = ctx.mapping(
+            s,
+            p,
+            ["id", "title", "minutes", "body"],
+            ["examples", "exercises", "sources", "show", "code", "further_study"],
+        )
         if sm is None:
             continue
         sid = ctx.opt(sm, "id", p, ctx.ident)
@@ -500,6 +519,7 @@ def _lesson_file(ctx: Context, top: dict, folder_id: str | None) -> Lesson | Non
                     sources=srcs,
                     show=show,
                     code=code,
+                    further_study=ctx.flag(sm, "further_study", p),
                 )
             )
     ctx.unique_ids(

@@ -7,6 +7,7 @@ field is ``exercises/README.md``; keep the two in step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -75,6 +76,7 @@ class Question:
     explanation: Text | None = None
     audience: frozenset[str] = frozenset(AUDIENCES)
     line: int | None = None
+    further_study: bool = False  # fördjupning: self-study shows the question, a workshop skips it
 
     @property
     def correct_indices(self) -> frozenset[int]:
@@ -94,6 +96,7 @@ class Quiz:
     legal: bool = False  # gives verdicts about law: feedback carries the 'not legal advice' note
     kind: str = field(default="quiz", init=False)
     line: int | None = None
+    further_study: bool = False  # fördjupning: self-study shows the exercise, a workshop skips it
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class Matching:
     legal: bool = False  # gives verdicts about law: feedback carries the 'not legal advice' note
     kind: str = field(default="matching", init=False)
     line: int | None = None
+    further_study: bool = False  # fördjupning: self-study shows the exercise, a workshop skips it
 
     def category(self, category_id: str) -> Category:
         """The category with this id; KeyError if there is none."""
@@ -175,6 +179,7 @@ class Scenario:
     legal: bool = False  # gives verdicts about law: feedback carries the 'not legal advice' note
     kind: str = field(default="scenario", init=False)
     line: int | None = None
+    further_study: bool = False  # fördjupning: self-study shows the exercise, a workshop skips it
 
     def step(self, step_id: str) -> Step:
         """The step with this id; KeyError if there is none."""
@@ -196,6 +201,7 @@ class FreeText:
     audience: frozenset[str] = frozenset(AUDIENCES)
     kind: str = field(default="free_text", init=False)
     line: int | None = None
+    further_study: bool = False  # fördjupning: self-study shows the exercise, a workshop skips it
 
 
 Exercise = Quiz | Matching | Scenario | FreeText
@@ -252,6 +258,7 @@ class Section:
     sources: tuple[str, ...] = ()
     show: tuple[str, ...] = ()  # generated blocks after the body: BLOCKS or "figur:<id>"
     code: str | None = None  # Python for a code cell the learner may edit (self-study notebook)
+    further_study: bool = False  # fördjupning: self-study shows the section, a workshop skips it
 
 
 # Generated blocks a section can show after its text (``show:`` in lektion.yaml).
@@ -282,7 +289,12 @@ class Lesson:
 
     @property
     def minutes(self) -> int:
-        """The lesson's length in minutes: its sections plus the discussion."""
+        """The lesson's length in minutes on its workshop path: its sections (not fördjupning) plus the discussion."""
+        return sum(s.minutes for s in self.sections if not s.further_study) + self.discussion_minutes
+
+    @property
+    def self_study_minutes(self) -> int:
+        """The lesson's length in minutes for self-study: every section, fördjupning included, plus the discussion."""
         return sum(s.minutes for s in self.sections) + self.discussion_minutes
 
     def section(self, section_id: str) -> Section:
@@ -311,3 +323,20 @@ class Source:
     short: str
     url: str | None = None
     note: str | None = None
+
+
+def on_path(item: Any, workshop: bool) -> bool:
+    """Whether a section, exercise or question is shown on this path: self-study shows everything,
+    a workshop skips what is marked ``further_study`` (fördjupning)."""
+    return not (workshop and getattr(item, "further_study", False))
+
+
+def exercises_on_path(lesson: Lesson, exercises: Mapping[str, Any], workshop: bool) -> list[str]:
+    """The ids of the lesson's exercises on this path, in lesson order (ids the kit lacks are left out)."""
+    return [
+        e
+        for s in lesson.sections
+        if on_path(s, workshop)
+        for e in s.exercises
+        if e in exercises and on_path(exercises[e], workshop)
+    ]

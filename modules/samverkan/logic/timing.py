@@ -26,23 +26,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from samverkan.content.kit import Kit
-from samverkan.content.schema import AUDIENCES, LEVEL_LABELS, LEVELS, FreeText, Lesson, Matching, Quiz, Scenario, Text
+from samverkan.content.schema import (
+    AUDIENCES,
+    LEVEL_LABELS,
+    LEVELS,
+    FreeText,
+    Lesson,
+    Matching,
+    Quiz,
+    Scenario,
+    Text,
+    on_path,
+)
 from samverkan.content.timing_data import ALLOWANCES, BASES, Allowance, Speed, Timing  # noqa: F401 - re-exported
 
 # -- the estimate ----------------------------------------------------------------
 
 
-def _quiz_seconds(ex: Quiz, timing: Timing, level: str, audience: str | None) -> float:
+def _quiz_seconds(ex: Quiz, timing: Timing, level: str, audience: str | None, workshop: bool = False) -> float:
     total = timing.read([ex.title, ex.intro], level)
     for q in ex.questions:
-        if audience is None or audience in q.audience:
+        if (audience is None or audience in q.audience) and on_path(q, workshop):
             shown: list[Text | None] = [q.prompt, *(c.text for c in q.choices)]
             shown += [*(c.feedback for c in q.choices if c.correct), q.explanation]
             total += timing.read(shown, level) + timing.allow("quiz_question")
     return total
 
 
-def _matching_seconds(ex: Matching, timing: Timing, level: str, audience: str | None) -> float:
+def _matching_seconds(ex: Matching, timing: Timing, level: str, audience: str | None, workshop: bool = False) -> float:
     shown = [
         ex.title,
         ex.prompt,
@@ -53,16 +64,16 @@ def _matching_seconds(ex: Matching, timing: Timing, level: str, audience: str | 
     return timing.read(shown, level) + len(ex.items) * timing.allow("matching_item")
 
 
-def _scenario_seconds(ex: Scenario, timing: Timing, level: str, audience: str | None) -> float:
+def _scenario_seconds(ex: Scenario, timing: Timing, level: str, audience: str | None, workshop: bool = False) -> float:
     return timing.read([ex.title, ex.intro], level) + scenario_longest_path(ex, timing, level)[0]
 
 
-def _free_text_seconds(ex: FreeText, timing: Timing, level: str, audience: str | None) -> float:
+def _free_text_seconds(ex: FreeText, timing: Timing, level: str, audience: str | None, workshop: bool = False) -> float:
     return timing.read([ex.title, ex.prompt, ex.guidance], level) + timing.allow("free_text")
 
 
 # Seconds for one exercise, one function per exercise kind (EXERCISE_KINDS).
-SECONDS: dict[str, Callable[[Any, Timing, str, str | None], float]] = {
+SECONDS: dict[str, Callable[[Any, Timing, str, str | None, bool], float]] = {
     "quiz": _quiz_seconds,
     "matching": _matching_seconds,
     "scenario": _scenario_seconds,
@@ -70,10 +81,13 @@ SECONDS: dict[str, Callable[[Any, Timing, str, str | None], float]] = {
 }
 
 
-def exercise_seconds(ex: Any, timing: Timing, level: str, audience: str | None = None) -> float:
-    """Seconds one learner (or table) needs for an exercise, as the module docstring says."""
+def exercise_seconds(
+    ex: Any, timing: Timing, level: str, audience: str | None = None, *, workshop: bool = False
+) -> float:
+    """Seconds one learner (or table) needs for an exercise, as the module docstring says; on the
+    workshop path (``workshop``), questions marked fördjupning are left out."""
     estimate = SECONDS.get(getattr(ex, "kind", ""))
-    return estimate(ex, timing, level, audience) if estimate else 0.0
+    return estimate(ex, timing, level, audience, workshop) if estimate else 0.0
 
 
 def scenario_longest_path(sc: Scenario, timing: Timing, level: str) -> tuple[float, int]:
@@ -159,8 +173,11 @@ class LessonEstimate:
         return self.minutes > self.budget
 
 
-def estimate(lesson: Lesson, kit: Kit, timing: Timing, level: str, audience: str) -> LessonEstimate:
-    """The estimate for one learner of ``audience`` reading ``lesson`` at ``level``."""
+def estimate(
+    lesson: Lesson, kit: Kit, timing: Timing, level: str, audience: str, *, workshop: bool = True
+) -> LessonEstimate:
+    """The estimate for one learner of ``audience`` reading ``lesson`` at ``level``: on the workshop
+    path (the default) without what is marked fördjupning, else (self-study) everything."""
     frame = [
         lesson.title,
         lesson.why,
@@ -170,24 +187,27 @@ def estimate(lesson: Lesson, kit: Kit, timing: Timing, level: str, audience: str
         *lesson.key_points,
         *lesson.reflection,
     ]
-    est = LessonEstimate(
-        lesson.id, level, audience, lesson.minutes, timing.read(frame, level), lesson.discussion_minutes
-    )
+    budget = lesson.minutes if workshop else lesson.self_study_minutes
+    est = LessonEstimate(lesson.id, level, audience, budget, timing.read(frame, level), lesson.discussion_minutes)
     for s in lesson.sections:
+        if not on_path(s, workshop):
+            continue
         reading = timing.read([s.title, s.body, s.examples.get(audience)], level)
         exercises = sum(
-            exercise_seconds(kit.exercises[e], timing, level, audience)
+            exercise_seconds(kit.exercises[e], timing, level, audience, workshop=workshop)
             for e in s.exercises
-            if e in kit.exercises and audience in kit.exercises[e].audience
+            if e in kit.exercises and audience in kit.exercises[e].audience and on_path(kit.exercises[e], workshop)
         )
         est.sections.append(SectionEstimate(s.id, s.minutes, reading, exercises))
     return est
 
 
-def lesson_estimates(lesson: Lesson, kit: Kit, timing: Timing) -> dict[str, LessonEstimate]:
-    """Per level, the estimate for the audience whose version takes longest."""
+def lesson_estimates(lesson: Lesson, kit: Kit, timing: Timing, *, workshop: bool = True) -> dict[str, LessonEstimate]:
+    """Per level, the estimate for the audience whose version takes longest (workshop path by default)."""
     return {
-        level: max((estimate(lesson, kit, timing, level, a) for a in AUDIENCES), key=lambda e: e.minutes)
+        level: max(
+            (estimate(lesson, kit, timing, level, a, workshop=workshop) for a in AUDIENCES), key=lambda e: e.minutes
+        )
         for level in LEVELS
     }
 
@@ -225,7 +245,8 @@ def report(kit: Kit, lesson_ids: Iterable[str] | None = None) -> tuple[list[str]
     speeds = " och ".join(f"{timing.speeds[lv].words_per_minute} ord/min i {LEVEL_LABELS[lv]}" for lv in LEVELS)
     lines = [
         f"Uppskattad tid per lektion (läsning med {speeds}, övningar enligt {kit.data_files['timing']}, "
-        "diskussion enligt tidsplanen; för den målgrupp vars version tar längst tid):"
+        "diskussion enligt tidsplanen; för den målgrupp vars version tar längst tid). Tiden gäller verkstaden, "
+        "som hoppar över det som är märkt fördjupning; i egen takt läser man allt:"
     ]
     warnings = []
     for lid in ids:
@@ -239,5 +260,8 @@ def report(kit: Kit, lesson_ids: Iterable[str] | None = None) -> tuple[list[str]
             w = warning(e)
             if w:
                 warnings.append(w)
+        own = lesson_estimates(lesson, kit, timing, workshop=False)
+        alone = ", ".join(f"{LEVEL_LABELS[lv]} {minutes_text(e.minutes)} min" for lv, e in own.items())
         lines.append(f"  {lid}, {lesson.minutes} min enligt tidsplanen: " + "; ".join(parts))
+        lines.append(f"    i egen takt, med fördjupning: {alone}")
     return lines, warnings

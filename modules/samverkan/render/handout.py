@@ -65,9 +65,9 @@ class _Render:
         return out
 
 
-def _frame(kind: str, title: str, body: str, *, facit: bool = False) -> str:
+def _frame(kind: str, title: str, body: str, *, facit: bool = False, further: bool = False) -> str:
     cls = "sv-handout-facit" if facit else "sv-handout-exercise"
-    kicker = "Facit" if facit else "Övning"
+    kicker = ("Facit" if facit else "Övning") + (" · fördjupning" if further else "")
     return (
         f'<section class="{cls}" data-kind="{kind}"><p class="sv-kicker">{kicker}</p><h3>{title}</h3>{body}</section>'
     )
@@ -86,7 +86,9 @@ def exercise_parts(
     learner, key = PARTS[ex.kind](ex, r)
     if getattr(ex, "legal", False) and key:
         key += LEGAL
-    return _frame(ex.kind, title, learner), (_frame(ex.kind, title, key, facit=True) if key else "")
+    return _frame(ex.kind, title, learner, further=ex.further_study), (
+        _frame(ex.kind, title, key, facit=True, further=ex.further_study) if key else ""
+    )
 
 
 def _quiz(ex: Quiz, r: _Render) -> tuple[str, str]:
@@ -100,9 +102,10 @@ def _quiz(ex: Quiz, r: _Render) -> tuple[str, str]:
             f"<strong>{LETTERS[i]}.</strong> {r.inline(c.text)}</li>"
             for i, c in enumerate(q.choices)
         )
+        deeper = " (fördjupning)" if q.further_study else ""
         learner.append(
             f'<div class="sv-question"><p><strong>{n}. {r.inline(q.prompt)}</strong> '
-            f'<em>{how}</em></p><ul class="sv-options">{options}</ul></div>'
+            f'<em>{how}{deeper}</em></p><ul class="sv-options">{options}</ul></div>'
         )
         right = ", ".join(LETTERS[i] for i in sorted(q.correct_indices))
         feedback = "".join(

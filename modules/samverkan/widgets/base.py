@@ -225,12 +225,14 @@ class ExerciseWidget(widgets.VBox):
         audience: str | None = None,
         sources: Mapping[str, Source] | None = None,
         on_answer: Callable[[AnswerEvent], None] | None = None,
+        workshop: bool = False,
         **kwargs: Any,
     ):
         check_params(audience, level, audience_required=False)
         super().__init__(**kwargs)
         self.level = level
         self.audience = audience
+        self.workshop = workshop  # a workshop leaves out what is marked fördjupning; self-study shows it
         self.sources = sources or {}
         self.on_answer = on_answer
         self.status = lean(widgets.HTML, value="")

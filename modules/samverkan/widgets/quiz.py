@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from samverkan.content.schema import Question, Quiz
+from samverkan.content.schema import Question, Quiz, on_path
 from samverkan.errors import ParameterError
 from samverkan.logic.grading import Feedback, check_answer
 from samverkan.render.markdown import Markup, plain
@@ -42,15 +42,18 @@ class MultiChoice(widgets.VBox):
 class QuizWidget(ExerciseWidget):
     """A quiz: ``.choices``, ``.check_button``, ``.feedback``, ``.score`` and navigation.
 
-    Questions not meant for ``audience`` are left out. ``results`` maps a
-    question id to its latest :class:`~samverkan.logic.grading.Feedback`.
+    Questions not meant for ``audience`` are left out, and so are questions marked fördjupning
+    when ``workshop`` is true (self-study shows them, marked). ``results`` maps a question id to
+    its latest :class:`~samverkan.logic.grading.Feedback`.
     """
 
     def __init__(self, quiz: Quiz, **kwargs: Any):
         super().__init__(**kwargs)
         self.quiz = quiz
         self.questions: list[Question] = [
-            q for q in quiz.questions if self.audience is None or self.audience in q.audience
+            q
+            for q in quiz.questions
+            if (self.audience is None or self.audience in q.audience) and on_path(q, self.workshop)
         ]
         self.results: dict[str, Feedback] = {}
         self.position = 0
@@ -120,7 +123,8 @@ class QuizWidget(ExerciseWidget):
         self.position = position
         q = self.question
         n = len(self.questions)
-        self.progress.value = f'<p class="sv-progress">Fråga {position + 1} av {n}</p>'
+        deeper = " · fördjupning" if q.further_study else ""
+        self.progress.value = f'<p class="sv-progress">Fråga {position + 1} av {n}{deeper}</p>'
         hint = " <em>(Flera svar kan vara rätt.)</em>" if q.kind == "multiple_choice" else ""
         self.prompt.value = self.html(q.prompt) + (f"<p>{hint}</p>" if hint else "")
         labels = [plain(c.text, self.level) for c in q.choices]

@@ -20,6 +20,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from samverkan.apps.params import query_params
+from samverkan.content.schema import exercises_on_path
 from samverkan.errors import SamverkanError
 from samverkan.render.markdown import escape
 from samverkan.widgets import inbound as _inbound  # importing the widgets package also installs the inbound guard
@@ -158,7 +159,7 @@ class ParticipantView:
         self.saved: dict[str, dict[str, Any]] = {}
         for (exercise_id, item_id), value in saved.items():
             self.saved.setdefault(exercise_id, {})[item_id] = value
-        self.ids = [e for section in lesson.sections for e in section.exercises]
+        self.ids = exercises_on_path(lesson, kit.exercises, workshop=True)  # fördjupning is for self-study
         self.built: dict[str, Any] = {}
         self.note = (
             "Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
@@ -230,6 +231,7 @@ class ParticipantView:
                 "level": self.participant.session.level,
                 "sources": self.kit.sources,
                 "on_answer": self._record,
+                "workshop": True,
             }
             if exercise.kind == "free_text":
                 kwargs["saved_note"] = self.note

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from samverkan.content.schema import exercises_on_path, on_path
 from samverkan.render.figures import finish_png
 from samverkan.render.markdown import escape, plain
 from samverkan.workshop.store import Session, Store
@@ -75,6 +76,7 @@ def _quiz_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
             options=[Option(plain(c.text, level), 0, c.correct) for c in q.choices],
         )
         for q in ex.questions
+        if on_path(q, workshop=True)
     ]
 
 
@@ -118,10 +120,10 @@ def _items(kit: Any, session: Session) -> list[ItemSummary]:
     if lesson is None:
         return []
     out: list[ItemSummary] = []
-    for section in lesson.sections:
-        for exercise_id in section.exercises:
-            ex = kit.exercises[exercise_id]
-            out.extend(ITEMS[ex.kind](ex, plain(ex.title, level), level))
+    # What participants see: the workshop path (fördjupning is left out, as in the participant app).
+    for exercise_id in exercises_on_path(lesson, kit.exercises, workshop=True):
+        ex = kit.exercises[exercise_id]
+        out.extend(ITEMS[ex.kind](ex, plain(ex.title, level), level))
     return out
 
 
