@@ -25,14 +25,26 @@ def _cell_id(prefix: str, n: int) -> str:
     return f"{prefix}-{n:02d}"
 
 
+# JupyterLab shows these cells' output but folds their code (a click on the fold shows it).
+HIDDEN = {"jupyter": {"source_hidden": True}}
+
+
 def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
-    """``notebooks/<lesson>.ipynb``: parameters, one cell per section and exercise, discussion, end."""
+    """``notebooks/<lesson>.ipynb``: parameters, one cell per section and exercise, discussion, end.
+
+    Only the parameters cell and the lesson's own code exercise show their code; the cells that
+    display the lesson are folded (``jupyter.source_hidden``), so a reader sees text and exercises.
+    """
     cells = [
         new_markdown_cell(
             f"# {lesson.title.standard}\n\n"
-            "Kör cellerna uppifrån och ned med **Skift + Enter**. I cellen `parameters` väljer du "
-            'målgrupp (`"fortroendevald"` eller `"tjansteperson"`) och nivå '
-            '(`"standard"` eller `"lattlast"` för lättläst text).'
+            "**Så läser du lektionen.** Välj **Run → Run All Cells** i menyn (JupyterLabs menyer är på "
+            "engelska), eller gå igenom cellerna uppifrån med **Skift + Enter**. Texten och övningarna "
+            "visas under cellerna; koden som visar dem är ihopfälld.\n\n"
+            "**Målgrupp och nivå.** I cellen nedan (`parameters`) skriver du målgruppen "
+            '(`"fortroendevald"` eller `"tjansteperson"`) och nivån (`"standard"`, eller `"lattlast"` för '
+            "lättläst text). Kör sedan alla celler igen.\n\n"
+            "Avsnitt och frågor märkta *fördjupning* hoppas över i en verkstad men finns med här."
         ),
         new_code_cell(
             'audience = "tjansteperson"  # eller "fortroendevald"\nlevel = "standard"  # eller "lattlast"',
@@ -41,19 +53,20 @@ def lesson_notebook(lesson: Lesson) -> nbformat.NotebookNode:
         new_code_cell(
             "from samverkan import open_lesson\n\n"
             f'L = open_lesson("{lesson.id}", audience=audience, level=level)\n'
-            "L.show_intro()"
+            "L.show_intro()",
+            metadata=HIDDEN,
         ),
     ]
     for section in lesson.sections:
-        cells.append(new_code_cell(f'L.show_section("{section.id}")'))
+        cells.append(new_code_cell(f'L.show_section("{section.id}")', metadata=HIDDEN))
         if section.code:
             cells.append(new_markdown_cell("### Prova själv\n\nKör cellen nedan. Ändra sedan koden och kör igen."))
             cells.append(new_code_cell(section.code.rstrip(), metadata={"tags": ["samverkan-kod"]}))
         for ex in section.exercises:
             cells.append(new_markdown_cell("### Övning\n\nSvara i rutan nedan. Du får återkoppling på varje svar."))
-            cells.append(new_code_cell(f'L.exercise("{ex}")'))
-    cells.append(new_code_cell("L.show_discussion()"))
-    cells.append(new_code_cell("L.show_end()"))
+            cells.append(new_code_cell(f'L.exercise("{ex}")', metadata=HIDDEN))
+    cells.append(new_code_cell("L.show_discussion()", metadata=HIDDEN))
+    cells.append(new_code_cell("L.show_end()", metadata=HIDDEN))
     return _finish(cells)
 
 
