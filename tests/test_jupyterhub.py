@@ -51,10 +51,18 @@ WAIT = 180_000  # ms: a spawn, JupyterLab's first load or a Voila kernel on a bu
 
 # Each user opens a different lesson in JupyterLab and in Voila, so that the servers can be told apart.
 USERS = {
-    "anna": {"notebook": "notebooks/01-borja-har.ipynb", "quiz": "start-quiz",
-             "app": "voila_apps/03-principer.ipynb", "app_quiz": "principer-quiz"},
-    "bosse": {"notebook": "notebooks/03-principer.ipynb", "quiz": "principer-quiz",
-              "app": "voila_apps/01-borja-har.ipynb", "app_quiz": "start-quiz"},
+    "anna": {
+        "notebook": "notebooks/01-borja-har.ipynb",
+        "quiz": "start-quiz",
+        "app": "voila_apps/03-principer.ipynb",
+        "app_quiz": "principer-quiz",
+    },
+    "bosse": {
+        "notebook": "notebooks/03-principer.ipynb",
+        "quiz": "principer-quiz",
+        "app": "voila_apps/01-borja-har.ipynb",
+        "app_quiz": "start-quiz",
+    },
 }
 
 
@@ -64,13 +72,17 @@ def prerequisites() -> None:
     try:
         import jupyterhub  # noqa: F401
     except ImportError:
-        problems.append("JupyterHub saknas i den här Python-miljön: installera kitet med "
-                        "`pip install -e \".[test]\"` (extra `hub`), eller kör `make test`.")
+        problems.append(
+            "JupyterHub saknas i den här Python-miljön: installera kitet med "
+            '`pip install -e ".[test]"` (extra `hub`), eller kör `make test`.'
+        )
     if not SINGLEUSER.exists():
         problems.append(f"{SINGLEUSER} saknas (kommer med paketet jupyterhub).")
     if not PROXY.exists():
-        problems.append(f"JupyterHubs proxy saknas ({PROXY.relative_to(ROOT)}): kör `make hubproxy` "
-                        "(npm install configurable-http-proxy).")
+        problems.append(
+            f"JupyterHubs proxy saknas ({PROXY.relative_to(ROOT)}): kör `make hubproxy` "
+            "(npm install configurable-http-proxy)."
+        )
     if not shutil.which("node"):
         problems.append("node saknas (configurable-http-proxy är ett Node-program): `apt-get install nodejs`.")
     if not Path(CHROMIUM).exists():
@@ -81,13 +93,14 @@ def prerequisites() -> None:
 
 # -- processes -------------------------------------------------------------------------------------
 
+
 def _stat(pid: int) -> tuple[int, int] | None:
     """(parent pid, start time) of a live process, from /proc; None when it is gone or a zombie."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     if fields[0] == "Z":
         return None
     return int(fields[1]), int(fields[19])
@@ -168,7 +181,13 @@ c.JupyterHub.load_roles = [{{
 class Hub:
     def __init__(self, folder: Path, base: str, password: str, token: str, proc: subprocess.Popen, log: Path):
         self.folder, self.base, self.password, self.token, self.proc, self.log = (
-            folder, base, password, token, proc, log)
+            folder,
+            base,
+            password,
+            token,
+            proc,
+            log,
+        )
 
     def api(self, path: str) -> dict | list:
         """GET from the hub's REST API (or a user's server, ``/user/…``) with the test service's token."""
@@ -196,16 +215,33 @@ def hub(tmp_path_factory):
     secret.chmod(0o600)
     port, hub_port, proxy_api_port = free_port(), free_port(), free_port()
     password, token = secrets.token_urlsafe(12), secrets.token_hex(24)
-    (folder / "jupyterhub_config.py").write_text(CONFIG.format(
-        folder=folder, port=port, hub_port=hub_port, proxy_api_port=proxy_api_port, password=password,
-        users=set(USERS), singleuser=str(SINGLEUSER), proxy=str(PROXY), proxy_token=secrets.token_hex(24),
-        service=SERVICE, service_token=token, args=["--VoilaExporter.language_code=sv", *(["--allow-root"] if os.geteuid() == 0 else [])]))
+    (folder / "jupyterhub_config.py").write_text(
+        CONFIG.format(
+            folder=folder,
+            port=port,
+            hub_port=hub_port,
+            proxy_api_port=proxy_api_port,
+            password=password,
+            users=set(USERS),
+            singleuser=str(SINGLEUSER),
+            proxy=str(PROXY),
+            proxy_token=secrets.token_hex(24),
+            service=SERVICE,
+            service_token=token,
+            args=["--VoilaExporter.language_code=sv", *(["--allow-root"] if os.geteuid() == 0 else [])],
+        )
+    )
     log = folder / "hub.log"
     env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(folder / "jupyterhub_config.py")],
-            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=folder,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     h = Hub(folder, f"http://127.0.0.1:{port}", password, token, proc, log)
     try:
         deadline = time.monotonic() + 90
@@ -239,6 +275,7 @@ def stop_hub(proc: subprocess.Popen) -> None:
 
 
 # -- the browser -----------------------------------------------------------------------------------
+
 
 def screenshot(page, hub: Hub, name: str) -> Path:
     folder = Path(os.environ.get("SAMVERKAN_SCREENSHOTS") or hub.folder / "screens")
@@ -297,12 +334,17 @@ def run_notebook_from_the_run_menu(page) -> None:
     page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).first.click()
 
 
+def expand_all_code_from_the_view_menu(page) -> None:
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^View$")).click()
+    page.locator(".lm-Menu-item", has_text=re.compile(r"^Expand All Code")).first.click()
+
+
 def answer_quiz(page, quiz_id: str) -> None:
     """Choose the right answer to the quiz's first question, press "Rätta svaret", see the Swedish feedback."""
     from playwright.sync_api import expect
 
-    from samverkan import loader
-    from samverkan.render import plain
+    from samverkan.content import loader
+    from samverkan.render.markdown import plain
 
     question = loader.load_kit().exercises[quiz_id].questions[0]
     right = plain(question.choices[min(question.correct_indices)].text)
@@ -318,6 +360,7 @@ def answer_quiz(page, quiz_id: str) -> None:
 
 
 # -- the tests -------------------------------------------------------------------------------------
+
 
 def test_wrong_password_and_unknown_user_are_refused(hub):
     import urllib.parse
@@ -371,14 +414,23 @@ def test_lesson_notebook_runs_in_jupyterlab_and_its_quiz_answers(hub, sessions, 
     expect(panel).to_be_visible(timeout=WAIT)
     # The kernel is connected when the status bar names it as idle ("No Kernel | Initializing" before).
     expect(page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\(ipykernel\) \| Idle"))).to_have_count(
-        1, timeout=WAIT)
-    code_cells = sum(c["cell_type"] == "code" for c in json.loads((ROOT / notebook).read_text())["cells"])
+        1, timeout=WAIT
+    )
+    cells = json.loads((ROOT / notebook).read_text())["cells"]
+    code_cells = sum(c["cell_type"] == "code" for c in cells)
+    folded = sum(
+        c["cell_type"] == "code" and c["metadata"].get("jupyter", {}).get("source_hidden", False) for c in cells
+    )
+    assert 0 < folded < code_cells, "the cells that display the lesson are folded; the parameters cell is not"
     with shot_on_failure(page, hub, f"jupyterlab-{name}"):
         run_notebook_from_the_run_menu(page)
-        # Every code cell has run: each prompt shows an execution count ("[7]:", not "[ ]:" or "[*]:").
+        # The folded cells show their output but no code: only the unfolded cells' prompts are visible.
         ran = panel.locator(".jp-CodeCell .jp-InputPrompt", has_text=re.compile(r"\[\d+\]"))
-        expect(ran).to_have_count(code_cells, timeout=WAIT)
+        expect(ran).to_have_count(code_cells - folded, timeout=WAIT)
         answer_quiz(page, USERS[name]["quiz"])
+        # Every code cell has run: with the code unfolded, each prompt shows an execution count ("[7]:").
+        expand_all_code_from_the_view_menu(page)
+        expect(ran).to_have_count(code_cells, timeout=WAIT)
     assert not panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
     assert not panel.get_by_text("Traceback").count()
     screenshot(page, hub, f"jupyterlab-{name}")
