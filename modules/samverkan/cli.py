@@ -136,7 +136,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     found, notes = errors(kit), warnings(kit)
     if found:
         print(
-            f"\n{len(found)} problem i innehållet ({files_text} kontrollerade"
+            f"\n{len(found)} problem i innehållet ({files_text} {'kontrollerad' if checked == 1 else 'kontrollerade'}"
             + (f", {len(notes)} {'varning' if len(notes) == 1 else 'varningar'}" if notes else "")
             + ").",
             file=sys.stderr,
