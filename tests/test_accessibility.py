@@ -567,3 +567,30 @@ def test_dashboard_with_answers(workshop, browser):
     assert "3 har svarat" in quiz_alt and "(rätt svar)" in quiz_alt  # the right answer in words, not colour
     assert page.locator(".sv-sr").first.text_content() == f"Koden är {' '.join(s.code)}."
     page.close()
+
+
+def test_the_lesson_reader_at_phone_width_by_keyboard(workshop, browser):
+    """The reader from the start page at 320 px: no sideways scroll, axe clean, pages, level and answers by keyboard."""
+    base, _key, _store = workshop
+    page = browser.new_page(viewport={"width": 320, "height": 720})
+    page.goto(f"{base}/", timeout=WAIT)
+    page.get_by_role("heading", name="Läs en lektion").wait_for()
+    page.get_by_role("link", name="Principerna och rollerna").first.click()
+    page.wait_for_selector("text=Del 1 av", timeout=WAIT)
+    settle(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    audit(page, "Läsaren, första sidan, 320 px")
+    press_button(page, "Nästa")
+    expect_text(page, "Del 2 av")
+    # The level is a pair of toggle buttons: "Lättläst" by keyboard switches the text, the page stays.
+    press_button(page, "Lättläst", back=True)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.widget-toggle-button')].some(b => b.textContent.trim() === 'Lättläst'"
+        " && b.classList.contains('mod-active'))",
+        timeout=30_000,
+    )
+    expect_text(page, "Del 2 av")
+    settle(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    audit(page, "Läsaren, ett avsnitt i lättläst, 320 px")
+    page.close()

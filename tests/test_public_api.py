@@ -30,6 +30,7 @@ PUBLIC = [
     "load_kit",
     "open_lesson",
     "preview",
+    "reader_app",
     "tool",
     "tool_app",
 ]

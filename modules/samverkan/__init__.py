@@ -4,6 +4,7 @@ Public API: what the generated notebooks and Voila apps call, and what trainers 
 terminal; ``tests/test_public_api.py`` pins it. The rest is internal and may change::
 
     open_lesson, lesson_app, tool, tool_app, preview,        notebooks and Voila apps
+    reader_app,                                               the lesson reader (voila_apps/lasare.ipynb)
     exempelregister,                                          lesson 08's data exercise
     load_kit, check_kit, lix,                                 content and its checks
     check_answer, grade_matching, ScenarioRun,                grading
@@ -32,6 +33,7 @@ _EXPORTS = {
     "tool": "samverkan.apps.app",
     "tool_app": "samverkan.apps.app",
     "preview": "samverkan.apps.preview",
+    "reader_app": "samverkan.apps.reader",
     "exempelregister": "samverkan.content.data",
     "load_kit": "samverkan.content.loader",
     "check_kit": "samverkan.logic.checks",

@@ -27,6 +27,7 @@ from samverkan.content.schema import (
     Text,
     check_params,
     exercises_on_path,
+    on_path,
 )
 from samverkan.errors import ContentError, ParameterError
 from samverkan.render.markdown import markdown_text
@@ -78,15 +79,19 @@ class LessonView:
         L = self.lesson
         who = AUDIENCE_LABELS[self.audience]
         level = "lättläst" if self.level == "lattlast" else "standard"
-        rows = "\n".join(f"| {self.md(s.title)} | {s.minutes} min |" for s in L.sections)
+        shown = [s for s in L.sections if on_path(s, self.workshop)]
+        rows = "\n".join(
+            f"| {self.md(s.title)}{' (fördjupning)' if s.further_study else ''} | {s.minutes} min |" for s in shown
+        )
         if L.discussion_minutes:
             rows += f"\n| Diskussion | {L.discussion_minutes} min |"
+        minutes = L.minutes if self.workshop else L.self_study_minutes
         return (
             f"*Version för {who}, {level} text.*\n\n"
             f"## Varför det här är viktigt för dig\n\n{self.md(L.why)}\n\n"
             f"## Frågor som lektionen besvarar\n\n{self._list(L.questions)}\n\n"
             f"## Efter lektionen kan du\n\n{self._list(L.objectives)}\n\n"
-            f"## Tid\n\nLektionen tar ungefär **{L.minutes} minuter**.\n\n"
+            f"## Tid\n\nLektionen tar ungefär **{minutes} minuter**.\n\n"
             f"| Del | Tid |\n|---|---|\n{rows}\n"
         )
 

@@ -183,6 +183,14 @@ def _finish(cells: list) -> nbformat.NotebookNode:
     return nb
 
 
+READER_APP = "lasare"
+
+
+def reader_notebook() -> nbformat.NotebookNode:
+    """``voila_apps/lasare.ipynb``: the lesson reader; the address names the lesson, audience and level."""
+    return _finish([new_code_cell("from samverkan import reader_app\n\nreader_app()")])  # it has its own heading
+
+
 def expected_files(root: Path | None = None) -> dict[Path, str]:
     """Every generated notebook and its text, keyed by path."""
     root = root or paths.kit_root()
@@ -195,6 +203,7 @@ def expected_files(root: Path | None = None) -> dict[Path, str]:
         out[root / "notebooks" / f"{name}.ipynb"] = nbformat.writes(tool_notebook(name)) + "\n"
         out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(tool_app(name)) + "\n"
     out[root / "notebooks" / "forhandsvisning.ipynb"] = nbformat.writes(preview_notebook()) + "\n"
+    out[root / "voila_apps" / f"{READER_APP}.ipynb"] = nbformat.writes(reader_notebook()) + "\n"
     for name, make in WORKSHOP_APPS.items():
         out[root / "voila_apps" / f"{name}.ipynb"] = nbformat.writes(make()) + "\n"
     return out

@@ -95,20 +95,35 @@ def start_page(
 
     ``apps`` are (title, path under voila/render/, description) tuples.
     """
-    items = "".join(
-        f'<li><a href="{escape(base_url)}voila/render/{escape(path)}">{escape(title)}</a>'
-        + (f" – {escape(text)}" if text else "")
-        + "</li>"
-        for title, path, text in apps
-    )
+
+    def items(entries: Iterable[tuple[str, str, str]]) -> str:
+        return "".join(
+            f'<li><a href="{escape(base_url)}voila/render/{escape(path)}">{escape(title)}</a>'
+            + (f" – {escape(text)}" if text else "")
+            + "</li>"
+            for title, path, text in entries
+        )
+
+    apps = list(apps)
+    readers = [a for a in apps if a[1].startswith("lasare.ipynb?")]
+    others = [a for a in apps if a not in readers]
     body = (
         '<header><p style="margin:0">Samverkansverkstaden</p>'
         "<h1>Välkommen till verkstaden</h1></header>"
         '<main id="innehall">'
         f"{join_form(base_url, code=code, message=message)}"
-        "<h2>Öva på egen hand</h2>"
-        f'<ul class="apps">{items}</ul>'
-        '<p class="hint">Lägg till <code>?level=lattlast</code> i adressen för lättläst text.</p>'
+        + (
+            "<h2>Läs en lektion</h2>"
+            f'<ul class="apps">{items(readers)}</ul>'
+            '<p class="hint">Lektionens text med övningarna på plats. Du väljer målgrupp och lättläst '
+            "eller standardtext i läsaren.</p>"
+            if readers
+            else ""
+        )
+        + "<h2>Öva på egen hand</h2>"
+        f'<ul class="apps">{items(others)}</ul>'
+        '<p class="hint">Bara övningarna, som vid verkstadens bord. Lägg till <code>?level=lattlast</code> '
+        "i adressen för lättläst text.</p>"
         "<h2>Leder du passet?</h2>"
         f'<p><a href="{escape(base_url)}handledare">Öppna handledarvyn</a> '
         "(du behöver handledarnyckeln som visades när servern startade).</p>"

@@ -225,10 +225,15 @@ def write_kernelspec(folder: Path) -> None:
 
 
 def app_list(kit: Any) -> list[tuple[str, str, str]]:
-    """(title, notebook, description) of every lesson app and the two tools, for the start page."""
+    """(title, notebook, description) of every lesson's reader, every lesson app and the two tools, for
+    the start page; the readers come first (their notebook is ``lasare.ipynb?lesson=<id>``)."""
+    from samverkan.build.notebooks import READER_APP
     from samverkan.render.markdown import plain
 
-    apps = []
+    apps = [
+        (plain(lesson.title, "standard"), f"{READER_APP}.ipynb?lesson={lesson_id}", f"{lesson.self_study_minutes} min")
+        for lesson_id, lesson in sorted(kit.lessons.items())
+    ]
     for lesson_id, lesson in sorted(kit.lessons.items()):
         apps.append(
             (
@@ -244,7 +249,8 @@ def app_list(kit: Any) -> list[tuple[str, str, str]]:
 
 def page_titles(apps: list[tuple[str, str, str]]) -> dict[str, str]:
     """Each Voila page's title (Voila would show the file name, such as "03-principer")."""
-    titles = {path: f"{title} – Samverkansverkstaden" for title, path, _text in apps}
+    titles = {path: f"{title} – Samverkansverkstaden" for title, path, _text in apps if "?" not in path}
+    titles["lasare.ipynb"] = "Läs en lektion – Samverkansverkstaden"
     titles[PARTICIPANT_APP] = "Dina övningar – Samverkansverkstaden"
     titles[DASHBOARD_APP] = "Handledarvy – Samverkansverkstaden"
     return titles
