@@ -594,3 +594,26 @@ def test_the_lesson_reader_at_phone_width_by_keyboard(workshop, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     audit(page, "Läsaren, ett avsnitt i lättläst, 320 px")
     page.close()
+
+
+def test_the_reader_s_personal_link_brings_the_reader_back(workshop, browser):
+    """Make a personal link by keyboard, read on, open the link: the same page comes back (390 px)."""
+    base, _key, _store = workshop
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{base}/voila/render/lasare.ipynb?lesson=04-overenskommelsen", timeout=WAIT)
+    page.wait_for_selector("text=Del 1 av", timeout=WAIT)
+    settle(page)
+    press_button(page, "Skapa en personlig länk")
+    page.get_by_role("heading", name="Din personliga länk").wait_for(timeout=30_000)
+    audit(page, "Läsaren med personlig länk, 390 px")
+    press_button(page, "Nästa", back=True)
+    expect_text(page, "Del 2 av")
+    press_button(page, "Nästa", back=True)
+    expect_text(page, "Del 3 av")
+    link = page.get_by_role("link", name="Fortsätt läsa här")
+    href = link.get_attribute("href")
+    assert "p=" in href and "lesson=04-overenskommelsen" in href
+    link.click()
+    page.wait_for_selector("text=Del 3 av", timeout=WAIT)
+    assert "p=" in page.url
+    page.close()

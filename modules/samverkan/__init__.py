@@ -33,7 +33,7 @@ _EXPORTS = {
     "tool": "samverkan.apps.app",
     "tool_app": "samverkan.apps.app",
     "preview": "samverkan.apps.preview",
-    "reader_app": "samverkan.apps.reader",
+    "reader_app": "samverkan.workshop.reading",
     "exempelregister": "samverkan.content.data",
     "load_kit": "samverkan.content.loader",
     "check_kit": "samverkan.logic.checks",

@@ -16,13 +16,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import ipywidgets as widgets
 
 from samverkan.apps.lesson import LessonView, open_lesson
 from samverkan.apps.params import query_params
 from samverkan.content.schema import AUDIENCE_LABELS, AUDIENCES, LEVELS
+from samverkan.errors import SamverkanError
 from samverkan.render.markdown import Markup, escape, plain, render_markdown
 from samverkan.render.page import page as render_page
 from samverkan.widgets.base import FOCUS_CSS, STYLE, lean
@@ -31,7 +32,8 @@ LEVEL_NAMES = {"standard": "Standardtext", "lattlast": "Lättläst"}
 READER_CSS = Markup(
     """<style>
 .sv-reader { max-width: 46rem; }
-.sv-reader .sv-reader-text { font-size: 1.0625rem; line-height: 1.55; }
+.sv-reader .sv-reader-text { font-size: 1.0625rem; line-height: 1.55; overflow-wrap: anywhere; }
+.sv-reader a { color: #0b4f8a; text-decoration: underline; }
 .sv-reader .sv-reader-text table { border-collapse: collapse; margin: .6em 0; }
 .sv-reader .sv-reader-text th, .sv-reader .sv-reader-text td { border: 1px solid #888; padding: .25em .5em;
   text-align: left; vertical-align: top; }
@@ -75,13 +77,49 @@ class ReaderAnswers:
         return {item: value for item, (value, _correct) in self.given.get(exercise_id, {}).items()}
 
 
+class Progress(Protocol):
+    """Where a reader's place and answers are kept behind a personal link (the workshop store provides one)."""
+
+    token: str
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved state (audience, level, position, answers), or None."""
+
+    def save(self, state: dict[str, Any]) -> None:
+        """Keep the state; may raise SamverkanError with a Swedish message."""
+
+
+class Links(Protocol):
+    """Makes personal links: a new random token, and the :class:`Progress` behind a token."""
+
+    def new_token(self) -> str:
+        """A new random token for a personal link."""
+
+    def open(self, token: str, lesson_id: str) -> Progress:
+        """The progress behind ``token`` for ``lesson_id``."""
+
+
 class LessonReader(widgets.VBox):
     """A lesson to read and do page by page: ``.audience``, ``.level``, ``.sections``, ``.body``, navigation."""
 
-    def __init__(self, lesson_id: str, audience: str = "tjansteperson", level: str = "standard"):
+    def __init__(
+        self,
+        lesson_id: str,
+        audience: str = "tjansteperson",
+        level: str = "standard",
+        *,
+        links: Links | None = None,
+        progress: Progress | None = None,
+    ):
         super().__init__()
         self.lesson_id = lesson_id
         self.answers = ReaderAnswers()
+        self.links = links
+        self.progress = progress
+        saved = self._load()
+        if saved:
+            audience = str(saved["audience"]) if saved.get("audience") in AUDIENCES else audience
+            level = str(saved["level"]) if saved.get("level") in LEVELS else level
         self.index: int = 0
         self._built: dict[tuple[str, str, str], Any] = {}
         self._page_cache: dict[tuple[int, str, str], list[Any]] = {}
@@ -122,9 +160,18 @@ class LessonReader(widgets.VBox):
         )
         self.position = widgets.HTML()
         self.body = widgets.VBox()
+        self.link_box = widgets.VBox()
+        self.link_button = widgets.Button(
+            description="Skapa en personlig länk",
+            icon="bookmark",
+            tooltip="En länk som tar dig tillbaka hit med dina svar, utan namn",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.link_button.on_click(self._on_link)
+        self.link_status = widgets.HTML()
         nav = widgets.HBox([self.previous_button, self.next_button, self.position])
         nav.add_class("sv-reader-nav")
-        self.children = [self.title, self.audience, self.level, self.sections, self.body, nav]
+        self.children = [self.title, self.audience, self.level, self.sections, self.body, nav, self.link_box]
         self.add_class("sv-reader")
         self.add_class("sv-exercise")  # the exercises' reflow styles apply to the whole reader
 
@@ -133,7 +180,9 @@ class LessonReader(widgets.VBox):
         self.sections.observe(lambda change: self.go(change["new"]), names="value")
         self.audience.observe(self._on_version, names="value")
         self.level.observe(self._on_version, names="value")
-        self.go(0)
+        self._show_link()
+        start = saved.get("position", 0) if saved else 0
+        self.go(start if isinstance(start, int) else 0)
 
     def _heading(self) -> Markup:
         return READER_CSS + STYLE + Markup("<h1>{}</h1>").format(plain(self.view.lesson.title, self.view.level))
@@ -157,6 +206,7 @@ class LessonReader(widgets.VBox):
         self.position.value = f'<p class="sv-progress" role="status">Del {index + 1} av {len(self.pages)}</p>'
         self.previous_button.disabled = index == 0
         self.next_button.disabled = index == len(self.pages) - 1
+        self._save()
 
     def _on_version(self, _change: Any) -> None:
         """Audience or level changed: the same page again in the new version, answers kept."""
@@ -205,12 +255,84 @@ class LessonReader(widgets.VBox):
     def _exercise(self, exercise_id: str) -> Any:
         key = (exercise_id, self.audience.value, self.level.value)
         if key not in self._built:
-            w = self.view.exercise(exercise_id, on_answer=self.answers.record)
+            w = self.view.exercise(exercise_id, on_answer=self._on_answer)
             saved = self.answers.saved(exercise_id)
             if saved and w is not None and hasattr(w, "restore"):
                 w.restore(saved)
             self._built[key] = w
         return self._built[key]
+
+    # -- the personal link -----------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """What a personal link keeps: audience, level, the page, and the answers (no name, ever)."""
+        return {
+            "audience": self.audience.value,
+            "level": self.level.value,
+            "position": self.index,
+            "answers": {
+                ex: {item: [value, correct] for item, (value, correct) in items.items()}
+                for ex, items in self.answers.given.items()
+            },
+        }
+
+    def _load(self) -> dict[str, Any] | None:
+        if self.progress is None:
+            return None
+        try:
+            saved = self.progress.load()
+        except SamverkanError:
+            return None
+        if not saved:
+            return None
+        raw = saved.get("answers")
+        for ex, items in raw.items() if isinstance(raw, dict) else []:
+            for item, pair in items.items() if isinstance(items, dict) else []:
+                if isinstance(pair, list) and len(pair) == 2:
+                    self.answers.given.setdefault(str(ex), {})[str(item)] = (pair[0], pair[1])
+        return saved
+
+    def _save(self) -> None:
+        if self.progress is None:
+            return
+        try:
+            self.progress.save(self.state())
+        except SamverkanError as exc:
+            self.link_status.value = Markup('<p role="alert">{}</p>').format(str(exc))
+
+    def _on_answer(self, event: Any) -> None:
+        self.answers.record(event)
+        self._save()
+
+    def _on_link(self, _button: Any = None) -> None:
+        if self.links is None or self.progress is not None:
+            return
+        self.progress = self.links.open(self.links.new_token(), self.lesson_id)
+        self._save()
+        self._show_link()
+
+    def _show_link(self) -> None:
+        if self.progress is not None:
+            href = f"?lesson={self.lesson_id}&p={self.progress.token}"
+            self.link_box.children = [
+                widgets.HTML(
+                    Markup(
+                        '<h2>Din personliga länk</h2><p><a href="{}">Fortsätt läsa här</a>. Spara länken som '
+                        "bokmärke: den tar dig tillbaka till samma ställe med dina svar. Den är personlig, så "
+                        "dela den inte. Inga namn sparas.</p>"
+                    ).format(href)
+                ),
+                self.link_status,
+            ]
+        elif self.links is not None:
+            self.link_box.children = [
+                widgets.HTML(
+                    "<h2>Fortsätta en annan gång?</h2><p>Skapa en personlig länk, så sparas din plats och dina "
+                    "svar. Inga namn sparas.</p>"
+                ),
+                self.link_button,
+            ]
+        else:
+            self.link_box.children = []
 
     # -- the summary ---------------------------------------------------------------
     def summary_html(self) -> Markup:
@@ -253,8 +375,12 @@ class LessonReader(widgets.VBox):
         return widgets.VBox([widgets.HTML(Markup("<h2>Dina svar</h2>") + self.summary_html()), link])
 
 
-def reader_app(query: str | None = None) -> widgets.Widget:
-    """The reader for the lesson, audience and level in the page address, or a list of lessons to choose."""
+def reader_app(query: str | None = None, links: Links | None = None) -> widgets.Widget:
+    """The reader for the lesson, audience and level in the page address, or a list of lessons to choose.
+
+    With ``links`` (the workshop server's store), the reader offers a personal link, and ``p=<token>`` in
+    the address brings back the place and the answers saved behind it.
+    """
     from samverkan.content.loader import load_kit
 
     params = query_params(query)
@@ -265,7 +391,9 @@ def reader_app(query: str | None = None) -> widgets.Widget:
     level = level if level in LEVELS else "standard"
     kit = load_kit()
     if lesson_id in kit.lessons:
-        return LessonReader(lesson_id, audience=audience, level=level)
+        token = params.get("p", "")
+        progress = links.open(token, lesson_id) if links is not None and token else None
+        return LessonReader(lesson_id, audience=audience, level=level, links=links, progress=progress)
     items = Markup("").join(
         Markup('<li><a href="?lesson={}">{}</a> ({} min)</li>').format(
             lid, plain(lesson.title, "standard"), lesson.self_study_minutes

@@ -77,6 +77,7 @@ KEY_ROUNDS = 60_000  # PBKDF2 rounds: a stolen database gives no key to try quic
 SESSION_CACHE_SECONDS = 2.0  # a join sees a closed session this late at most (the page's redeem checks again)
 TICKET_SECONDS = 15 * 60  # a join form's ticket must be used (the page opened) within this time
 MAX_VALUE_CHARS = 20_000
+MAX_READING_CHARS = 200_000  # one reader's saved state: every answer of a lesson, free texts included
 KINDS = ANSWER_KINDS  # from the exercise kinds (samverkan.content.schema), so a new kind is never refused
 GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -122,6 +123,17 @@ participants = sa.Table(
     sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("grp", sa.String(40)),
     sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Self-study progress behind a personal link (the lesson reader): the token from the link, the lesson,
+# and a JSON state (audience, level, page, answers). Never a name; the token is the only key.
+readings = sa.Table(
+    "readings",
+    metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("lesson", sa.String(80), primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 answers = sa.Table(
@@ -769,6 +781,38 @@ class Store:
                 set_={"kind": kind, "value": value_json, "correct": correct, "extra": extra_json, "answered_at": stamp},
             )
             c.execute(stmt)
+
+    def save_reading(self, token: str, lesson: str, state: dict[str, Any]) -> None:
+        """Keep a reader's state (audience, level, page, answers) behind its personal link; the last save wins."""
+        if not token or not TOKEN_RE.fullmatch(token) or not ID_RE.fullmatch(lesson or ""):
+            raise StoreError("Länken är inte giltig, så din plats sparades inte.")
+        text = json.dumps(state, ensure_ascii=False)
+        if len(text) > MAX_READING_CHARS:
+            raise StoreError("Svaren är för långa för att sparas; korta ett fritextsvar.")
+        stamp = now()
+        with self._write(participant=True) as c:
+            stmt = self._insert(readings).values(token=token, lesson=lesson, state=text, updated_at=stamp)
+            c.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["token", "lesson"], set_={"state": text, "updated_at": stamp}
+                )
+            )
+
+    def reading(self, token: str, lesson: str) -> dict[str, Any] | None:
+        """The state saved behind a personal link for this lesson, or None."""
+        if not token or not TOKEN_RE.fullmatch(token) or not ID_RE.fullmatch(lesson or ""):
+            return None
+        with self._read(participant=True) as c:
+            text = c.execute(
+                sa.select(readings.c.state).where(readings.c.token == token, readings.c.lesson == lesson)
+            ).scalar()
+        if text is None:
+            return None
+        try:
+            state = json.loads(text)
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) else None
 
     def progress(self, token: str) -> dict[tuple[str, str], Any]:
         """The participant's stored answers: ``{(exercise_id, item_id): value}``."""
