@@ -186,7 +186,7 @@ def _jupyter_env() -> dict[str, str]:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from samverkan.workshop.server import serve
 
-    return serve(host=args.host, port=args.port, db=args.db, room_size=args.room_size)
+    return serve(host=args.host, port=args.port, db=args.db, room_size=args.room_size, readers=args.readers)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -463,6 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
                 default=30,
                 metavar="N",
                 help="hur många deltagare att förbereda för (standard 30)",
+            )
+            p.add_argument(
+                "--readers",
+                type=int,
+                default=None,
+                metavar="N",
+                help="hur många som samtidigt kan läsa en lektion i läsaren (standard en femtedel av "
+                "--room-size, minst 8)",
             )
     report = sub.add_parser(
         "report",

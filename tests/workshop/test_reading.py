@@ -86,3 +86,54 @@ def test_without_a_database_the_reader_offers_no_link(monkeypatch):
     monkeypatch.delenv("SAMVERKAN_DB", raising=False)
     r = reading.reader_app(f"lesson={LESSON}")
     assert r.links is None and r.link_box.children == ()
+
+
+class _Manager:
+    """Just what KernelBudget reads of a kernel manager: the live kernel ids."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+
+    def list_kernel_ids(self):
+        return list(self.ids)
+
+    def __contains__(self, kernel_id):
+        return kernel_id in self.ids
+
+
+def test_readers_have_a_share_of_their_own():
+    """Does --readers set the reader pages' share, apart from the anonymous lesson pages' and the room's?"""
+    from samverkan.workshop.guard import KernelBudget, limits_for
+
+    assert limits_for(30, 5).reader_kernels == 8
+    limits = limits_for(30, 5, readers=200)
+    assert limits.reader_kernels == 200 and limits.other_kernels == 8
+    assert limits.total_kernels == limits.participant_kernels + 8 + 4 + 200
+    km = _Manager()
+    budget = KernelBudget(km, limits_for(0, 0, readers=3), "deltagare.ipynb")
+    for n in range(3):
+        assert budget.may_start("reader")
+        km.ids.append(f"k{n}")
+        budget.handed(f"k{n}", "reader", None)
+    assert not budget.may_start("reader") and budget.may_start("other")
+
+
+def test_serve_refuses_an_impossible_number_of_readers():
+    from samverkan.errors import ParameterError
+    from samverkan.workshop.server import serve
+
+    with pytest.raises(ParameterError, match="--readers ska vara mellan 0 och 400"):
+        serve(readers=401)
+
+
+def test_personal_links_on_postgresql(pg_url):
+    """The readings table on PostgreSQL: save, replace and read back, per token and lesson."""
+    store = Store(pg_url)
+    token = "c" * 24
+    assert store.reading(token, LESSON) is None
+    store.save_reading(token, LESSON, {"position": 2, "answers": {}})
+    store.save_reading(token, LESSON, {"position": 5, "answers": {"principer-quiz": {"q": [1, True]}}})
+    store.save_reading(token, "04-overenskommelsen", {"position": 1})
+    assert store.reading(token, LESSON) == {"position": 5, "answers": {"principer-quiz": {"q": [1, True]}}}
+    assert store.reading(token, "04-overenskommelsen") == {"position": 1}
+    store.close()

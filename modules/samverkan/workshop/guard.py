@@ -57,6 +57,8 @@ REAP_INTERVAL = 2.0
 ARRIVAL_QUIET = 5.0  # no new anonymous kernel while a participant page was handed out this recently
 OTHER_STARTS_BURST = 4.0  # anonymous kernels started in a row, then OTHER_STARTS_PER_SECOND
 OTHER_STARTS_PER_SECOND = 0.5
+READER_STARTS_BURST = 8.0  # reader kernels started in a row, then READER_STARTS_PER_SECOND
+READER_STARTS_PER_SECOND = 1.0
 TOKEN_TABS_BURST = 4.0  # one participant's page loads in a row before they must wait
 TOKEN_TABS_PER_SECOND = 0.2
 LOG_LINES_PER_MINUTE = 60
@@ -74,16 +76,17 @@ class Limits:
     participant_kernels: int  # participant pages, preheated ones included
     other_kernels: int  # lesson apps, tools: anonymous pages that start a kernel each
     facilitator_kernels: int
+    reader_kernels: int  # the lesson reader (self-study): anonymous pages with a share of their own
     client_pages_burst: float
     client_pages_per_second: float
 
     @property
     def total_kernels(self) -> int:
         """The cap on all kernels: participant, other and facilitator shares together."""
-        return self.participant_kernels + self.other_kernels + self.facilitator_kernels
+        return self.participant_kernels + self.other_kernels + self.facilitator_kernels + self.reader_kernels
 
 
-def limits_for(room_size: int, reserve: int) -> Limits:
+def limits_for(room_size: int, reserve: int, readers: int | None = None) -> Limits:
     """Budgets for a room of ``room_size``: a whole room may arrive at once from one address (a conference
     wifi behind one NAT) without meeting a per-client limit; a script from that address gets no more."""
     room = max(room_size, 1)
@@ -93,6 +96,7 @@ def limits_for(room_size: int, reserve: int) -> Limits:
         participant_kernels=room + reserve,
         other_kernels=max(8, room // 5),
         facilitator_kernels=4,
+        reader_kernels=max(8, room // 5) if readers is None else readers,
         client_pages_burst=2.0 * room + 20,
         client_pages_per_second=max(2.0, room / 30),
     )
@@ -173,6 +177,7 @@ class KernelBudget:
         self._stopping: set[asyncio.Future] = set()  # shutdowns still running (a reference keeps each alive)
         self.last_participant = 0.0
         self.other_starts = TokenBucket(OTHER_STARTS_BURST, OTHER_STARTS_PER_SECOND)
+        self.reader_starts = TokenBucket(READER_STARTS_BURST, READER_STARTS_PER_SECOND)
         # SAMVERKAN_KERNEL_GRACE (seconds) shortens both graces, for tests and for a machine short of memory
         grace = os.environ.get("SAMVERKAN_KERNEL_GRACE", "")
         custom = float(grace) if grace.replace(".", "", 1).isdigit() and float(grace) > 0 else None
@@ -196,6 +201,8 @@ class KernelBudget:
             return mine + len(pool) < self.limits.participant_kernels
         if kind == "facilitator":
             return mine < self.limits.facilitator_kernels
+        if kind == "reader":
+            return mine < self.limits.reader_kernels
         return mine < self.limits.other_kernels
 
     def may_refill(self) -> bool:
@@ -205,6 +212,11 @@ class KernelBudget:
     def room_arriving(self) -> bool:
         """Whether participants are arriving (a participant page was handed out in the last few seconds)."""
         return time.monotonic() - self.last_participant < ARRIVAL_QUIET
+
+    def pace_reader(self) -> bool:
+        """Whether a reader page may start a kernel now: a few in a row, then one a second (its own pace,
+        so lesson pages and readers do not wait for each other)."""
+        return self.reader_starts.take()
 
     def pace_other(self) -> bool:
         """Whether an anonymous page may start a kernel now: at most a few in a row, then one every two

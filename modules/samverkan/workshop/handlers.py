@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import tornado.web
 
 from samverkan.workshop import guard, pages
-from samverkan.workshop.runtime import DASHBOARD_APP, PAGE_REQUEST, PARTICIPANT_APP
+from samverkan.workshop.runtime import DASHBOARD_APP, PAGE_REQUEST, PARTICIPANT_APP, READER_APP
 from samverkan.workshop.store import Store, StoreError, normalise_code
 from samverkan.workshop.transform import VOILA_CSP
 
@@ -212,6 +212,8 @@ def guarded_voila_handler(base: Any) -> type:
                 if budget is not None and not budget.tab_allowed(token):
                     return self.refuse(429, pages.TOO_MANY_TABS)
                 kind = "participant"
+            elif name == READER_APP:
+                kind = "reader"
             elif name == DASHBOARD_APP and store is not None:
                 given = params.pop("nyckel", "")
                 if given:  # the printed link: the key goes into a cookie and out of the address bar
@@ -223,16 +225,16 @@ def guarded_voila_handler(base: Any) -> type:
                     return self.redirect(f"{self.base_url}handledare", status=303)
                 params["nyckel"] = cookie
                 kind = "facilitator"
-            if kind == "other" and limit is not None and not limit.allow(self.request.remote_ip or ""):
+            if kind in ("other", "reader") and limit is not None and not limit.allow(self.request.remote_ip or ""):
                 # Anonymous pages only: a participant's page is bounded by its token (one kernel, a few
                 # loads in a row), the facilitator's by the key, so a storm from one address (which may be
                 # the whole room's, behind one NAT) never keeps the room out.
                 return self.refuse(429, pages.TOO_MANY_PAGES)
-            if kind == "other" and budget is not None:
+            if kind in ("other", "reader") and budget is not None:
                 # The room first: no anonymous kernel while participants arrive, and few in a row after.
                 if budget.room_arriving():
                     return self.refuse(503, pages.ROOM_ARRIVING)
-                if not budget.pace_other():
+                if not (budget.pace_reader() if kind == "reader" else budget.pace_other()):
                     return self.refuse(503, pages.SERVER_BUSY)
             self._set_query(params)
             if budget is not None:

@@ -18,6 +18,7 @@ import tornado.web
 from samverkan.workshop import guard
 
 PARTICIPANT_APP = "deltagare.ipynb"
+READER_APP = "lasare.ipynb"  # the lesson reader (self-study), a kind of page with its own share
 DASHBOARD_APP = "handledarvy.ipynb"
 QUIET_SECONDS = 3.0  # no arrival for this long: start refilling the reserve
 PAGE_REQUEST: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("samverkan_page_request")

@@ -70,6 +70,7 @@ def _voila_class():
         store: Store | None = None
         apps: list = []
         room_size: int = 0
+        readers: int | None = None  # reader pages at once (--readers); None: the default share
 
         def initialize(self, argv: Any = None) -> None:
             super().initialize(argv)
@@ -135,7 +136,7 @@ def _voila_class():
             # libzmq fixes a context's socket limit when its first socket is made.
             import zmq
 
-            km.context.set(zmq.MAX_SOCKETS, socket_budget(self.room_size))
+            km.context.set(zmq.MAX_SOCKETS, socket_budget(self.room_size + (self.readers or 0)))
             if hasattr(km, "kernel_pools_config") and self.room_size:
                 pools = dict(km.kernel_pools_config)
                 pools[PARTICIPANT_APP] = {"pool_size": reserve_size(self.room_size)}
@@ -146,7 +147,9 @@ def _voila_class():
             settings["log_function"] = guard.log_request  # no addresses, no query strings
             settings["websocket_max_message_size"] = guard.MAX_FRAME_BYTES
             settings["ws_ping_timeout"] = settings.get("ws_ping_interval", 30000)  # a dead client is noticed in 30 s
-            limits = guard.limits_for(self.room_size, reserve_size(self.room_size) if self.room_size else 0)
+            limits = guard.limits_for(
+                self.room_size, reserve_size(self.room_size) if self.room_size else 0, self.readers
+            )
             self.budget: guard.KernelBudget = guard.KernelBudget(km, limits, PARTICIPANT_APP)
             count_pages(km, self.budget)
             settings["samverkan_budget"] = self.budget
@@ -257,7 +260,12 @@ def page_titles(apps: list[tuple[str, str, str]]) -> dict[str, str]:
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8866, db: str | None = None, room_size: int = 30, log_level: str = "WARN"
+    host: str = "127.0.0.1",
+    port: int = 8866,
+    db: str | None = None,
+    room_size: int = 30,
+    log_level: str = "WARN",
+    readers: int | None = None,
 ) -> int:
     """Start the workshop server; returns when it stops."""
     from traitlets.config import Config
@@ -266,6 +274,8 @@ def serve(
 
     if not 0 <= room_size <= 400:
         raise ParameterError("--room-size ska vara mellan 0 och 400 deltagare.")
+    if readers is not None and not 0 <= readers <= 400:
+        raise ParameterError("--readers ska vara mellan 0 och 400 läsare.")
     if not 0 < port < 65536:
         raise ParameterError("--port ska vara ett tal mellan 1 och 65535.")
     root = paths.kit_root()
@@ -349,12 +359,13 @@ def serve(
 
     install_fast_dates()
     install_template_cache()
-    limit_warning = raise_file_limit(room_size)
+    limit_warning = raise_file_limit(room_size + (readers or 0))
     cls = _voila_class()
     cls.store = store
     cls.apps = app_list(kit)
     SwedishPageTransform.titles = page_titles(cls.apps)
     cls.room_size = room_size
+    cls.readers = readers
 
     where = (
         store.url[len("sqlite:///") :]
