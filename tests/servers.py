@@ -86,6 +86,7 @@ def workshop_server(
     port: int | None = None,
     timeout: float = 90,
     env: dict[str, str] | None = None,
+    readers: int | None = None,
 ):
     """The real ``samverkan serve`` on a free loopback port; yields (base URL, facilitator key).
 
@@ -114,6 +115,7 @@ def workshop_server(
             str(db),
             "--room-size",
             str(room_size),
+            *(["--readers", str(readers)] if readers is not None else []),
         ],
         env=env,
         stdout=log,

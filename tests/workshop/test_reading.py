@@ -137,3 +137,15 @@ def test_personal_links_on_postgresql(pg_url):
     assert store.reading(token, LESSON) == {"position": 5, "answers": {"principer-quiz": {"q": [1, True]}}}
     assert store.reading(token, "04-overenskommelsen") == {"position": 1}
     store.close()
+
+
+def test_a_server_for_self_study_only_starts_and_serves_a_reader(tmp_path):
+    """`samverkan serve --room-size 0 --readers 4` (no workshop room) starts and serves the reader page."""
+    import re
+    import urllib.request
+
+    from ..servers import workshop_server
+
+    with workshop_server(tmp_path / "s.sqlite", room_size=0, readers=4) as (base, _key):
+        html = urllib.request.urlopen(f"{base}/voila/render/lasare.ipynb?lesson={LESSON}", timeout=120).read().decode()
+        assert re.search(r'"kernelId": "[0-9a-f-]{36}"', html) and '<html lang="sv"' in html

@@ -33,7 +33,8 @@ def count_pages(km: Any, budget: guard.KernelBudget) -> None:
     """
     from jupyter_core.utils import ensure_async
 
-    start, rendered = km.start_kernel, km.get_rendered_notebook
+    start = km.start_kernel
+    rendered = getattr(km, "get_rendered_notebook", None)  # only the preheating manager (--room-size > 0)
 
     async def start_kernel(*args: Any, **kwargs: Any) -> str:
         kind, token = PAGE_REQUEST.get(("other", None))
@@ -44,13 +45,15 @@ def count_pages(km: Any, budget: guard.KernelBudget) -> None:
         return kernel_id
 
     async def get_rendered_notebook(*args: Any, **kwargs: Any) -> Any:
+        assert rendered is not None
         render_task, cache, kernel_id = await rendered(*args, **kwargs)
         kind, token = PAGE_REQUEST.get(("participant", None))
         budget.handed(kernel_id, kind, token)
         return render_task, cache, kernel_id
 
     km.start_kernel = start_kernel
-    km.get_rendered_notebook = get_rendered_notebook
+    if rendered is not None:
+        km.get_rendered_notebook = get_rendered_notebook
 
 
 def refill_when_quiet(km: Any, fill: Any, allowed: Any = lambda: True) -> Any:
