@@ -99,6 +99,8 @@ class Reader:
                 mid for mid, st in self.states.items() if "Del 1 av" in str(st.get("state", {}).get("value", ""))
             )
             self.position = "Del 1 av"
+            self.changed = asyncio.Event()
+            self.pump = asyncio.create_task(self._pump())  # a browser reads every frame (and answers pings)
             self.usable = time.perf_counter() - t0
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"[:200]
@@ -119,6 +121,26 @@ class Reader:
                 continue
             return json.loads(raw)
 
+    async def _pump(self) -> None:
+        """Read every message as a browser does, noting the page's "Del k av n" as it changes."""
+        try:
+            while True:
+                raw = await self.ws.read_message()
+                if raw is None:
+                    return
+                if isinstance(raw, bytes):
+                    continue
+                msg = json.loads(raw)
+                content = msg.get("content", {})
+                if content.get("comm_id") != self.position_id:
+                    continue
+                found = re.search(r"Del (\d+) av (\d+)", str(content.get("data", {}).get("state", {}).get("value", "")))
+                if found and found.group(0) != self.position:
+                    self.position = found.group(0)
+                    self.changed.set()
+        except Exception:
+            return
+
     async def read_on(self, until: float, rng: random.Random) -> None:
         """Act about every PACE seconds until ``until`` (perf_counter time)."""
         if self.usable is None:
@@ -131,25 +153,23 @@ class Reader:
             await asyncio.sleep(gap)
             button = self.next_id if forward else self.prev_id
             t0 = time.perf_counter()
-            self.ws.write_message(
-                message("comm_msg", {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}})
-            )
             try:
-                while True:
-                    msg = await self._next(t0 + TIMEOUT)
-                    content = msg.get("content", {})
-                    if content.get("comm_id") != self.position_id:
-                        continue
-                    value = str(content.get("data", {}).get("state", {}).get("value", ""))
-                    found = re.search(r"Del (\d+) av (\d+)", value)
-                    if found and found.group(0) != self.position:
-                        self.position = found.group(0)
-                        k, n = int(found.group(1)), int(found.group(2))
-                        forward = k < n if forward else k == 1
-                        break
+                self.changed.clear()
+                self.ws.write_message(
+                    message(
+                        "comm_msg", {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
+                    )
+                )
+                await asyncio.wait_for(self.changed.wait(), timeout=TIMEOUT)
+                found = re.search(r"Del (\d+) av (\d+)", self.position)
+                k, n = int(found.group(1)), int(found.group(2))
+                forward = k < n if forward else k == 1
                 self.actions.append(time.perf_counter() - t0)
-            except Exception:
+            except Exception as exc:
                 self.failed_actions += 1
+                self.error = self.error or f"handling: {type(exc).__name__}: {exc}"[:200]
+                if self.pump.done():
+                    return  # the socket is gone: this reader has stopped
 
 
 async def run(base: str, readers: int, arrive: float, minutes: float, lesson: str) -> list[Reader]:

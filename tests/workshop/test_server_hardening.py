@@ -609,3 +609,36 @@ def test_refusals_log_at_most_so_many_lines_a_minute():
     finally:
         inbound.log.removeHandler(handler)
     assert len(records) <= inbound.LOG_PER_MINUTE
+
+
+def test_a_healthy_socket_is_not_closed_by_the_ping_timeout(tmp_path):
+    """A client that answers pings keeps its kernel websocket (with pings every second, for 5 s): the
+    timeout once equalled the interval, which closed every healthy socket at its second ping."""
+    import re
+    import urllib.request
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    with workshop_server(tmp_path / "s.sqlite", room_size=0, readers=2, env={"SAMVERKAN_WS_PING_MS": "1000"}) as (
+        base,
+        _key,
+    ):
+        html = urllib.request.urlopen(f"{base}/voila/render/lasare.ipynb?lesson=03-principer", timeout=120).read()
+        kernel = re.search(rb'"kernelId": "([0-9a-f-]{36})"', html).group(1).decode()
+
+        async def hold() -> bool:
+            url = base.replace("http", "ws") + f"/api/kernels/{kernel}/channels?session_id=x"
+            ws = await websocket_connect(HTTPRequest(url, headers={"Origin": base}))
+            deadline = asyncio.get_running_loop().time() + 5
+            while asyncio.get_running_loop().time() < deadline:  # read every frame, as a browser does
+                try:
+                    msg = await asyncio.wait_for(ws.read_message(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                if msg is None:
+                    return False  # the server closed the socket
+            ws.close()
+            return True
+
+        assert run(hold()), "the server closed a socket that answered its pings"

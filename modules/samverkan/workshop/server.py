@@ -146,7 +146,13 @@ def _voila_class():
             settings["transforms"] = [SwedishPageTransform]
             settings["log_function"] = guard.log_request  # no addresses, no query strings
             settings["websocket_max_message_size"] = guard.MAX_FRAME_BYTES
-            settings["ws_ping_timeout"] = settings.get("ws_ping_interval", 30000)  # a dead client is noticed in 30 s
+            # jupyter_server pings every ws_ping_interval ms and closes a socket whose last pong is older
+            # than ws_ping_timeout at the next ping. A healthy socket's last pong is one interval old then,
+            # so the timeout must be longer than the interval (equal to it closed every healthy socket
+            # after 30-60 s, and pages reconnected); 1.5 intervals notices a dead client at the second ping.
+            interval = int(os.environ.get("SAMVERKAN_WS_PING_MS", settings.get("ws_ping_interval", 30000)))
+            settings["ws_ping_interval"] = interval
+            settings["ws_ping_timeout"] = interval * 3 // 2
             limits = guard.limits_for(
                 self.room_size, reserve_size(self.room_size) if self.room_size else 0, self.readers
             )
