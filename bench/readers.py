@@ -25,13 +25,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.workshop import kernel_memory, message, pct
+from bench.workshop import kernel_memory, message, pct, widget_states
 from tests.servers import workshop_server
 
 TIMEOUT = 120.0
@@ -52,8 +51,7 @@ class Reader:
         self.position = ""
 
     async def arrive(self, delay: float) -> None:
-        from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-        from tornado.websocket import websocket_connect
+        from tornado.httpclient import AsyncHTTPClient
 
         await asyncio.sleep(delay)
         client = AsyncHTTPClient()
@@ -71,28 +69,7 @@ class Reader:
                 break
             if r.code != 200:
                 raise RuntimeError(f"sidan gav HTTP {r.code}")
-            m = re.search(r'"kernelId": "([0-9a-f-]{36})"', r.body.decode())
-            if not m:
-                raise RuntimeError("sidan saknar kärna")
-            url = self.base.replace("http", "ws") + f"/api/kernels/{m.group(1)}/channels?session_id={uuid.uuid4().hex}"
-            self.ws = await websocket_connect(
-                HTTPRequest(url, headers={"Origin": self.base}), max_message_size=64 * 2**20
-            )
-            comm_id = uuid.uuid4().hex
-            self.ws.write_message(
-                message(
-                    "comm_open",
-                    {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
-                    metadata={"version": "1.0.0"},
-                )
-            )
-            self.ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}))
-            while True:
-                msg = await self._next(t0 + TIMEOUT)
-                data = msg.get("content", {}).get("data", {})
-                if msg["header"]["msg_type"] == "comm_msg" and data.get("method") == "update_states":
-                    self.states = data["states"]
-                    break
+            self.ws, self.states = await widget_states(self.base, r.body.decode(), t0 + TIMEOUT)
             self.next_id = self._model("ButtonModel", "Nästa")
             self.prev_id = self._model("ButtonModel", "Föregående")
             self.position_id = next(

@@ -46,6 +46,7 @@ import time
 import urllib.parse
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -92,6 +93,41 @@ def message(msg_type: str, content: dict, channel: str = "shell", metadata: dict
     )
 
 
+async def widget_states(base: str, html: str, deadline: float) -> tuple[Any, dict]:
+    """Connect to the kernel a Voila page names and ask for its widgets' states, as the page's script does.
+
+    Returns the websocket and the states by model id; raises RuntimeError when the page has no kernel
+    or the socket closes first, TimeoutError after ``deadline`` (perf_counter time).
+    """
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    m = re.search(r'"kernelId": "([0-9a-f-]{36})"', html)
+    if not m:
+        raise RuntimeError("sidan saknar kärna")
+    url = base.replace("http", "ws") + f"/api/kernels/{m.group(1)}/channels?session_id={uuid.uuid4().hex}"
+    ws = await websocket_connect(HTTPRequest(url, headers={"Origin": base}), max_message_size=64 * 2**20)
+    comm_id = uuid.uuid4().hex
+    ws.write_message(
+        message(
+            "comm_open",
+            {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
+            metadata={"version": "1.0.0"},
+        )
+    )
+    ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}))
+    while True:
+        raw = await asyncio.wait_for(ws.read_message(), timeout=max(0.1, deadline - time.perf_counter()))
+        if raw is None:
+            raise RuntimeError("websocket stängdes")
+        if isinstance(raw, bytes):
+            continue  # binary frames carry buffers; the states come as text here
+        msg = json.loads(raw)
+        data = msg.get("content", {}).get("data", {})
+        if msg["header"]["msg_type"] == "comm_msg" and data.get("method") == "update_states":
+            return ws, data["states"]
+
+
 class Participant:
     """One simulated participant over HTTP and the kernel websocket, as a browser would do it."""
 
@@ -105,8 +141,7 @@ class Participant:
         self.states: dict = {}
 
     async def arrive(self, delay: float) -> None:
-        from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-        from tornado.websocket import websocket_connect
+        from tornado.httpclient import AsyncHTTPClient
 
         await asyncio.sleep(delay)
         client = AsyncHTTPClient()
@@ -125,34 +160,7 @@ class Participant:
                 raise RuntimeError(f"join gav HTTP {r.code}")
             r = await client.fetch(self.base + r.headers["Location"], request_timeout=TIMEOUT)
             html = r.body.decode()
-            m = re.search(r'"kernelId": "([0-9a-f-]{36})"', html)
-            if not m:
-                raise RuntimeError("sidan saknar kärna")
-            url = self.base.replace("http", "ws") + f"/api/kernels/{m.group(1)}/channels?session_id={uuid.uuid4().hex}"
-            self.ws = await websocket_connect(
-                HTTPRequest(url, headers={"Origin": self.base}), max_message_size=64 * 2**20
-            )
-            comm_id = uuid.uuid4().hex
-            self.ws.write_message(
-                message(
-                    "comm_open",
-                    {"comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}},
-                    metadata={"version": "1.0.0"},
-                )
-            )
-            self.ws.write_message(message("comm_msg", {"comm_id": comm_id, "data": {"method": "request_states"}}))
-            deadline = t0 + TIMEOUT
-            while True:
-                raw = await asyncio.wait_for(self.ws.read_message(), timeout=max(0.1, deadline - time.perf_counter()))
-                if raw is None:
-                    raise RuntimeError("websocket stängdes")
-                if isinstance(raw, bytes):
-                    continue  # binary frames carry buffers; the states come as text here
-                msg = json.loads(raw)
-                data = msg.get("content", {}).get("data", {})
-                if msg["header"]["msg_type"] == "comm_msg" and data.get("method") == "update_states":
-                    self.states = data["states"]
-                    break
+            self.ws, self.states = await widget_states(self.base, html, t0 + TIMEOUT)
             self.usable = time.perf_counter() - t0
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"[:200]

@@ -11,20 +11,8 @@ Everything a trainer or a lawyer may want to change lives in data files:
   expected outcome. ``samverkan check`` runs every case and reports one that no longer gives
   its expected outcome.
 
-The logic is three-valued: each answer is yes, no or unknown ("vet inte"). Form rules are tried
-in order and the first rule that is true wins. The verdict has two levels (issue 16):
-
-* ``category``: ``köp`` (the authority buys a service: LOU or LOV) or ``stöd`` (it supports the
-  organisation's own activity: bidrag or IOP), from the form or from the category rules;
-* ``form``: the tool searches every way the unknown answers could be filled in. One possible form
-  is the verdict, with the ``conditions`` it rests on when some completions fit no form; two on the
-  same side give the likelier one (``preferred`` in the data file) with the other in
-  ``alternatives``; forms on both sides, or none, give ``oklart`` with what it depends on.
-
-Guarantee: answering a question left as "vet inte" never turns a definite form (no conditions, no
-alternatives) into another form, and turns a conditional verdict only into its form, one of its
-alternatives, or ``oklart`` when one of its conditions fails. The outcome is training, not legal
-advice.
+How the rules are applied (three-valued logic, the two-level verdict and its guarantee) is
+described in :mod:`samverkan.logic.decision`.
 """
 
 from __future__ import annotations
