@@ -273,3 +273,24 @@ def test_answers_through_two_servers_show_in_one_dashboard(two_servers, browser)
     out.unlink()
     assert "5 deltagare" in html and "7 svar" in html
     assert "Svar genom server A" in html and "Svar genom server B" in html
+
+
+def test_a_reader_s_personal_link_works_on_the_other_server(two_servers, browser):
+    """Read on server A and make a personal link; open the link on server B: the same place comes back."""
+    _url, (a, _key), (b, _key_b), store = two_servers
+    page = browser.new_page()
+    page.goto(f"{a}/voila/render/lasare.ipynb?lesson={LESSON}", timeout=120_000)
+    page.wait_for_selector("text=Del 1 av", timeout=120_000)
+    page.get_by_role("button", name="Skapa en personlig länk").click()
+    page.get_by_role("heading", name="Din personliga länk").wait_for(timeout=30_000)
+    for n in (2, 3, 4):
+        page.get_by_role("button", name="Nästa").click()
+        page.wait_for_selector(f"text=Del {n} av", timeout=30_000)
+    href = page.get_by_role("link", name="Fortsätt läsa här").get_attribute("href")
+    token = href.split("p=", 1)[1]
+    assert store.reading(token, LESSON)["position"] == 3
+    other = browser.new_page()
+    other.goto(f"{b}/voila/render/lasare.ipynb{href}", timeout=120_000)
+    other.wait_for_selector("text=Del 4 av", timeout=120_000)
+    page.close()
+    other.close()
