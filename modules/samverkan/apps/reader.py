@@ -210,7 +210,8 @@ class LessonReader(widgets.VBox):
 
     def _on_version(self, _change: Any) -> None:
         """Audience or level changed: the same page again in the new version, answers kept."""
-        self.view = open_lesson(self.lesson_id, audience=self.audience.value, level=self.level.value)
+        # The same lesson and kit in the new version (no second load of the kit).
+        self.view = LessonView(self.view.lesson, self.view.kit, self.audience.value, self.level.value)
         self.title.value = (
             READER_CSS + STYLE + Markup("<h1>{}</h1>").format(plain(self.view.lesson.title, self.level.value))
         )
