@@ -59,5 +59,6 @@ def test_a_parse_error_comes_first_and_follow_on_errors_point_to_it(kit_copy):
     assert problems[0].file == "exercises/03-principer/ovningar.yaml", [str(p) for p in problems[:3]]
     follow_on = [p for p in problems if p.file.endswith("lektion.yaml") and "finns inte" in p.message]
     assert follow_on and all("exercises/03-principer/ovningar.yaml inte kunde läsas" in p.message for p in follow_on)
+    assert all(p.message.count("kanske för att") == 1 for p in follow_on), "the note is added once"
     run = subprocess.run([sys.executable, "-m", "samverkan.cli", "check"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and run.stdout.splitlines()[0].startswith("exercises/03-principer/ovningar.yaml, rad")

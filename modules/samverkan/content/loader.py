@@ -795,7 +795,8 @@ def load_kit(root: Path | None = None, files: Iterable[Path] | None = None, *, a
     if selected is not None and not all_problems:
         wanted = {display_path(f, root) for f in selected}
         kit.problems = [p for p in kit.problems if p.file in wanted]
-    return order_problems(kit, unreadable)
+    note_follow_ons(kit)
+    return sort_problems(kit)
 
 
 # Data files beyond exercises, lessons and sources: top-level key -> parser(ctx, top) giving the
@@ -809,20 +810,25 @@ DATA_KINDS: dict[str, Callable[[Context, dict], Any]] = {
 KIT_CHECKS: dict[str, Callable[[Kit, Path], list[Problem]]] = {**datafiles.CHECKS}
 
 
-def order_problems(kit: Kit, unreadable: list[str]) -> Kit:
-    """Sort the kit's problems: files that could not be read or parsed first, then by file, line and
-    field; a follow-on problem (a missing exercise, source or figure) says which unreadable file may
-    explain it."""
-    if unreadable:
-        names = ", ".join(unreadable)
-        note = f" (kanske för att {names} inte kunde läsas; rätta {'den' if len(unreadable) == 1 else 'dem'} först)"
-        kit.problems = [
-            Problem(p.file, p.line, p.field, p.message + note, p.severity)
-            if p.file not in unreadable and p.message.startswith(FOLLOW_ON)
-            else p
-            for p in kit.problems
-        ]
-    first = set(unreadable)
+def note_follow_ons(kit: Kit) -> None:
+    """Add to each follow-on problem (a missing exercise, source or figure) which unreadable file may explain
+    it. Done once, by :func:`load_kit`."""
+    unreadable = kit.unreadable
+    if not unreadable:
+        return
+    names = ", ".join(unreadable)
+    note = f" (kanske för att {names} inte kunde läsas; rätta {'den' if len(unreadable) == 1 else 'dem'} först)"
+    kit.problems = [
+        Problem(p.file, p.line, p.field, p.message + note, p.severity)
+        if p.file not in unreadable and p.message.startswith(FOLLOW_ON)
+        else p
+        for p in kit.problems
+    ]
+
+
+def sort_problems(kit: Kit) -> Kit:
+    """Sort the kit's problems: files that could not be read or parsed first, then by file, line and field."""
+    first = set(kit.unreadable)
     kit.problems.sort(key=lambda p: (p.file not in first, p.file, p.line or 0, p.field))
     return kit
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from samverkan.content.kit import Kit
-from samverkan.content.loader import load_kit, order_problems
+from samverkan.content.loader import load_kit, sort_problems
 from samverkan.errors import ERROR, WARNING, Problem, display_path
 from samverkan.logic.decision import check_cases
 from samverkan.logic.editorial import readability_findings
@@ -42,7 +42,7 @@ def check_kit(root: Path | None = None, files: Iterable[Path] | None = None) -> 
         wanted = {display_path(f, base) for f in selected}
         extra = [p for p in extra if p.file in wanted]
     kit.problems.extend(extra)
-    return order_problems(kit, kit.unreadable)
+    return sort_problems(kit)
 
 
 def errors(kit: Kit) -> list[Problem]:
