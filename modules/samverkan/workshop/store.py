@@ -784,7 +784,7 @@ class Store:
 
     def save_reading(self, token: str, lesson: str, state: dict[str, Any]) -> None:
         """Keep a reader's state (audience, level, page, answers) behind its personal link; the last save wins."""
-        if not token or not TOKEN_RE.fullmatch(token) or not ID_RE.fullmatch(lesson or ""):
+        if not _reading_key(token, lesson):
             raise StoreError("Länken är inte giltig, så din plats sparades inte.")
         text = json.dumps(state, ensure_ascii=False)
         if len(text) > MAX_READING_CHARS:
@@ -800,7 +800,7 @@ class Store:
 
     def reading(self, token: str, lesson: str) -> dict[str, Any] | None:
         """The state saved behind a personal link for this lesson, or None."""
-        if not token or not TOKEN_RE.fullmatch(token) or not ID_RE.fullmatch(lesson or ""):
+        if not _reading_key(token, lesson):
             return None
         with self._read(participant=True) as c:
             text = c.execute(
@@ -884,6 +884,11 @@ class Store:
                 .group_by(participants.c.grp)
             )
             yield from ((r[0], r[1]) for r in rows)
+
+
+def _reading_key(token: str | None, lesson: str | None) -> bool:
+    """Whether a personal link's token and lesson id have the shapes the store keeps."""
+    return bool(token and TOKEN_RE.fullmatch(token) and ID_RE.fullmatch(lesson or ""))
 
 
 def _server_full(exc: sa.exc.OperationalError) -> bool:
