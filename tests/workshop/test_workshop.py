@@ -18,7 +18,7 @@ import pytest
 
 from samverkan.errors import ParameterError
 from samverkan.workshop import store as store_mod
-from samverkan.workshop.store import SessionClosed, Store, StoreError, UnknownSession
+from samverkan.workshop.store import MAX_REVISIONS, SessionClosed, Store, StoreError, UnknownSession
 
 LESSON = "03-principer"
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> & "citat"'
@@ -186,10 +186,59 @@ def test_an_answer_is_stored_once_however_often_the_click_is_retried(store):
         store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 1, False)
     assert store.stats(s.id).answers == 1
     store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 0, True)  # a changed mind
-    rows = store.answers(s.id)
-    assert len(rows) == 1 and rows[0]["value"] == 0 and rows[0]["correct"] is True
-    assert rows[0]["group"] == "Bord 4" and rows[0]["participant"] == 1
-    assert store.progress(p.token) == {("principer-quiz", "principer-quiz-1"): 0}
+    latest = store.answers(s.id, "latest")
+    assert len(latest) == 1 and latest[0]["value"] == 0 and latest[0]["correct"] is True
+    assert latest[0]["group"] == "Bord 4" and latest[0]["participant"] == 1
+    assert store.progress(p.token) == {("principer-quiz", "principer-quiz-1"): 0}  # the page shows the latest
+    # What the statistics count is the first answer; the change is kept as a revision, the retries are not.
+    (first,) = store.answers(s.id)
+    assert (first["value"], first["correct"], first["revisions"], first["latest"]) == (1, False, 1, 0)
+    assert [(r["value"], r["revision"]) for r in store.answers(s.id, "all")] == [(1, 1), (0, 2)]
+    stats = store.stats(s.id)
+    assert (stats.participants, stats.answered, stats.answers, stats.revisions) == (1, 1, 1, 1)
+
+
+def test_revisions_are_bounded_and_the_first_answer_never_moves(store):
+    s = store.create_session("Pass", LESSON)
+    p = store.join(s.code)
+    store.join(s.code)  # joined, never answered: counted as joined, not as answered
+    for i in range(MAX_REVISIONS + 10):
+        store.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", i % 3, i % 3 == 0)
+    assert len(store.answers(s.id, "all")) == MAX_REVISIONS
+    (first,) = store.answers(s.id)
+    assert first["value"] == 0 and first["correct"] is True and first["latest"] == (MAX_REVISIONS + 9) % 3
+    stats = store.stats(s.id)
+    assert (stats.participants, stats.answered, stats.answers) == (2, 1, 1)
+
+
+def test_a_version_1_database_keeps_its_answers_as_first_answers(tmp_path):
+    import sqlalchemy as sa
+
+    from samverkan.workshop import store as store_module
+
+    path = tmp_path / "gammal.sqlite"
+    old = Store(path)
+    s = old.create_session("Pass", LESSON)
+    p = old.join(s.code)
+    old.record(p.token, "principer-quiz", "principer-quiz-1", "single_choice", 2, False)
+    with old.engine.begin() as c:  # as version 1 left it: no log, no details
+        c.execute(store_module.answer_log.delete())
+        c.execute(store_module.session_details.delete())
+        c.execute(
+            store_module.settings.update().where(store_module.settings.c.name == "schema_version").values(value="1")
+        )
+    old.close()
+    new = Store(path)
+    (first,) = new.answers(s.id)
+    assert first["value"] == 2 and first["revisions"] == 0
+    assert new.details(s.id).mode == "egen_takt"  # a session from before details: the defaults
+    with new.engine.connect() as c:
+        version = c.execute(
+            sa.select(store_module.settings.c.value).where(store_module.settings.c.name == "schema_version")
+        )
+        assert version.scalar() == store_module.SCHEMA_VERSION
+    Store(path)  # a second start copies nothing twice
+    assert len(new.answers(s.id, "all")) == 1
 
 
 def test_no_personal_data_only_a_table_from_the_list(store):

@@ -159,8 +159,15 @@ class ParticipantView:
         self.saved: dict[str, dict[str, Any]] = {}
         for (exercise_id, item_id), value in saved.items():
             self.saved.setdefault(exercise_id, {})[item_id] = value
-        self.ids = exercises_on_path(lesson, kit.exercises, workshop=True)  # fördjupning is for self-study
+        self.details = store.details(session.id)
+        # The session's own choice (from a plan or the facilitator), else the lesson's workshop path
+        # (fördjupning is for self-study). Ids the kit no longer has are left out.
+        chosen = [e for e in self.details.exercises or () if e in kit.exercises]
+        self.ids = chosen or exercises_on_path(lesson, kit.exercises, workshop=True)
+        self.audience = self.details.audience  # None: a mixed room, every question
         self.built: dict[str, Any] = {}
+        self.led = False
+        self.room: dict[str, Any] = {}
         self.note = (
             "Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
             if session.is_open
@@ -192,7 +199,7 @@ class ParticipantView:
             options=titles,
             description="Övning:",
             style={"description_width": "initial"},
-            layout={"width": "auto", "max_width": "100%"},
+            layout=widgets.Layout(width="auto", max_width="100%"),  # its own: hidden in the led mode
         )
         self.prev_button = lean(widgets.Button, description="Föregående övning", tooltip="Gå till föregående övning")
         self.next_button = lean(
@@ -200,25 +207,43 @@ class ParticipantView:
         )
         self.position = lean(widgets.HTML)
         self.notice = lean(widgets.HTML)  # refused client updates to the picker and buttons show here
+        self.room_line = lean(widgets.HTML)  # the led mode: waiting, result shown, countdown
         self.body = lean(widgets.VBox)
+        self.waiting = lean(
+            widgets.HTML,
+            '<div class="sv-waiting"><p><strong>Vänta här.</strong> Den som leder passet visar övningarna en '
+            "i taget. Nästa övning kommer upp här av sig själv, du behöver inte ladda om sidan.</p></div>",
+        )
         self.prev_button.on_click(lambda _b: self._step(-1))
         self.next_button.on_click(lambda _b: self._step(+1))
-        start = next((i for i, e in enumerate(self.ids) if e not in self.saved), 0)
-        self.picker.value = start
-        self.show(start)
+        self.nav = lean(widgets.HBox, [self.prev_button, self.next_button], layout=widgets.Layout())
+        self.current = 0
+        room = self.details.room()
+        if room["mode"] == "ledd":
+            self.follow(room)
+        else:
+            start = next((i for i, e in enumerate(self.ids) if e not in self.saved), 0)
+            self.picker.value = start
+            self.show(start)
         self.picker.observe(self._on_pick, names="value")
         self.widget = widgets.VBox(
-            [
-                self.header,
-                self.picker,
-                self.position,
-                self.notice,
-                self.body,
-                lean(widgets.HBox, [self.prev_button, self.next_button]),
-            ]
+            [self.header, self.picker, self.position, self.room_line, self.notice, self.body, self.nav]
         )
         self.widget.add_class("sv-participant")
         _inbound.register_host(self.widget, self.notice)
+        from samverkan.workshop.room import Follower
+
+        self.follower = Follower(session.code, session.id, store)
+        self.follower.version = room["version"]
+        self.task = None
+        try:
+            import asyncio
+
+            # In a kernel the cell runs on the kernel's event loop: follow the room from there
+            # (widgets updated from a background thread break in ipykernel 7).
+            self.task = asyncio.get_running_loop().create_task(self._follow_loop())
+        except RuntimeError:  # no running loop (plain Python, tests): follow() by hand
+            self.task = None
 
     def exercise(self, index: int) -> Any:
         """The exercise widget at ``index``, built (and filled with saved answers) on first use."""
@@ -235,6 +260,8 @@ class ParticipantView:
             }
             if exercise.kind == "free_text":
                 kwargs["saved_note"] = self.note
+            if self.audience:
+                kwargs["audience"] = self.audience
             w = exercise_widget(exercise, **kwargs)
             if exercise_id in self.saved:
                 w.restore(self.saved[exercise_id])
@@ -253,20 +280,99 @@ class ParticipantView:
         if self.picker.value != index:
             self.picker.value = index
 
+    # -- the led mode ---------------------------------------------------------
+    def follow(self, room: dict[str, Any]) -> None:
+        """Show what the room's state says: in the led mode the exercise released (or a wait), with no
+        way to step ahead; in the self-paced mode the picker and buttons."""
+        was_led = self.led
+        self.room = room
+        self.led = room.get("mode") == "ledd"
+        hidden = {"display": "none"} if self.led else {"display": None}
+        for w in (self.picker, self.nav):
+            w.layout.display = hidden["display"]
+        if not self.led:
+            self.room_line.value = ""
+            if was_led or not self.body.children or self.body.children[0] is self.waiting:
+                self.show(self.current)
+            return
+        current = room.get("current")
+        if current not in self.ids:
+            self.body.children = [self.waiting]
+            self.position.value = '<p class="sv-progress">Passet har inte börjat än.</p>'
+            self.room_line.value = ""
+            self._prebuild(0)
+            return
+        index = self.ids.index(current)
+        self.show(index)
+        lines = []
+        if room.get("revealed"):
+            lines.append("<strong>Resultatet visas nu på storbilden.</strong>")
+        deadline = room.get("deadline")
+        if isinstance(deadline, (int, float)):
+            import time
+
+            left = int(deadline - time.time())
+            if left > 0:
+                lines.append(f"Svara inom {left} sekunder.")
+        self.room_line.value = f'<p class="sv-room" role="status">{" ".join(lines)}</p>' if lines else ""
+        self._prebuild(index + 1)
+
+    def _prebuild(self, index: int) -> None:
+        """Build the exercise that comes next now, so that releasing it is one small message to the page."""
+        if not 0 <= index < len(self.ids) or self.ids[index] in self.built:
+            return
+        try:
+            import asyncio
+
+            asyncio.get_running_loop().call_later(0.2, self._build_quietly, index)
+        except RuntimeError:
+            self._build_quietly(index)
+
+    def _build_quietly(self, index: int) -> None:
+        try:
+            self.exercise(index)
+        except Exception:
+            log.exception("building the next exercise failed")
+
+    async def _follow_loop(self) -> None:
+        import asyncio
+
+        while True:
+            await asyncio.sleep(self.follower.interval)
+            try:
+                room = self.follower.poll()
+                if room is not None:
+                    self.follow(room)
+            except StoreError:
+                pass
+            except Exception:
+                log.exception("following the room failed")
+
+    # -- callbacks ---------------------------------------------------------------
     def _on_pick(self, change: Any) -> None:
         try:
-            if isinstance(change.get("new"), int):
-                self.show(change["new"])
+            new = change.get("new")
+            if not isinstance(new, int):
+                return
+            if self.led:  # nobody runs ahead: the picker is hidden, and a crafted change is undone
+                if new != self.current:
+                    self.picker.value = self.current
+                return
+            self.show(new)
         except Exception:
             log.exception("showing an exercise failed")
 
     def _step(self, delta: int) -> None:
         try:
-            self.show(self.current + delta)
+            if not self.led:
+                self.show(self.current + delta)
         except Exception:
             log.exception("stepping between exercises failed")
 
     def _record(self, event: Any) -> None:
+        if self.led and event.exercise_id != self.room.get("current"):
+            # Only the released exercise takes answers in the led mode (its page shows no other).
+            raise StoreError("Den här övningen är inte öppen just nu, så svaret sparades inte.")
         self.store.record(
             self.participant.token,
             event.exercise_id,

@@ -9,7 +9,14 @@ What is stored, and what is not:
 * a participant: a random token (the only thing that ties a browser to its
   answers), an optional table ("Bord 4", chosen from a list, so no personal
   names), and when they joined;
-* an answer: which exercise and item, the value chosen, right or wrong.
+* an answer: which exercise and item, the value chosen, right or wrong;
+* every answer given, in ``answer_log``: the first one to an item is what the
+  statistics count ("rätt vid första försöket"), later changes are kept as
+  revisions (at most :data:`MAX_REVISIONS` an item), never overwriting it;
+* a session's details (``session_details``): audience, the exercises chosen
+  for it, organisation, place, date and the facilitator's conclusions, and the
+  room's state in the led mode (mode, the exercise released, whether its
+  result is shown, a countdown), so two servers show the same moment.
 
 No name, e-mail, IP address or browser fingerprint is stored anywhere.
 
@@ -19,9 +26,10 @@ busy timeout, every write in its own short ``BEGIN IMMEDIATE`` transaction
 when it would have to upgrade a read lock), ``synchronous=FULL`` so a power
 cut loses no committed answer.
 
-An answer is stored exactly once per participant, exercise and item: a
-retried click, or a changed mind, updates that one row (an upsert on a
-unique key), it never adds a second.
+The latest answer is stored exactly once per participant, exercise and item:
+a retried click, or a changed mind, updates that one row (an upsert on a
+unique key), it never adds a second. A changed mind also adds a row to
+``answer_log`` (a retried click with the same value does not).
 
 PostgreSQL (several ``samverkan serve`` processes sharing one database, see
 docs/driftsattning.md): the same statements (``INSERT … ON CONFLICT``), plain
@@ -62,10 +70,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from samverkan.content.schema import ANSWER_KINDS
+from samverkan.content.schema import ANSWER_KINDS, AUDIENCES
 from samverkan.errors import ParameterError, SamverkanError, SessionClosed, StoreError, UnknownSession  # noqa: F401 - the store's errors, importable from here too
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: answer_log and session_details (created and filled in by create())
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
 CODE_LENGTH = 6
 KEY_LENGTH = 12
@@ -78,6 +86,11 @@ SESSION_CACHE_SECONDS = 2.0  # a join sees a closed session this late at most (t
 TICKET_SECONDS = 15 * 60  # a join form's ticket must be used (the page opened) within this time
 MAX_VALUE_CHARS = 20_000
 MAX_READING_CHARS = 200_000  # one reader's saved state: every answer of a lesson, free texts included
+MAX_REVISIONS = 25  # answers kept per participant and item; later changes still update the latest answer
+MAX_EXERCISES = 100  # exercises chosen for one session
+MAX_CONCLUSIONS_CHARS = 10_000
+MAX_COUNTDOWN = 3600  # seconds
+MODES = {"egen_takt": "i egen takt", "ledd": "handledarstyrt"}
 KINDS = ANSWER_KINDS  # from the exercise kinds (samverkan.content.schema), so a new kind is never refused
 GROUP_RE = re.compile(r"Bord ([1-9]|[1-3][0-9]|40)")
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -153,6 +166,75 @@ answers = sa.Table(
     sa.Index("answers_by_session", "session_id", "answered_at"),
 )
 
+# Every answer as given, oldest first: the first row for a (participant, exercise, item) is the one the
+# statistics count, the later ones are revisions (shown in the CSV export, never counted as the answer).
+answer_log = sa.Table(
+    "answer_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_id", sa.String(80), nullable=False),
+    sa.Column("item_id", sa.String(80), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+    sa.Column("correct", sa.Boolean),
+    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # JSON
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("answer_log_by_item", "participant_id", "exercise_id", "item_id"),
+    sa.Index("answer_log_by_session", "session_id", "id"),
+)
+
+# A session's details and the room's state in the led mode. One row per session (none: the defaults).
+session_details = sa.Table(
+    "session_details",
+    metadata,
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("audience", sa.String(20)),  # None: a mixed room, every question
+    sa.Column("exercises", sa.Text),  # JSON list of exercise ids; None: the lesson's workshop path
+    sa.Column("organisation", sa.String(120)),
+    sa.Column("place", sa.String(120)),
+    sa.Column("held_on", sa.String(10)),  # YYYY-MM-DD
+    sa.Column("conclusions", sa.Text),
+    sa.Column("mode", sa.String(12), nullable=False, default="egen_takt"),
+    sa.Column("current", sa.String(80)),  # the exercise released in the led mode; None: not started
+    sa.Column("revealed", sa.Boolean, nullable=False, default=False),
+    sa.Column("deadline", sa.DateTime(timezone=True)),  # the countdown's end, if one runs
+    sa.Column("version", sa.Integer, nullable=False, default=0),  # counts changes of the room's state
+)
+
+
+@dataclass(frozen=True)
+class Details:
+    """A session's details: audience, chosen exercises, where and when, conclusions, and the room's state."""
+
+    audience: str | None = None
+    exercises: tuple[str, ...] | None = None
+    organisation: str = ""
+    place: str = ""
+    held_on: str = ""
+    conclusions: str = ""
+    mode: str = "egen_takt"
+    current: str | None = None
+    revealed: bool = False
+    deadline: dt.datetime | None = None
+    version: int = 0
+
+    @property
+    def led(self) -> bool:
+        """Whether the facilitator releases the exercises one by one (handledarstyrt)."""
+        return self.mode == "ledd"
+
+    def room(self) -> dict[str, Any]:
+        """The room's state as JSON-ready values: what a participant's page follows."""
+        return {
+            "mode": self.mode,
+            "current": self.current,
+            "revealed": self.revealed,
+            "deadline": self.deadline.timestamp() if self.deadline else None,
+            "version": self.version,
+        }
+
 
 @dataclass(frozen=True)
 class Session:
@@ -187,14 +269,16 @@ class Participant:
 class Stats:
     """How many have joined a session, how many answers it has, and when the last one was stored."""
 
-    participants: int
-    answers: int
+    participants: int  # joined
+    answers: int  # items answered: one per participant and item, however often it was changed
     last_answer: dt.datetime | None
+    answered: int = 0  # participants who have answered at least one item
+    revisions: int = 0  # changed answers kept besides the first ones
 
     @property
     def signature(self) -> tuple:
         """The counts and last answer time as a tuple, to tell whether anything changed since the last look."""
-        return (self.participants, self.answers, self.last_answer)
+        return (self.participants, self.answers, self.last_answer, self.answered, self.revisions)
 
 
 def now() -> dt.datetime:
@@ -312,7 +396,7 @@ class Store:
             with self._guard():
                 metadata.create_all(self.engine)
             with self._write() as c:
-                self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
+                self._migrate(c)
                 self._migrate_plain_key(c)
             return
         # PostgreSQL: DDL is transactional; the lock keeps a second server that starts at the same
@@ -320,8 +404,37 @@ class Store:
         with self._write() as c:
             c.execute(sa.select(sa.func.pg_advisory_xact_lock(CREATE_LOCK)))
             metadata.create_all(c)
-            self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=False)
+            self._migrate(c)
             self._migrate_plain_key(c)
+
+    def _migrate(self, c: sa.Connection) -> None:
+        """Bring a database from an earlier version up to :data:`SCHEMA_VERSION` (the new tables exist by now)."""
+        version = c.execute(sa.select(settings.c.value).where(settings.c.name == "schema_version")).scalar()
+        if version == "1":
+            # Version 1 kept only the latest answer: it becomes the first entry of the log (the best there is).
+            logged = sa.select(answer_log.c.id).where(
+                answer_log.c.participant_id == answers.c.participant_id,
+                answer_log.c.exercise_id == answers.c.exercise_id,
+                answer_log.c.item_id == answers.c.item_id,
+            )
+            columns = [
+                "session_id",
+                "participant_id",
+                "exercise_id",
+                "item_id",
+                "kind",
+                "value",
+                "correct",
+                "extra",
+                "answered_at",
+            ]
+            c.execute(
+                answer_log.insert().from_select(
+                    columns,
+                    sa.select(*[answers.c[n] for n in columns]).where(~logged.exists()).order_by(answers.c.id),
+                )
+            )
+        self._upsert_setting(c, "schema_version", SCHEMA_VERSION, replace=version is not None)
 
     def close(self) -> None:
         """Close the engine's pooled connections."""
@@ -505,9 +618,26 @@ class Store:
         return ok
 
     # -- sessions -----------------------------------------------------------
-    def create_session(self, name: str, lesson: str, level: str = "standard", cap: int | None = None) -> Session:
+    def create_session(
+        self,
+        name: str,
+        lesson: str,
+        level: str = "standard",
+        cap: int | None = None,
+        *,
+        audience: str | None = None,
+        exercises: list[str] | tuple[str, ...] | None = None,
+        mode: str = "egen_takt",
+        organisation: str = "",
+        place: str = "",
+        held_on: str = "",
+    ) -> Session:
         """A new open session. ``cap``: how many may join (default: ``SAMVERKAN_ROOM_SIZE``, set by serve,
-        or :data:`DEFAULT_CAP`); the facilitator can change it later (:meth:`set_cap`)."""
+        or :data:`DEFAULT_CAP`); the facilitator can change it later (:meth:`set_cap`). ``audience``,
+        ``exercises`` (None: the lesson's workshop path), ``mode`` and where and when: see :class:`Details`."""
+        details = self._checked_details(
+            audience=audience, exercises=exercises, mode=mode, organisation=organisation, place=place, held_on=held_on
+        )
         name = " ".join(str(name).split())[:120]
         if not name:
             raise StoreError("Ge passet ett namn, till exempel ”Regionkonferensen, pass 2”.")
@@ -530,6 +660,7 @@ class Store:
                         )
                     ).inserted_primary_key[0]
                     self._upsert_setting(c, f"session_cap:{sid}", str(self._checked_cap(cap)), replace=True)
+                    c.execute(session_details.insert().values(session_id=sid, **details))
             except sa.exc.IntegrityError:
                 continue  # the code was taken: draw another
             return self.session(sid)
@@ -561,6 +692,132 @@ class Store:
                 sa.select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
             ).mappings()
             return [_session(r) for r in rows]
+
+    # -- details and the room's state ------------------------------------
+    @staticmethod
+    def _checked_details(**given: Any) -> dict[str, Any]:
+        """The given detail fields, checked and in the columns' form; a Swedish StoreError if one is wrong."""
+        out: dict[str, Any] = {}
+        for name, value in given.items():
+            if name == "audience":
+                if value not in (None, "", *AUDIENCES):
+                    raise StoreError("Okänd målgrupp; välj förtroendevalda, tjänstepersoner eller alla.")
+                out[name] = value or None
+            elif name == "exercises":
+                if value is None:
+                    out[name] = None
+                    continue
+                ids = list(value) if isinstance(value, (list, tuple)) else None
+                if (
+                    ids is None
+                    or len(ids) > MAX_EXERCISES
+                    or not all(isinstance(e, str) and ID_RE.fullmatch(e) for e in ids)
+                ):
+                    raise StoreError("Listan över övningar är ogiltig.")
+                out[name] = json.dumps(list(dict.fromkeys(ids)))
+            elif name == "mode":
+                if value not in MODES:
+                    raise StoreError("Okänt läge; välj handledarstyrt eller i egen takt.")
+                out[name] = value
+            elif name in ("organisation", "place"):
+                text = " ".join(str(value or "").split())
+                if len(text) > 120:
+                    raise StoreError("Organisation och plats får vara högst 120 tecken.")
+                out[name] = text
+            elif name == "held_on":
+                text = str(value or "").strip()
+                if text:
+                    try:
+                        text = dt.date.fromisoformat(text).isoformat()
+                    except ValueError:
+                        raise StoreError("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2027-02-10.") from None
+                out[name] = text
+            elif name == "conclusions":
+                text = str(value or "").replace("\r\n", "\n").strip()
+                if len(text) > MAX_CONCLUSIONS_CHARS:
+                    raise StoreError(f"Slutsatserna får vara högst {MAX_CONCLUSIONS_CHARS} tecken.")
+                out[name] = text
+            else:  # pragma: no cover - a programming error, not input
+                raise TypeError(name)
+        return out
+
+    def details(self, session_id: int) -> Details:
+        """The session's details and room state (the defaults for a session from before they existed)."""
+        with self._read(participant=True) as c:
+            row = (
+                c.execute(sa.select(session_details).where(session_details.c.session_id == session_id))
+                .mappings()
+                .first()
+            )
+        return _details(row)
+
+    def set_details(self, code: str, **fields: Any) -> Details:
+        """Change the session's audience, exercises, organisation, place, date (``held_on``) or conclusions."""
+        values = self._checked_details(**fields)
+        session = self.session_by_code(code)
+        with self._write() as c:
+            self._ensure_details(c, session.id)
+            if values:
+                c.execute(session_details.update().where(session_details.c.session_id == session.id).values(**values))
+        return self.details(session.id)
+
+    @staticmethod
+    def _ensure_details(c: sa.Connection, session_id: int) -> None:
+        exists = c.execute(
+            sa.select(session_details.c.session_id).where(session_details.c.session_id == session_id)
+        ).first()
+        if exists is None:
+            c.execute(session_details.insert().values(session_id=session_id))
+
+    _UNSET: Any = object()
+
+    def set_room(
+        self,
+        code: str,
+        *,
+        mode: str | None = None,
+        current: str | None = _UNSET,
+        revealed: bool | None = None,
+        countdown: int | None = _UNSET,
+    ) -> Details:
+        """Change the room's state: the mode, the exercise released (``current``; releasing another hides
+        the result again and stops the countdown), whether its result is shown, a countdown in seconds
+        (None stops it). Each change counts up ``version``, which the participants' pages follow."""
+        values: dict[str, Any] = {}
+        if mode is not None:
+            values.update(self._checked_details(mode=mode))
+        if current is not self._UNSET:
+            if current is not None and not ID_RE.fullmatch(str(current)):
+                raise StoreError("Okänd övning.")
+            values.update(current=current, revealed=False, deadline=None)
+        if revealed is not None:
+            values["revealed"] = bool(revealed)
+        if countdown is not self._UNSET:
+            if countdown is None:
+                values["deadline"] = None
+            elif isinstance(countdown, bool) or not isinstance(countdown, int) or not 5 <= countdown <= MAX_COUNTDOWN:
+                raise StoreError(f"Nedräkningen ska vara mellan 5 och {MAX_COUNTDOWN} sekunder.")
+            else:
+                values["deadline"] = now() + dt.timedelta(seconds=countdown)
+        session = self.session_by_code(code)
+        with self._write() as c:
+            self._ensure_details(c, session.id)
+            c.execute(
+                session_details.update()
+                .where(session_details.c.session_id == session.id)
+                .values(version=session_details.c.version + 1, **values)
+            )
+        return self.details(session.id)
+
+    def rooms(self) -> dict[str, dict[str, Any]]:
+        """The room state of every open session, by join code: what the server hands to participants' pages."""
+        with self._read() as c:
+            rows = c.execute(
+                sa.select(sessions.c.code, session_details)
+                .join(session_details, session_details.c.session_id == sessions.c.id)
+                .where(sessions.c.is_open)
+            ).mappings()
+            return {r["code"]: _details(r).room() for r in rows}
 
     @staticmethod
     def _checked_cap(cap: int | None) -> int:
@@ -741,7 +998,8 @@ class Store:
         correct: bool | None = None,
         extra: dict | None = None,
     ) -> None:
-        """Store one answer; a repeat for the same item replaces it (never a second row)."""
+        """Store one answer: the latest for the item is replaced (never a second row), and a changed
+        answer is added to the log, where the first one stays what the statistics count."""
         if not ID_RE.fullmatch(exercise_id or "") or not ID_RE.fullmatch(item_id or ""):
             raise StoreError("Svaret har en ogiltig fråga och sparades inte.")
         if kind not in KINDS:
@@ -765,6 +1023,35 @@ class Store:
                 raise UnknownSession("Den här länken hör inte till något pass; svaret sparades inte.")
             if not row.is_open:
                 raise SessionClosed("Passet är stängt, så svaret sparades inte.")
+            latest = c.execute(
+                sa.select(answers.c.value).where(
+                    answers.c.participant_id == row.id,
+                    answers.c.exercise_id == exercise_id,
+                    answers.c.item_id == item_id,
+                )
+            ).scalar()
+            if latest != value_json:  # a retried click with the same answer is not a revision
+                kept = c.execute(
+                    sa.select(sa.func.count()).where(
+                        answer_log.c.participant_id == row.id,
+                        answer_log.c.exercise_id == exercise_id,
+                        answer_log.c.item_id == item_id,
+                    )
+                ).scalar_one()
+                if kept < MAX_REVISIONS:
+                    c.execute(
+                        answer_log.insert().values(
+                            session_id=row.session_id,
+                            participant_id=row.id,
+                            exercise_id=exercise_id,
+                            item_id=item_id,
+                            kind=kind,
+                            value=value_json,
+                            correct=correct,
+                            extra=extra_json,
+                            answered_at=stamp,
+                        )
+                    )
             stmt = self._insert(answers).values(
                 session_id=row.session_id,
                 participant_id=row.id,
@@ -826,30 +1113,92 @@ class Store:
             return {(r.exercise_id, r.item_id): json.loads(r.value) for r in rows}
 
     def stats(self, session_id: int) -> Stats:
-        """The session's participant and answer counts and the time of its last answer."""
+        """The session's counts: joined, items answered, participants who answered, revisions, last answer."""
         with self._read() as c:
             n_part = c.execute(
                 sa.select(sa.func.count()).select_from(participants).where(participants.c.session_id == session_id)
             ).scalar_one()
-            n_ans, last = c.execute(
-                sa.select(sa.func.count(), sa.func.max(answers.c.answered_at)).where(answers.c.session_id == session_id)
+            n_ans, n_who, last = c.execute(
+                sa.select(
+                    sa.func.count(),
+                    sa.func.count(sa.distinct(answers.c.participant_id)),
+                    sa.func.max(answers.c.answered_at),
+                ).where(answers.c.session_id == session_id)
             ).one()
-        return Stats(n_part, n_ans, _aware(last))
+            n_log = c.execute(
+                sa.select(sa.func.count()).select_from(answer_log).where(answer_log.c.session_id == session_id)
+            ).scalar_one()
+        return Stats(n_part, n_ans, _aware(last), n_who, max(0, n_log - n_ans))
 
-    def answers(self, session_id: int) -> list[dict[str, Any]]:
-        """Every answer in the session, oldest first, with a participant number instead of the token."""
+    def answers(self, session_id: int, which: str = "first") -> list[dict[str, Any]]:
+        """The session's answers, oldest first, with a participant number instead of the token.
+
+        ``which``: ``"first"`` (the default, what statistics count) the first answer to each item, with
+        ``revisions`` (how often it was changed) and ``latest`` (the value it has now); ``"latest"`` the
+        answer each item has now; ``"all"`` every answer given, with ``revision`` (1 for the first).
+        """
+        if which not in ("first", "latest", "all"):
+            raise ValueError(which)
+        if which == "latest":
+            return self._latest_answers(session_id)
         with self._read() as c:
-            numbers = {
-                pid: n
-                for n, pid in enumerate(
-                    c.execute(
-                        sa.select(participants.c.id)
-                        .where(participants.c.session_id == session_id)
-                        .order_by(participants.c.id)
-                    ).scalars(),
-                    start=1,
+            numbers = self._numbers(c, session_id)
+            rows = (
+                c.execute(
+                    sa.select(answer_log, participants.c.grp)
+                    .join(participants, participants.c.id == answer_log.c.participant_id)
+                    .where(answer_log.c.session_id == session_id)
+                    .order_by(answer_log.c.id)
+                )
+                .mappings()
+                .all()
+            )
+            now_values = {
+                (r.participant_id, r.exercise_id, r.item_id): r.value
+                for r in c.execute(
+                    sa.select(
+                        answers.c.participant_id, answers.c.exercise_id, answers.c.item_id, answers.c.value
+                    ).where(answers.c.session_id == session_id)
                 )
             }
+        out: list[dict[str, Any]] = []
+        first: dict[tuple, dict[str, Any]] = {}
+        for r in rows:
+            key = (r["participant_id"], r["exercise_id"], r["item_id"])
+            row = _answer_row(r, numbers)
+            seen = first.get(key)
+            if seen is None:
+                row["revision"] = 1
+                row["revisions"] = 0
+                row["latest"] = row["value"]
+                first[key] = row
+                out.append(row)
+            else:
+                seen["revisions"] += 1
+                seen["latest"] = row["value"]
+                if which == "all":
+                    row["revision"] = seen["revisions"] + 1
+                    out.append(row)
+        if which == "all":
+            for row in out:
+                row.pop("revisions", None)
+                row.pop("latest", None)
+        else:  # the answer as it is now (changes beyond MAX_REVISIONS update it but are not logged)
+            for key, row in first.items():
+                if key in now_values:
+                    row["latest"] = json.loads(now_values[key])
+        return out
+
+    def _numbers(self, c: sa.Connection, session_id: int) -> dict[int, int]:
+        """Participant row id → number in the session (1, 2, … in the order they joined)."""
+        ids = c.execute(
+            sa.select(participants.c.id).where(participants.c.session_id == session_id).order_by(participants.c.id)
+        ).scalars()
+        return {pid: n for n, pid in enumerate(ids, start=1)}
+
+    def _latest_answers(self, session_id: int) -> list[dict[str, Any]]:
+        with self._read() as c:
+            numbers = self._numbers(c, session_id)
             rows = (
                 c.execute(
                     sa.select(answers, participants.c.grp)
@@ -860,20 +1209,7 @@ class Store:
                 .mappings()
                 .all()
             )
-        return [
-            {
-                "participant": numbers.get(r["participant_id"], 0),
-                "group": r["grp"],
-                "exercise_id": r["exercise_id"],
-                "item_id": r["item_id"],
-                "kind": r["kind"],
-                "value": json.loads(r["value"]),
-                "correct": r["correct"],
-                "extra": json.loads(r["extra"] or "{}"),
-                "answered_at": _aware(r["answered_at"]),
-            }
-            for r in rows
-        ]
+        return [_answer_row(r, numbers) for r in rows]
 
     def iter_groups(self, session_id: int) -> Iterator[tuple[str | None, int]]:
         """(table, participant count) for each table in the session; None is those who chose no table."""
@@ -884,6 +1220,44 @@ class Store:
                 .group_by(participants.c.grp)
             )
             yield from ((r[0], r[1]) for r in rows)
+
+
+def _answer_row(r: Any, numbers: dict[int, int]) -> dict[str, Any]:
+    """A stored answer row as the report, summary and export read it (the token never leaves the store)."""
+    return {
+        "participant": numbers.get(r["participant_id"], 0),
+        "group": r["grp"],
+        "exercise_id": r["exercise_id"],
+        "item_id": r["item_id"],
+        "kind": r["kind"],
+        "value": json.loads(r["value"]),
+        "correct": r["correct"],
+        "extra": json.loads(r["extra"] or "{}"),
+        "answered_at": _aware(r["answered_at"]),
+    }
+
+
+def _details(row: Any) -> Details:
+    """A ``session_details`` row (or None: the defaults) as :class:`Details`."""
+    if row is None:
+        return Details()
+    try:
+        exercises = json.loads(row["exercises"]) if row["exercises"] else None
+    except ValueError:
+        exercises = None
+    return Details(
+        audience=row["audience"],
+        exercises=tuple(e for e in exercises if isinstance(e, str)) if isinstance(exercises, list) else None,
+        organisation=row["organisation"] or "",
+        place=row["place"] or "",
+        held_on=row["held_on"] or "",
+        conclusions=row["conclusions"] or "",
+        mode=row["mode"] if row["mode"] in MODES else "egen_takt",
+        current=row["current"],
+        revealed=bool(row["revealed"]),
+        deadline=_aware(row["deadline"]),
+        version=int(row["version"] or 0),
+    )
 
 
 def _reading_key(token: str | None, lesson: str | None) -> bool:
