@@ -20,12 +20,12 @@ from typing import Any
 import ipywidgets as widgets
 
 from samverkan.apps.params import query_params
-from samverkan.content.schema import exercises_on_path
 from samverkan.errors import SamverkanError
 from samverkan.render.markdown import escape
 from samverkan.widgets import inbound as _inbound  # importing the widgets package also installs the inbound guard
 from samverkan.widgets.base import lean
 from samverkan.workshop import pages
+from samverkan.workshop.room import Follower, session_exercises
 from samverkan.workshop.store import Participant, Store, StoreError
 
 log = logging.getLogger("samverkan.workshop")
@@ -162,8 +162,7 @@ class ParticipantView:
         self.details = store.details(session.id)
         # The session's own choice (from a plan or the facilitator), else the lesson's workshop path
         # (fördjupning is for self-study). Ids the kit no longer has are left out.
-        chosen = [e for e in self.details.exercises or () if e in kit.exercises]
-        self.ids = chosen or exercises_on_path(lesson, kit.exercises, workshop=True)
+        self.ids = session_exercises(kit, session, self.details)
         self.audience = self.details.audience  # None: a mixed room, every question
         self.built: dict[str, Any] = {}
         self.led = False
@@ -231,8 +230,6 @@ class ParticipantView:
         )
         self.widget.add_class("sv-participant")
         _inbound.register_host(self.widget, self.notice)
-        from samverkan.workshop.room import Follower
-
         self.follower = Follower(session.code, session.id, store)
         self.follower.version = room["version"]
         self.task = None

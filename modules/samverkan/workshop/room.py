@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from samverkan.workshop.store import Store
+from samverkan.content.schema import exercises_on_path
+from samverkan.workshop.store import Details, Session, Store
 
 log = logging.getLogger("samverkan.workshop")
 
@@ -109,3 +110,14 @@ class Follower:
             return None
         self.version = state.get("version")
         return state
+
+
+def session_exercises(kit: Any, session: Session, details: Details | None = None) -> list[str]:
+    """The exercise ids participants of ``session`` get: the session's own choice (``details.exercises``,
+    from a plan or the facilitator) if it names any the kit has, else the lesson's workshop path
+    (fördjupning is for self-study). The participant page, presenter, dashboard and report all use this."""
+    lesson = kit.lessons.get(session.lesson)
+    if lesson is None:
+        return []
+    chosen = [e for e in (details.exercises or ()) if e in kit.exercises] if details is not None else []
+    return chosen or exercises_on_path(lesson, kit.exercises, workshop=True)

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from samverkan.content.schema import exercises_on_path, on_path
+from samverkan.content.schema import RATING_LABELS, on_path
 from samverkan.render.figures import finish_png
 from samverkan.render.markdown import escape, plain
-from samverkan.workshop.store import Session, Store
+from samverkan.workshop.room import session_exercises
+from samverkan.workshop.store import Details, Session, Store
 
 
 @dataclass
@@ -64,7 +65,7 @@ class ItemSummary:
         return (self.answered, self.right, tuple((o.count, o.of) for o in self.options), tuple(self.texts))
 
 
-def _quiz_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+def _quiz_items(ex: Any, title: str, level: str, audience: str | None = None) -> list[ItemSummary]:
     return [
         ItemSummary(
             ex.id,
@@ -76,16 +77,16 @@ def _quiz_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
             options=[Option(plain(c.text, level), 0, c.correct) for c in q.choices],
         )
         for q in ex.questions
-        if on_path(q, workshop=True)
+        if on_path(q, workshop=True) and (audience is None or audience in q.audience)
     ]
 
 
-def _matching_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+def _matching_items(ex: Any, title: str, level: str, audience: str | None = None) -> list[ItemSummary]:
     options = [Option(plain(i.text, level), 0, None, 0) for i in ex.items]
     return [ItemSummary(ex.id, ex.id, "matching", title, plain(ex.prompt, level), right=0, options=options)]
 
 
-def _scenario_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+def _scenario_items(ex: Any, title: str, level: str, audience: str | None = None) -> list[ItemSummary]:
     return [
         ItemSummary(
             ex.id,
@@ -100,12 +101,12 @@ def _scenario_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
     ]
 
 
-def _free_text_items(ex: Any, title: str, level: str) -> list[ItemSummary]:
+def _free_text_items(ex: Any, title: str, level: str, audience: str | None = None) -> list[ItemSummary]:
     return [ItemSummary(ex.id, ex.id, "free_text", title, plain(ex.prompt, level))]
 
 
 # The items a workshop tallies for one exercise, one function per exercise kind (EXERCISE_KINDS).
-ITEMS: dict[str, Callable[[Any, str, str], list[ItemSummary]]] = {
+ITEMS: dict[str, Callable[[Any, str, str, str | None], list[ItemSummary]]] = {
     "quiz": _quiz_items,
     "matching": _matching_items,
     "scenario": _scenario_items,
@@ -113,23 +114,24 @@ ITEMS: dict[str, Callable[[Any, str, str], list[ItemSummary]]] = {
 }
 
 
-def _items(kit: Any, session: Session) -> list[ItemSummary]:
-    """Every question, matching exercise, scenario step and free-text exercise of the lesson, in order."""
+def _items(kit: Any, session: Session, details: Details | None = None) -> list[ItemSummary]:
+    """Every question, matching exercise, scenario step and free-text exercise participants get, in order:
+    the session's exercises (see :func:`session_exercises`), its audience's questions."""
     level = session.level
-    lesson = kit.lessons.get(session.lesson)
-    if lesson is None:
-        return []
+    audience = details.audience if details is not None else None
     out: list[ItemSummary] = []
-    # What participants see: the workshop path (fördjupning is left out, as in the participant app).
-    for exercise_id in exercises_on_path(lesson, kit.exercises, workshop=True):
+    for exercise_id in session_exercises(kit, session, details):
         ex = kit.exercises[exercise_id]
-        out.extend(ITEMS[ex.kind](ex, plain(ex.title, level), level))
+        out.extend(ITEMS[ex.kind](ex, plain(ex.title, level), level, audience))
     return out
 
 
-def summarise(kit: Any, session: Session, rows: Iterable[dict]) -> list[ItemSummary]:
-    """The lesson's items with the answer ``rows`` counted in; answers to removed items are skipped."""
-    items = _items(kit, session)
+def summarise(kit: Any, session: Session, rows: Iterable[dict], details: Details | None = None) -> list[ItemSummary]:
+    """The session's items with the answer ``rows`` counted in; answers to removed items are skipped.
+
+    ``rows`` should be :meth:`Store.answers`' first answers (the default there): the statistics count
+    each participant's first answer to an item, "rätt vid första försöket"."""
+    items = _items(kit, session, details)
     by_key = {it.key: it for it in items}
     for row in rows:
         it = by_key.get((row["exercise_id"], row["item_id"]))
@@ -162,6 +164,81 @@ def summarise(kit: Any, session: Session, rows: Iterable[dict]) -> list[ItemSumm
         if it.right is not None and row.get("correct"):
             it.right += 1
     return items
+
+
+@dataclass
+class Ending:
+    """One ending of a scenario and how many participants' first choices led there."""
+
+    step_id: str
+    text: str  # the outcome, plain text
+    rating: str | None  # "bra", "delvis", "svag" (RATING_LABELS) or None
+    count: int = 0
+
+    @property
+    def rating_label(self) -> str:
+        """The rating in Swedish ("Bra utfall" …), or "Utfall" when the ending has none."""
+        return RATING_LABELS.get(self.rating or "", "Utfall")
+
+
+@dataclass
+class Endings:
+    """Where a scenario took the room: each ending with its count, and how many have not reached one."""
+
+    exercise_id: str
+    title: str
+    endings: list[Ending]
+    started: int = 0  # participants with at least one choice in the scenario
+    unfinished: int = 0  # of them, those whose first choices have not reached an ending yet
+
+    @property
+    def finished(self) -> int:
+        """Participants whose first choices reached an ending."""
+        return self.started - self.unfinished
+
+
+def scenario_endings(kit: Any, session: Session, rows: Iterable[dict], details: Details | None = None) -> list[Endings]:
+    """For each scenario on the session's path: how many participants' *first* choices led to each ending.
+
+    A participant's path is followed from the start step through their first answer to each step
+    (``rows`` as :meth:`Store.answers` gives them); a step they have not answered ends the walk
+    (unfinished). Answers to steps or choices the scenario no longer has end it too, so a trainer's
+    edit after the session never breaks the count.
+    """
+    level = session.level
+    lesson = kit.lessons.get(session.lesson)
+    if lesson is None:
+        return []
+    ids = session_exercises(kit, session, details)
+    scenarios = [kit.exercises[e] for e in ids if kit.exercises[e].kind == "scenario"]
+    choices: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in rows:
+        choices.setdefault(row["exercise_id"], {}).setdefault(row["participant"], {}).setdefault(
+            row["item_id"], row["value"]
+        )
+    out = []
+    for ex in scenarios:
+        endings = {st.id: Ending(st.id, plain(st.outcome, level), st.rating) for st in ex.steps if st.is_outcome}
+        summary = Endings(ex.id, plain(ex.title, level), list(endings.values()))
+        for path in choices.get(ex.id, {}).values():
+            summary.started += 1
+            step_id, seen = ex.start, set()
+            while step_id not in endings and step_id not in seen:
+                seen.add(step_id)
+                value = path.get(step_id)
+                try:
+                    step = ex.step(step_id)
+                    step_id = step.choices[value].next if isinstance(value, int) and value >= 0 else ""
+                except (KeyError, IndexError, TypeError):
+                    step_id = ""
+                if not step_id:
+                    break
+            if step_id in endings:
+                endings[step_id].count += 1
+            else:
+                summary.unfinished += 1
+        out.append(summary)
+    return out
 
 
 def _wrap(label: str, width: int = 38, lines: int = 3) -> str:
