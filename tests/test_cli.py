@@ -167,6 +167,11 @@ def test_one_checked_file_is_singular(kit_copy):
     """Does `check FIL` say "1 fil kontrollerad" (Swedish agreement), not "1 fil kontrollerade"?"""
     broken = kit_copy / "exercises" / "03-principer" / "trasig.yaml"
     broken.write_text("schema_version: 1\nexercises:\n  - id: x\n    kind: quiz\n", encoding="utf-8")
-    run = subprocess.run(["samverkan", "check", str(broken)], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    run = subprocess.run(
+        ["samverkan", "check", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+    )
     assert run.returncode == 1 and "(1 fil kontrollerad)" in run.stderr, run.stderr

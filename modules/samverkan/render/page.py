@@ -28,6 +28,9 @@ def _template() -> Template:
     return env.get_template("page.html.j2")
 
 
-def page(title: str, body: Markup, css: Markup, *, lang: str = "sv", main: bool = True) -> str:
-    """A whole HTML document: ``title`` (text, escaped), ``body`` and ``css`` (HTML and CSS, trusted)."""
-    return _template().render(title=title, body=Markup(body), css=Markup(css), lang=lang, main=main)
+def page(
+    title: str, body: Markup, css: Markup, *, lang: str = "sv", main: bool = True, scripts: tuple[str, ...] = ()
+) -> str:
+    """A whole HTML document: ``title`` (text, escaped), ``body`` and ``css`` (HTML and CSS, trusted);
+    ``scripts``: addresses of script files (never inline script: the server pages' CSP forbids it)."""
+    return _template().render(title=title, body=Markup(body), css=Markup(css), lang=lang, main=main, scripts=scripts)

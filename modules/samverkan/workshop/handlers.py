@@ -93,18 +93,25 @@ class FacilitatorLogin(_Base):
     async def get(self) -> None:
         """Log in with a key from the printed link, or show the login form (tornado hook)."""
         key = self.get_query_argument("nyckel", "")[:100]
+        target = self._target(self.get_query_argument("till", ""))
         if key:
             await self._login(key, from_link=True)
         elif self.get_query_argument("fel", ""):
-            self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
+            self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY, target=target), status=403)
         else:
-            self.write_html(pages.facilitator_login(self.base))
+            self.write_html(pages.facilitator_login(self.base, target=target))
+
+    @staticmethod
+    def _target(value: str) -> str:
+        """Where to go after the login: ``storbild`` (the presenter page) or the dashboard ("")."""
+        return "storbild" if value == "storbild" else ""
 
     async def post(self) -> None:
         """Log in with the key typed into the form (tornado hook)."""
         await self._login(self.get_body_argument("nyckel", "")[:100])
 
     async def _login(self, key: str, from_link: bool = False) -> None:
+        target = self._target(self.get_argument("till", ""))
         pages_limit = self.settings.get("samverkan_pages")
         if pages_limit is not None and not pages_limit.allow(self.request.remote_ip or ""):
             self.write_html(pages.facilitator_login(self.base, message=pages.TOO_MANY_PAGES), status=429)
@@ -115,12 +122,154 @@ class FacilitatorLogin(_Base):
             if from_link:  # not even a wrong key stays in the address bar
                 self.redirect(f"{self.base}handledare?fel=1", status=303)
                 return
-            self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
+            self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY, target=target), status=403)
             return
         self.set_cookie(
             FACILITATOR_COOKIE, normalise_code(key), httponly=True, samesite="Strict", path=self.base or "/"
         )
+        if target == "storbild":
+            self.redirect(f"{self.base}handledare/storbild", status=303)
+            return
         self.redirect(f"{self.base}voila/render/{DASHBOARD_APP}", status=303)
+
+
+class _Facilitator(_Base):
+    """A page for the facilitator only: the key's cookie is checked (and remembered a while, since the
+    key's hash takes 60 000 rounds and the presenter page asks once a second)."""
+
+    CHECK_SECONDS = 30.0
+    _checked: dict[str, float] = {}
+
+    def initialize(
+        self, store: Store, apps: list, base_url: str, kit: Any = None, public: str = "/", rooms: Any = None
+    ) -> None:
+        """Keep the store, apps, base URL, the kit, the participants' address and the broadcaster (tornado hook)."""
+        super().initialize(store, apps, base_url)
+        self.kit = kit
+        self.public = public
+        self.rooms = rooms
+
+    async def is_facilitator(self) -> bool:
+        """Whether the request carries a valid facilitator cookie."""
+        import hashlib
+        import time
+
+        cookie = self.get_cookie(FACILITATOR_COOKIE, "")[:100]
+        if not cookie:
+            return False
+        digest = hashlib.sha256(cookie.encode()).hexdigest()
+        until = self._checked.get(digest, 0.0)
+        if until > time.monotonic():
+            return True
+        ok = await asyncio.get_running_loop().run_in_executor(None, self.store.check_key, cookie)
+        if ok:
+            if len(self._checked) > 100:
+                self._checked.clear()
+            self._checked[digest] = time.monotonic() + self.CHECK_SECONDS
+        return ok
+
+    async def session_from(self, code: str) -> Any:
+        """The session with this code, or None (an unknown code shows the list of sessions)."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, self.store.session_by_code, code[:40])
+        except StoreError:
+            return None
+
+
+class PresenterHandler(_Facilitator):
+    """``/handledare/storbild``: the projector's page (GET) and the facilitator's controls (POST)."""
+
+    async def get(self) -> None:
+        """Send the presenter page for ``?pass=``, or the list of sessions (tornado hook)."""
+        from samverkan.workshop import presenter
+
+        if not await self.is_facilitator():
+            return self.redirect(f"{self.base}handledare?{urlencode({'till': 'storbild'})}", status=303)
+        loop = asyncio.get_running_loop()
+        session = await self.session_from(self.get_query_argument("pass", ""))
+        if session is None:
+            sessions = await loop.run_in_executor(None, self.store.sessions)
+            return self.write_html(presenter.choose_page(self.base, sessions))
+        show_join = self.get_query_argument("visa", "") == "anslutning"
+        message = presenter.MESSAGES.get(self.get_query_argument("meddelande", ""), "")
+        html = await loop.run_in_executor(
+            None, presenter.presenter_page, self.base, self.store, self.kit, session, self.public, show_join, message
+        )
+        self.write_html(html)
+
+    async def post(self) -> None:
+        """Carry out one control (next, previous, show the result, countdown, mode, release), then show
+        the page again (tornado hook). Only the values the controls send are accepted."""
+        from samverkan.workshop import presenter
+
+        if not await self.is_facilitator():
+            return self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
+        session = await self.session_from(self.get_body_argument("pass", ""))
+        if session is None:
+            return self.redirect(f"{self.base}{presenter.PATH}", status=303)
+        action = self.get_body_argument("atgard", "")[:20]
+        values = {k: self.get_body_argument(k, "")[:80] for k in ("ovning", "sekunder", "visa")}
+        loop = asyncio.get_running_loop()
+        try:
+            message = await loop.run_in_executor(None, presenter.act, self.store, self.kit, session, action, values)
+            if self.rooms is not None:  # participants' pages follow now, not at the next look
+                await loop.run_in_executor(None, self.rooms.tick)
+        except StoreError:
+            message = "fel"
+        query = {"pass": session.code}
+        if message:
+            query["meddelande"] = message
+        self.redirect(f"{self.base}{presenter.PATH}?{urlencode(query)}", status=303)
+
+
+class PresenterState(_Facilitator):
+    """``/handledare/storbild/lage``: the stage as JSON, asked for once a second by the presenter page."""
+
+    async def get(self) -> None:
+        """Send {version, html, status, revealed, deadline, now} (tornado hook)."""
+        import time
+
+        from samverkan.workshop import presenter
+
+        if not await self.is_facilitator():
+            self.set_status(403)
+            self.finish({"fel": "Logga in som handledare igen."})
+            return
+        session = await self.session_from(self.get_query_argument("pass", ""))
+        if session is None:
+            self.set_status(404)
+            self.finish({"fel": "Passet finns inte."})
+            return
+        show_join = self.get_query_argument("visa", "") == "anslutning"
+        now = await asyncio.get_running_loop().run_in_executor(
+            None, presenter.stage, self.store, self.kit, session, self.public, show_join
+        )
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(
+            json.dumps(
+                {
+                    "version": now.version,
+                    "html": now.html,
+                    "status": now.status,
+                    "revealed": now.revealed,
+                    "deadline": now.deadline,
+                    "now": time.time(),
+                },
+                ensure_ascii=False,
+            )
+        )
+
+
+class PresenterScript(_Base):
+    """``/handledare/storbild.js``: the presenter page's script (a file: the CSP allows no inline script)."""
+
+    def get(self) -> None:
+        """Send the script (tornado hook)."""
+        from samverkan.workshop import presenter
+
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.finish(presenter.SCRIPT)
 
 
 class StatusHandler(_Base):

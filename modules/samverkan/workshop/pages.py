@@ -143,7 +143,7 @@ def busy_page(base_url: str, message: str) -> str:
     return page("Vänta en stund – Samverkansverkstaden", body)
 
 
-def facilitator_login(base_url: str, message: str | None = None) -> str:
+def facilitator_login(base_url: str, message: str | None = None, target: str = "") -> str:
     """The facilitator's login: the key is sent in a form, never kept in the address."""
     alert = f'<p class="alert" role="alert" id="fel">{escape(message)}</p>' if message else ""
     described = ' aria-describedby="fel nyckel-hjalp"' if message else ' aria-describedby="nyckel-hjalp"'
@@ -158,7 +158,8 @@ def facilitator_login(base_url: str, message: str | None = None) -> str:
         f'maxlength="100"{described}>'
         '<p class="hint" id="nyckel-hjalp">Nyckeln visades när servern startade. Den sparas bara i den här '
         "webbläsaren tills du stänger den, och syns aldrig i adressfältet.</p>"
-        '<button type="submit">Logga in</button></form>'
+        + (f'<input type="hidden" name="till" value="{escape(target)}">' if target else "")
+        + '<button type="submit">Logga in</button></form>'
         f'<p><a href="{escape(base_url)}">Till startsidan</a></p></main>'
     )
     return page("Logga in – Samverkansverkstaden", body)

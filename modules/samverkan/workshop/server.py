@@ -21,6 +21,7 @@ Voila on ``voila_apps/`` with what a conference room needs:
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
@@ -38,11 +39,15 @@ from samverkan.workshop.handlers import (
     KERNEL_ID,
     FacilitatorLogin,
     JoinHandler,
+    PresenterHandler,
+    PresenterScript,
+    PresenterState,
     StartHandler,
     StatusHandler,
     TreeRedirect,
     guarded_voila_handler,
 )
+from samverkan.workshop.room import BROADCAST_SECONDS, ROOMS_ENV, Broadcaster
 from samverkan.workshop.runtime import (
     DASHBOARD_APP,
     PARTICIPANT_APP,
@@ -68,6 +73,9 @@ def _voila_class():
         """Voila plus the start page, the join page and a status endpoint."""
 
         store: Store | None = None
+        kit: Any = None
+        public: str = "/"
+        rooms: Broadcaster | None = None
         apps: list = []
         room_size: int = 0
         readers: int | None = None  # reader pages at once (--readers); None: the default share
@@ -98,11 +106,15 @@ def _voila_class():
             from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
             kwargs = {"store": self.store, "apps": self.apps, "base_url": self.base_url}
+            facilitator = {**kwargs, "kit": self.kit, "public": self.public, "rooms": self.rooms}
             base = self.server_url
             mine = [
                 (base, StartHandler, kwargs),
                 (base + "delta", JoinHandler, kwargs),
                 (base + "handledare", FacilitatorLogin, kwargs),
+                (base + "handledare/storbild", PresenterHandler, facilitator),
+                (base + "handledare/storbild/lage", PresenterState, facilitator),
+                (base + "handledare/storbild.js", PresenterScript, kwargs),
                 (base + "status", StatusHandler, {**kwargs, "app": self}),
                 (base + r"voila/tree(.*)", TreeRedirect),
             ]
@@ -192,6 +204,23 @@ def _voila_class():
                     print(f"Alla {size} deltagarplatser är förberedda. Rummet kan gå in nu.", flush=True)
 
             tornado.ioloop.PeriodicCallback(report, 2000).start()
+            rooms = self.rooms
+            if rooms is not None:
+                busy = {"now": False}
+
+                async def broadcast() -> None:
+                    # One small query a few times a second; participants' kernels read the file it writes.
+                    if busy["now"]:
+                        return
+                    busy["now"] = True
+                    try:
+                        await asyncio.get_running_loop().run_in_executor(None, rooms.tick)
+                    except Exception:  # a database that is away for a moment: try again at the next tick
+                        pass
+                    finally:
+                        busy["now"] = False
+
+                tornado.ioloop.PeriodicCallback(broadcast, int(BROADCAST_SECONDS * 1000)).start()
             tornado.ioloop.IOLoop.current().add_callback(lambda: self.budget.start())
             super().start()
 
@@ -332,6 +361,7 @@ def serve(
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
             "MPLBACKEND": "Agg",
             "SAMVERKAN_ROOM_SIZE": str(room_size),  # the default number of places in a new session
+            ROOMS_ENV: str(state / "rum.json"),  # the room's state, for participants' pages (workshop/room.py)
             # The preheated kernel asks the server for its request on this address:
             "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
         }
@@ -368,6 +398,10 @@ def serve(
     limit_warning = raise_file_limit(room_size + (readers or 0))
     cls = _voila_class()
     cls.store = store
+    cls.kit = kit
+    cls.public = public
+    cls.rooms = Broadcaster(store, state / "rum.json")
+    cls.rooms.tick()  # the file exists before the first kernel looks
     cls.apps = app_list(kit)
     SwedishPageTransform.titles = page_titles(cls.apps)
     cls.room_size = room_size

@@ -198,6 +198,7 @@ session_details = sa.Table(
     sa.Column("conclusions", sa.Text),
     sa.Column("mode", sa.String(12), nullable=False, default="egen_takt"),
     sa.Column("current", sa.String(80)),  # the exercise released in the led mode; None: not started
+    sa.Column("step", sa.Integer, nullable=False, default=0),  # the question of it the projector shows
     sa.Column("revealed", sa.Boolean, nullable=False, default=False),
     sa.Column("deadline", sa.DateTime(timezone=True)),  # the countdown's end, if one runs
     sa.Column("version", sa.Integer, nullable=False, default=0),  # counts changes of the room's state
@@ -216,6 +217,7 @@ class Details:
     conclusions: str = ""
     mode: str = "egen_takt"
     current: str | None = None
+    step: int = 0
     revealed: bool = False
     deadline: dt.datetime | None = None
     version: int = 0
@@ -230,6 +232,7 @@ class Details:
         return {
             "mode": self.mode,
             "current": self.current,
+            "step": self.step,
             "revealed": self.revealed,
             "deadline": self.deadline.timestamp() if self.deadline else None,
             "version": self.version,
@@ -777,11 +780,13 @@ class Store:
         *,
         mode: str | None = None,
         current: str | None = _UNSET,
+        step: int | None = None,
         revealed: bool | None = None,
         countdown: int | None = _UNSET,
     ) -> Details:
         """Change the room's state: the mode, the exercise released (``current``; releasing another hides
-        the result again and stops the countdown), whether its result is shown, a countdown in seconds
+        the result again and stops the countdown), the question of it the projector shows (``step``, which
+        hides the result again), whether its result is shown, a countdown in seconds
         (None stops it). Each change counts up ``version``, which the participants' pages follow."""
         values: dict[str, Any] = {}
         if mode is not None:
@@ -789,7 +794,11 @@ class Store:
         if current is not self._UNSET:
             if current is not None and not ID_RE.fullmatch(str(current)):
                 raise StoreError("Okänd övning.")
-            values.update(current=current, revealed=False, deadline=None)
+            values.update(current=current, step=0, revealed=False, deadline=None)
+        if step is not None:
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 1000:
+                raise StoreError("Okänd fråga.")
+            values.update(step=step, revealed=False)
         if revealed is not None:
             values["revealed"] = bool(revealed)
         if countdown is not self._UNSET:
@@ -1254,6 +1263,7 @@ def _details(row: Any) -> Details:
         conclusions=row["conclusions"] or "",
         mode=row["mode"] if row["mode"] in MODES else "egen_takt",
         current=row["current"],
+        step=int(row["step"] or 0),
         revealed=bool(row["revealed"]),
         deadline=_aware(row["deadline"]),
         version=int(row["version"] or 0),
