@@ -258,10 +258,18 @@ def _build_outcome(report, lines: list[str]) -> int:  # noqa: ANN001 - build.Rep
 
 
 def _cmd_kit(args: argparse.Namespace) -> int:
-    from samverkan.build.guide import build_kit
+    from samverkan.build.guide import build_kit, participant_address
 
     guide, report = build_kit(args.plan, out=args.out, jobs=args.jobs, force=args.force, progress=not args.quiet)
-    return _build_outcome(report, [f"Handledarguiden: {guide}", f"Alla utskrifter: {report.out / 'index.html'}"])
+    public, why = participant_address(args.plan)
+    return _build_outcome(
+        report,
+        [
+            f"Handledarguiden: {guide}",
+            f"Alla utskrifter: {report.out / 'index.html'}",
+            f"Deltagarna går till: {public}delta ({why}; servern visar den adress som gäller när den startar)",
+        ],
+    )
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:

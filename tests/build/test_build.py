@@ -231,6 +231,7 @@ def test_example_plan_builds_its_guide_with_summed_times(tmp_path):
     out = tmp_path / "kit"
     run = samverkan(ROOT, "kit", str(plan_file), "--out", str(out), "--quiet", "--jobs", "2")
     assert run.returncode == 0, run.stderr[-2000:]
+    assert re.search(r"Deltagarna går till: https?://\S+/delta \(", run.stdout), run.stdout  # never left unsaid
     guide = (out / "handledarguide.html").read_text(encoding="utf-8")
     assert "Tid i agendan:</strong> 165 av 180 minuter (15 minuter marginal)" in guide
     assert "onsdag 10 februari 2027" in guide

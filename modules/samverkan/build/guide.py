@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from samverkan.build.address import participant_url
 from samverkan.content.loader import load_plan
 from samverkan.content.plan import AgendaItem, Plan
 from samverkan.content.schema import AUDIENCE_LABELS, LEVEL_LABELS
@@ -53,6 +54,8 @@ def guide_html(plan: Plan, kit, handouts: dict | None = None, built: dt.date | N
     if plan.notes:
         body.append(f'<p class="sv-notice">{escape(plan.notes)}</p>')
     server = escape(plan.server.rstrip("/"))
+    public, why = participant_url(plan.server)
+    where = escape(public.rstrip("/"))
     body.append(
         "<h2>Före passet</h2><ol>"
         "<li>Kontrollera innehållet med <code>samverkan check</code>. Svaret ska vara ”Allt innehåll är giltigt”.</li>"
@@ -60,9 +63,13 @@ def guide_html(plan: Plan, kit, handouts: dict | None = None, built: dt.date | N
         "<code>make start HOST=0.0.0.0 ROOM=40</code>, med ROOM lika med antalet deltagare). Servern skriver "
         "deltagarnas adress, länken till handledarvyn och handledarnyckeln.</li>"
         f"<li>Öppna handledarvyn med länken som servern skrev ut, eller på <code>{server}/handledare</code> med "
-        "handledarnyckeln, och skapa ett pass för "
-        "varje lektion nedan: välj lektionen och nivån. Deltagarna ansluter med passets kod på "
-        f"<code>{server}/delta</code>.</li>"
+        "handledarnyckeln. Under ”Pass från en plan” skapar du alla passen i den här planen på en gång, med "
+        "planens målgrupp, nivå och övningar; eller skapa ett pass i taget.</li>"
+        f"<li>Visa storbilden på projektorn: <code>{server}/handledare/storbild</code>. Den visar koden, "
+        "adressen och en QR-kod, och du släpper övningarna en i taget med Nästa.</li>"
+        f"<li>Deltagarna går till <code>{where}</code> i telefonen och skriver passets kod, eller skannar "
+        f"QR-koden (adressen är {escape(why)} när kitet byggdes; storbilden visar den som gäller när "
+        "servern kör).</li>"
         "<li>Skriv ut eller mejla deltagarversionerna (länkarna i tabellen). Facit finns i handledarversionerna.</li>"
         "</ol>"
     )
@@ -166,6 +173,12 @@ def _chosen(item: AgendaItem, lesson, kit, plan: Plan) -> list[str]:  # noqa: AN
     if item.exercises is not None:
         return [e for e in all_ex if e in item.exercises]
     return [e for e in all_ex if set(plan.audiences) & set(kit.exercises[e].audience)]
+
+
+def participant_address(path: Path | str) -> tuple[str, str]:
+    """(the address participants use, why) for the plan in ``path``: see :func:`participant_url`."""
+    plan, _kit = load_plan(path)
+    return participant_url(plan.server)
 
 
 def build_kit(

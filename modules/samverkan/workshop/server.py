@@ -33,6 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from samverkan.build.address import lan_address
 from samverkan.errors import ParameterError, SamverkanError
 from samverkan.workshop import guard
 from samverkan.workshop.handlers import (
@@ -225,16 +226,6 @@ def _voila_class():
             super().start()
 
     return SamverkanVoila
-
-
-def lan_address() -> str:
-    """This machine's address on the local network (no packet is sent), or 127.0.0.1."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.255.255.255", 1))
-            return s.getsockname()[0]
-    except OSError:
-        return "127.0.0.1"
 
 
 def write_kernelspec(folder: Path) -> None:
