@@ -288,3 +288,27 @@ def test_participant_kernels_use_ipc_sockets_and_no_history_database(server):
         assert "--HistoryManager.hist_file=:memory:" in argv
         checked += 1
     assert checked >= 1  # the fixture's preheated kernels
+
+
+def test_a_returning_browser_is_the_same_participant(server, browser):
+    base, _key, store = server
+    s = store.create_session("Tillbaka", LESSON)
+    other = store.create_session("Ett annat pass", LESSON)
+    context = browser.new_context()
+    page = context.new_page()
+    join_in_browser(page, base, s.code)
+    answer_first_quiz_question(page)
+    cookie = next(c for c in context.cookies() if c["name"] == "samverkan_deltagare")
+    assert cookie["httpOnly"] and len(cookie["value"]) >= 16  # a random token: nothing personal
+    page.goto(f"{base}/delta?kod={s.code}")  # the QR code again, or a closed tab: join once more
+    page.get_by_role("button", name="Gå med").click()
+    page.wait_for_selector("text=Välkommen tillbaka!", timeout=30_000)
+    assert store.stats(s.id).participants == 1  # no second participant, and the answer is still there
+    page.goto(f"{base}/delta?kod={other.code}")  # another session from the same browser: a new participant
+    page.get_by_role("button", name="Gå med").click()
+    page.wait_for_selector("text=Övning 1 av", timeout=30_000)
+    assert store.stats(other.id).participants == 1 and store.stats(s.id).participants == 1
+    fresh = browser.new_context().new_page()  # another phone: another participant
+    join_in_browser(fresh, base, s.code)
+    assert store.stats(s.id).participants == 2
+    context.close()

@@ -16,10 +16,14 @@ import tornado.web
 
 from samverkan.workshop import guard, pages
 from samverkan.workshop.runtime import DASHBOARD_APP, PAGE_REQUEST, PARTICIPANT_APP, READER_APP
-from samverkan.workshop.store import Store, StoreError, normalise_code
+from samverkan.workshop.store import TOKEN_RE, Store, StoreError, normalise_code
 from samverkan.workshop.transform import VOILA_CSP
 
 FACILITATOR_COOKIE = "samverkan_handledare"
+# A returning browser: the participant's random token (nothing personal), so that joining the same
+# session again from the same browser continues as the same participant instead of taking a new place.
+PARTICIPANT_COOKIE = "samverkan_deltagare"
+PARTICIPANT_COOKIE_DAYS = 1
 KERNEL_ID = r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"  # as Voila's routes name a kernel
 WRONG_KEY = "Fel handledarnyckel. Skriv nyckeln som servern skrev ut när den startade."
 
@@ -66,6 +70,17 @@ class JoinHandler(_Base):
         # that used it up kept the room out (83 of 100 failed in bench/attacks.py). A join stores nothing;
         # the place is taken when the page opens with the ticket (Store.redeem), which costs a kernel.
         loop = asyncio.get_running_loop()
+        known = self.get_cookie(PARTICIPANT_COOKIE, "")[:64]
+        if known and TOKEN_RE.fullmatch(known):
+            try:
+                participant = await loop.run_in_executor(None, self.store.participant, known)
+            except StoreError:
+                participant = None
+            if participant is not None and participant.session.code == normalise_code(code)[:12]:
+                # The same browser joins the same session again: it continues as the same participant.
+                params = {"kod": participant.session.code, "p": known}
+                self.redirect(f"{self.base}voila/render/{PARTICIPANT_APP}?{urlencode(params)}", status=303)
+                return
         try:
             if self.store.cached_session(code) is not None:  # no database, no thread: answer at once
                 session, token, ticket = self.store.join_ticket(code, group)
@@ -361,6 +376,14 @@ def guarded_voila_handler(base: Any) -> type:
                 if budget is not None and not budget.tab_allowed(token):
                     return self.refuse(429, pages.TOO_MANY_TABS)
                 kind = "participant"
+                self.set_cookie(
+                    PARTICIPANT_COOKIE,
+                    token,
+                    httponly=True,
+                    samesite="Lax",
+                    path=self.base_url or "/",
+                    expires_days=PARTICIPANT_COOKIE_DAYS,
+                )
             elif name == READER_APP:
                 kind = "reader"
             elif name == DASHBOARD_APP and store is not None:
