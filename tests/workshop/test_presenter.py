@@ -281,3 +281,33 @@ def test_a_led_room_in_chromium(tmp_path, browser):
         out = build_report(s.code, str(db), tmp_path / "rapport.html", progress=False)
         assert "Regionkonferensen" in out.read_text(encoding="utf-8")
         store.close()
+
+
+def test_unsent_choices_are_warned_about_or_sent_when_the_room_moves_on(store):
+    s = store.create_session("Pass", LESSON, exercises=["roller-matchning", QUIZ])
+    p = store.join(s.code)
+    view = ParticipantView(store, p, KIT)
+    matching = view.exercise(0)
+    matching.dropdowns[0].value = KIT.exercises["roller-matchning"].categories[0].id
+    assert matching.unsaved()
+    view._step(+1)  # self-paced: a warning, and the participant stays
+    assert view.current == 0 and "inte är skickade" in view.notice.value
+    view._step(+1)  # the same step again: on without saving
+    assert view.current == 1 and store.stats(s.id).answers == 0
+    view.picker.value = 0
+    matching.check_button.click()
+    assert not matching.unsaved() and store.stats(s.id).answers == 1
+
+    led = store.create_session("Ledd", LESSON, exercises=["roller-matchning", QUIZ], mode="ledd")
+    q = store.join(led.code)
+    view = ParticipantView(store, q, KIT)
+    view.follow(store.set_room(led.code, current="roller-matchning").room())
+    view.exercise(0).dropdowns[1].value = KIT.exercises["roller-matchning"].categories[1].id
+    quiz = view.exercise(1)
+    view.follow(store.set_room(led.code, current=QUIZ).room())  # the facilitator moves on
+    (row,) = store.answers(led.id)
+    assert row["exercise_id"] == "roller-matchning" and len(row["value"]) == 1  # the choice made was sent
+    quiz.choices.index = 0
+    assert quiz.unsaved()
+    view.follow(store.set_room(led.code, current="roller-matchning").room())
+    assert {r["exercise_id"] for r in store.answers(led.id)} == {"roller-matchning", QUIZ}

@@ -250,6 +250,14 @@ class ExerciseWidget(widgets.VBox):
         except Exception:
             log.exception("restore failed for %s", type(self).__name__)
 
+    def unsaved(self) -> bool:
+        """Whether the exercise shows a choice or text the participant has not sent yet (Rätta, Skicka)."""
+        return False
+
+    def send_unsaved(self) -> None:
+        """Send what :meth:`unsaved` found, as the participant's own button would (the led mode does this
+        when the facilitator moves on, so choices made are not lost)."""
+
     def _restore(self, saved: Mapping[str, Any]) -> None:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 

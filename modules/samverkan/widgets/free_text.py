@@ -18,6 +18,7 @@ class FreeTextWidget(ExerciseWidget):
     def __init__(self, exercise: FreeText, *, saved_note: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.exercise = exercise
+        self.sent = ""  # the text as last sent
         self.title = lean(widgets.HTML, STYLE + heading(plain(exercise.title, self.level)))
         self.prompt = lean(widgets.HTML, self.html(exercise.prompt))
         self.answer = lean(
@@ -57,10 +58,21 @@ class FreeTextWidget(ExerciseWidget):
         over = " – för långt, korta texten" if n > limit else ""
         self.counter.value = f'<p class="sv-progress">{n} av högst {limit} tecken{over}</p>'
 
+    def send_unsaved(self) -> None:
+        """Send the unsent choices or text (see :meth:`ExerciseWidget.send_unsaved`)."""
+        if self.unsaved():
+            self._on_submit()
+
+    def unsaved(self) -> bool:
+        """Whether the box holds text that has not been sent as it stands."""
+        text = self.answer.value.strip()
+        return bool(text) and text != self.sent
+
     def _restore(self, saved: Any) -> None:
         text = saved.get(self.exercise.id)
         if isinstance(text, str) and text.strip():
             self.answer.value = text[: self.exercise.max_length]
+            self.sent = self.answer.value.strip()
             self._show_guidance("Ditt sparade svar står i rutan. Du kan ändra det och skicka igen.")
 
     def _show_guidance(self, message: str) -> None:
@@ -80,4 +92,5 @@ class FreeTextWidget(ExerciseWidget):
         self._emit(AnswerEvent(self.exercise.id, self.exercise.id, "free_text", text))
         if self.status.value:
             return  # the host could not store it: the status line says why; no thanks
+        self.sent = text
         self._show_guidance(self.saved_note)

@@ -31,6 +31,7 @@ class MatchingWidget(ExerciseWidget):
         super().__init__(**kwargs)
         self.exercise = exercise
         self.result: MatchingScore | None = None
+        self.graded: dict[str, str | None] | None = None  # the choices as they were last graded (sent)
         options = [(PLACEHOLDER, None)] + [(plain(c.label, self.level), c.id) for c in exercise.categories]
         self.title = lean(widgets.HTML, STYLE + heading(plain(exercise.title, self.level)))
         self.prompt = lean(widgets.HTML, self.html(exercise.prompt))
@@ -75,6 +76,16 @@ class MatchingWidget(ExerciseWidget):
         """The category chosen for each item, by item id (None: not chosen yet)."""
         return {item.id: dd.value for item, dd in zip(self.exercise.items, self.dropdowns)}
 
+    def send_unsaved(self) -> None:
+        """Send the unsent choices or text (see :meth:`ExerciseWidget.send_unsaved`)."""
+        if self.unsaved():
+            self._on_check()
+
+    def unsaved(self) -> bool:
+        """Whether categories are chosen that have not been graded (and so not sent) as they stand."""
+        now = self.assignments()
+        return any(v is not None for v in now.values()) and now != self.graded
+
     def _restore(self, saved: Any) -> None:
         chosen = saved.get(self.exercise.id)
         if not isinstance(chosen, dict):
@@ -96,6 +107,7 @@ class MatchingWidget(ExerciseWidget):
             raise ParameterError("Gör minst ett val innan du rättar.")
         result = grade_matching(self.exercise, answers)
         self.result = result
+        self.graded = answers
         for item, res, fb in zip(self.exercise.items, result.results, self.item_feedback):
             if res.chosen is None:
                 fb.value = '<div class="sv-feedback" role="status">Inget val ännu.</div>'
@@ -127,3 +139,4 @@ class MatchingWidget(ExerciseWidget):
             fb.value = ""
         self.score.value = ""
         self.result = None
+        self.graded = None

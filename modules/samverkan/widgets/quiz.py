@@ -114,6 +114,21 @@ class QuizWidget(ExerciseWidget):
             unanswered = [i for i, q in enumerate(self.questions) if q.id not in self.results]
             self._show(unanswered[0] if unanswered else 0)
 
+    def send_unsaved(self) -> None:
+        """Send the unsent choices or text (see :meth:`ExerciseWidget.send_unsaved`)."""
+        if self.unsaved():
+            self._on_check()
+
+    def unsaved(self) -> bool:
+        """Whether the question on screen has a choice that has not been checked (Rätta svaret) as it stands."""
+        chosen = self._chosen()
+        if chosen is None or chosen == ():
+            return False
+        done = self.results.get(self.question.id)
+        if done is None:
+            return True
+        return tuple(sorted(done.chosen)) != tuple(sorted(chosen if isinstance(chosen, tuple) else (chosen,)))
+
     @property
     def question(self) -> Question:
         """The question on screen."""

@@ -167,6 +167,7 @@ class ParticipantView:
         self.built: dict[str, Any] = {}
         self.led = False
         self.room: dict[str, Any] = {}
+        self._warned_for: tuple[int, int] | None = None
         self.note = (
             "Ditt svar är sparat anonymt och visas för den som leder passet, utan namn."
             if session.is_open
@@ -282,6 +283,15 @@ class ParticipantView:
         """Show what the room's state says: in the led mode the exercise released (or a wait), with no
         way to step ahead; in the self-paced mode the picker and buttons."""
         was_led = self.led
+        if was_led and room.get("current") != self.room.get("current") and self.ids:
+            # The facilitator moves on: choices made in the exercise on screen are sent, not lost
+            # (while the room's state still names that exercise, so the answer is accepted).
+            widget = self.built.get(self.ids[self.current])
+            if widget is not None and self.body.children and self.body.children[0] is widget:
+                try:
+                    widget.send_unsaved()
+                except Exception:
+                    log.exception("sending unsent choices failed")
         self.room = room
         self.led = room.get("mode") == "ledd"
         hidden = {"display": "none"} if self.led else {"display": None}
@@ -345,6 +355,21 @@ class ParticipantView:
             except Exception:
                 log.exception("following the room failed")
 
+    UNSAVED = (
+        "Du har val eller text i den här övningen som inte är skickade. Tryck Rätta (eller Skicka svar) "
+        "för att spara dem. Vill du gå vidare utan att spara, gör samma sak en gång till."
+    )
+
+    def _stop_unsaved(self, target: int) -> bool:
+        """Warn once before leaving an exercise with unsent choices; True: stay (the warning shows)."""
+        widget = self.built.get(self.ids[self.current]) if 0 <= self.current < len(self.ids) else None
+        if widget is None or not widget.unsaved() or getattr(self, "_warned_for", None) == (self.current, target):
+            self._warned_for = None
+            return False
+        self._warned_for = (self.current, target)
+        self.notice.value = f'<p class="sv-status" role="alert">{self.UNSAVED}</p>'
+        return True
+
     # -- callbacks ---------------------------------------------------------------
     def _on_pick(self, change: Any) -> None:
         try:
@@ -355,13 +380,16 @@ class ParticipantView:
                 if new != self.current:
                     self.picker.value = self.current
                 return
+            if new != self.current and self._stop_unsaved(new):
+                self.picker.value = self.current
+                return
             self.show(new)
         except Exception:
             log.exception("showing an exercise failed")
 
     def _step(self, delta: int) -> None:
         try:
-            if not self.led:
+            if not self.led and not self._stop_unsaved(self.current + delta):
                 self.show(self.current + delta)
         except Exception:
             log.exception("stepping between exercises failed")
