@@ -281,6 +281,22 @@ def test_a_led_room_in_chromium(tmp_path, browser):
         out = build_report(s.code, str(db), tmp_path / "rapport.html", progress=False)
         assert "Regionkonferensen" in out.read_text(encoding="utf-8")
         store.close()
+        # The server console through a whole led room: Swedish only, no key, no address, no token.
+        console = server_console(base)
+        banner, after = console.split("Avsluta med Ctrl+C.")
+        assert "/handledare/storbild" in banner and "Deltagarna öppnar:" in banner
+        assert key not in after and "127.0.0.1" not in after
+        english = [line for line in console.splitlines() if re.search(r"\b(WARNING|ERROR|the|is|not|cannot)\b", line)]
+        assert not english, english
+
+
+def server_console(base: str) -> str:
+    """What ``samverkan serve`` printed (tests/servers.py keeps it in a file per port)."""
+    import os
+    from pathlib import Path
+
+    port = base.rsplit(":", 1)[1]
+    return (Path(os.environ.get("TMPDIR", "/tmp")) / f"samverkan-serve-{port}.log").read_text(errors="replace")
 
 
 def test_unsent_choices_are_warned_about_or_sent_when_the_room_moves_on(store):

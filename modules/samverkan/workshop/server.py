@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import logging
 import os
 import re
 import shutil
@@ -89,9 +90,15 @@ def _voila_class():
             self.log.setLevel(self.log_level)
             # Generated notebooks are not signed; Voila's warning about it says nothing to a facilitator.
             self.log.addFilter(lambda record: "is not trusted" not in record.getMessage())
+            # jupyter_server's websocket mixin gives tornado its ping settings in milliseconds, and tornado
+            # 6.5+ (which reads them as seconds) warns in English that the timeout exceeds the interval.
+            # jupyter_server's own pings (in ms, see init_settings) are what keep sockets alive; tornado's
+            # would run every 30 000 s. Its warning says nothing to a facilitator.
+            logging.getLogger("tornado.general").addFilter(
+                lambda record: "websocket_ping_timeout" not in record.getMessage()
+            )
             # One log for the server, tornado and the kit, every line without addresses, tokens or keys,
             # and at most guard.LOG_LINES_PER_MINUTE a minute (a script must not fill the disk or the screen).
-            import logging
 
             privacy = guard.PrivacyFilter()
             for handler in self.log.handlers:
@@ -407,6 +414,7 @@ def serve(
         "Samverkansverkstaden startar.\n"
         f"  Deltagarna öppnar:  {public}  och skriver koden från handledarvyn\n"
         f"  Handledarvyn:       {public}handledare?nyckel={key}\n"
+        f"  Storbilden:         {public}handledare/storbild  (för projektorn; visar aldrig nyckeln)\n"
         f"  Handledarnyckel:    {key}\n"
         f"  Svaren sparas i:    {where}\n"
         + (
