@@ -3,7 +3,9 @@
     samverkan check [PATH ...]   validate content (default: the whole kit)
     samverkan serve [--host H] [--port P] [--db FILE|URL] [--room-size N]
                                  the workshop server (participant app, dashboard, exercise apps)
-    samverkan report CODE [--out FILE]   an HTML report of a session (papermill)
+    samverkan report CODE [--out FILE] [--pdf FILE] [--slutsatser FILE] [--organisation O] [--plats P]
+                     [--datum YYYY-MM-DD]
+                                 an HTML report of a session (papermill), and a PDF with chromium
     samverkan export CODE [--out FILE]   a session's answers as CSV
     samverkan build [--lessons L,L] [--audience A] [--level L] [--out DIR] [--jobs N] [--force]
                                  HTML handouts (learner and facilitator) for every lesson version
@@ -190,10 +192,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from samverkan.workshop.report import build_report
+    from samverkan.workshop.report import build_report, report_options
 
-    out = build_report(args.session, db=args.db, out=args.out, progress=not args.quiet)
+    options = report_options(
+        organisation=args.organisation, place=args.plats, held_on=args.datum, conclusions_file=args.slutsatser
+    )
+    out = build_report(args.session, db=args.db, out=args.out, progress=not args.quiet, options=options, pdf=args.pdf)
     print(f"Rapporten är sparad i {out}.")
+    if args.pdf:
+        print(f"PDF-filen är sparad i {args.pdf}.")
     return 0
 
 
@@ -484,10 +491,21 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="skriv en HTML-rapport över ett pass",
         description="Kör rapportanteckningsboken med papermill över passets sparade svar "
-        "och skriver en fristående HTML-fil.",
+        "och skriver en fristående HTML-fil, och med --pdf också en PDF-fil i A4. Organisation, plats, "
+        "datum och slutsatser hämtas från passet om de inte anges här.",
     )
     report.add_argument("session", metavar="KOD", help="passets kod, till exempel K7WQ2M")
     report.add_argument("--out", metavar="FIL", help="HTML-filen (standard rapport-KOD.html)")
+    report.add_argument("--pdf", metavar="FIL", default=None, help="skriv också rapporten som PDF (A4, med Chromium)")
+    report.add_argument(
+        "--slutsatser",
+        metavar="FIL",
+        default=None,
+        help="en textfil (UTF-8) med handledarens slutsatser; går före slutsatserna som sparats i passet",
+    )
+    report.add_argument("--organisation", metavar="TEXT", default=None, help="organisationen som höll passet")
+    report.add_argument("--plats", metavar="TEXT", default=None, help="var passet hölls")
+    report.add_argument("--datum", metavar="ÅÅÅÅ-MM-DD", default=None, help="när passet hölls")
     report.add_argument("--db", metavar="FIL_ELLER_URL", default=None, help="samma som för serve")
     report.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
     report.set_defaults(func=_cmd_report)

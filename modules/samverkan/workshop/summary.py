@@ -338,7 +338,24 @@ def discussion_points(items: list[ItemSummary], limit: int = 3) -> list[ItemSumm
 
 
 # -- CSV -------------------------------------------------------------------
-CSV_COLUMNS = ["pass", "kod", "lektion", "övning", "fråga", "typ", "deltagare", "bord", "svar", "rätt", "tid"]
+# One row per answer given. "försök": 1 for a participant's first answer to an item, 2 for the first
+# change, …; "räknas": "ja" for the answer the statistics count (the first, to an item the session
+# still has), "nej" for later changes and answers to removed items.
+CSV_COLUMNS = [
+    "pass",
+    "kod",
+    "lektion",
+    "övning",
+    "fråga",
+    "typ",
+    "deltagare",
+    "bord",
+    "svar",
+    "rätt",
+    "försök",
+    "räknas",
+    "tid",
+]
 KIND_LABELS = {
     "single_choice": "ett svar",
     "multiple_choice": "flera svar",
@@ -380,17 +397,22 @@ def _answer_text(kit: Any, row: dict, level: str) -> tuple[str, str]:
 
 
 def export_csv(store: Store, session: Session, kit: Any | None = None) -> str:
-    """Every answer of the session as CSV with semicolons (Swedish Excel), one row per answer."""
+    """Every answer given in the session as CSV with semicolons (Swedish Excel), one row per answer:
+    first answers and later changes, each with its attempt ("försök") and whether the report's
+    statistics count it ("räknas": the first answer to an item the session has)."""
     if kit is None:
         from samverkan.content import loader, paths
 
         kit = loader.load_kit(paths.kit_root())
+    counted = {it.key for it in _items(kit, session, store.details(session.id))}
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
-    for row in store.answers(session.id):
+    for row in store.answers(session.id, "all"):
         question, answer = _answer_text(kit, row, session.level)
         correct = "" if row["correct"] is None else ("ja" if row["correct"] else "nej")
+        attempt = int(row.get("revision") or 1)
+        counts = attempt == 1 and (row["exercise_id"], row["item_id"]) in counted
         w.writerow(
             [
                 _cell(session.name),
@@ -403,6 +425,8 @@ def export_csv(store: Store, session: Session, kit: Any | None = None) -> str:
                 row["group"] or "",
                 _cell(answer),
                 correct,
+                attempt,
+                "ja" if counts else "nej",
                 row["answered_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S"),
             ]
         )
