@@ -15,14 +15,11 @@ every question's answers.
 
 Organisation, place, date and conclusions come from the session's details
 (:meth:`Store.details`) unless the command line gives them (:class:`ReportOptions`);
-:func:`build_report` hands the options to the notebook's kernel in the
-environment variable :data:`OPTIONS_ENV`, since the notebook's parameters are
-only the database and the code.
+:func:`build_report` hands them to the notebook as its ``options`` parameter (JSON).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -53,7 +50,6 @@ from samverkan.workshop.summary import (
 )
 
 NOTEBOOK = Path(__file__).with_name("rapport.ipynb")
-OPTIONS_ENV = "SAMVERKAN_REPORT_OPTIONS"  # JSON of ReportOptions, for the report notebook's kernel
 MAX_TEXT_CHARS = 120  # organisation and place, as the store keeps them
 PDF_TIMEOUT = 120  # seconds chromium may take to print the report
 PROGRESS = {  # papermill's tqdm bar, in Swedish
@@ -132,7 +128,7 @@ class ReportOptions:
     conclusions: str | None = None
 
     def to_json(self) -> str:
-        """The options as JSON (for :data:`OPTIONS_ENV`)."""
+        """The options as JSON (the report notebook's ``options`` parameter)."""
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False)
 
     @classmethod
@@ -259,13 +255,13 @@ def _and(words: list[str]) -> str:
 class ReportData:
     """What the report notebook shows, one method per part."""
 
-    def __init__(self, db: str, session: str, kit: Any | None = None, options: ReportOptions | None = None):
+    def __init__(self, db: str, session: str, kit: Any | None = None, options: ReportOptions | str | None = None):
         if kit is None:
             from samverkan.content import loader, paths
 
             kit = loader.load_kit(paths.kit_root())
-        if options is None:  # run by the notebook: build_report's options, if any
-            options = ReportOptions.from_json(os.environ.get(OPTIONS_ENV))
+        if not isinstance(options, ReportOptions):  # the notebook's parameter: build_report's options as JSON
+            options = ReportOptions.from_json(options or None)
         self.store = Store(db or None, create=False)
         self.session = self.store.session_by_code(session)
         self.kit = kit
@@ -586,20 +582,6 @@ def _group_no(group: str | None) -> int:
         return 0
 
 
-@contextlib.contextmanager
-def _options_for_kernel(options: ReportOptions) -> Iterator[None]:
-    """Set :data:`OPTIONS_ENV` while the notebook's kernel starts (it inherits the environment)."""
-    before = os.environ.get(OPTIONS_ENV)
-    os.environ[OPTIONS_ENV] = options.to_json()
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(OPTIONS_ENV, None)
-        else:
-            os.environ[OPTIONS_ENV] = before
-
-
 def chromium() -> str:
     """The chromium program's path; a Swedish :class:`SamverkanError` when it is not installed."""
     found = shutil.which("chromium")
@@ -674,16 +656,13 @@ def build_report(
         raise ParameterError(
             f"--out: {out} är en mapp; ange ett filnamn, till exempel {out / ('rapport-' + found.code + '.html')}."
         )
-    with (
-        tempfile.TemporaryDirectory(prefix="samverkan-rapport-") as tmp,
-        _options_for_kernel(options or ReportOptions()),
-    ):
+    with tempfile.TemporaryDirectory(prefix="samverkan-rapport-") as tmp:
         executed = Path(tmp) / "rapport.ipynb"
         try:
             nb = pm.execute_notebook(
                 str(NOTEBOOK),
                 str(executed),
-                parameters={"db": store.url, "session": found.code},
+                parameters={"db": store.url, "session": found.code, "options": (options or ReportOptions()).to_json()},
                 progress_bar=dict(PROGRESS) if progress else False,
                 kernel_name="python3",
                 cwd=tmp,
