@@ -51,15 +51,16 @@ CSS = """
 * { box-sizing: border-box; }
 html { font-size: 24px; }  /* labels at least 24 px on a 1280×720 projector */
 body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink);
-       background: #fff; line-height: 1.3; }
+       background: #fff; line-height: 1.3; overflow-wrap: break-word; hyphens: auto; }
 a { color: var(--blue); }
 a:focus, button:focus, select:focus, summary:focus { outline: 4px solid #c45500; outline-offset: 2px; }
 .sv-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 #sv-stage { min-height: calc(100vh - 4.2rem); padding: .6rem 1.2rem; display: flex; flex-direction: column; }
-.sv-top { display: flex; justify-content: space-between; gap: 1rem; color: var(--muted);
+.sv-top { display: flex; flex-wrap: wrap; justify-content: space-between; column-gap: 1rem; color: var(--muted);
           font-size: .75rem; border-bottom: 3px solid var(--blue); padding-bottom: .2rem; }
-.sv-top span:first-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
-.sv-top span:last-child { flex: none; }
+.sv-top span:first-child { flex: 1 1 10rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+                           min-width: 0; }
+.sv-top span:last-child { flex: 0 1 auto; }
 /* the join screen */
 .sv-join { display: flex; gap: 2rem; align-items: center; justify-content: center; flex: 1; flex-wrap: wrap; }
 .sv-join-text { max-width: 38rem; }
@@ -80,10 +81,10 @@ a:focus, button:focus, select:focus, summary:focus { outline: 4px solid #c45500;
 .sv-question h1.sv-small { font-size: 1rem; margin: .1rem 0 .2rem 0; }
 .sv-matching .sv-cat { color: var(--green); font-weight: 700; }
 .sv-options { list-style: none; margin: 0; padding: 0; max-width: 56rem; }
-.sv-options li { display: grid; grid-template-columns: 2.2rem 1fr auto; gap: .5rem; align-items: baseline;
-                 font-size: 1rem; margin: .35rem 0; }
+.sv-options li { display: grid; grid-template-columns: 2.2rem 1fr auto; column-gap: .5rem; row-gap: .15rem;
+                 align-items: baseline; font-size: 1rem; margin: .3rem 0; line-height: 1.2; }
 .sv-letter { font-weight: 800; color: var(--blue); }
-.sv-bar { grid-column: 2 / 4; height: .55rem; background: #e6e6e6; border-radius: .2rem; }
+.sv-bar { grid-column: 2 / 4; height: .4rem; background: #e6e6e6; border-radius: .2rem; }
 .sv-bar span { display: block; height: 100%; background: var(--blue); border-radius: .2rem; }
 .sv-right .sv-bar span { background: var(--green); }
 .sv-right .sv-letter, .sv-right .sv-mark { color: var(--green); }
@@ -101,21 +102,35 @@ a:focus, button:focus, select:focus, summary:focus { outline: 4px solid #c45500;
                                            margin: .15rem .2rem .15rem 0; border-radius: 4px; }
 .sv-controls button { background: var(--blue); color: #fff; border: 0; cursor: pointer; }
 .sv-controls button.sv-quiet { background: #fff; color: var(--blue); border: 2px solid var(--blue); }
-.sv-controls details { display: inline-block; vertical-align: top; }
+.sv-controls details { display: inline-block; vertical-align: top; max-width: 100%; }
+.sv-controls details[open] { display: block; }
 .sv-controls summary { cursor: pointer; min-height: 44px; line-height: 44px; padding: 0 .5rem; }
 .sv-controls .sv-more { padding: .3rem 0; }
+.sv-controls .sv-more form.sv-release { display: block; }
+.sv-controls .sv-more select { max-width: 100%; width: 30rem; }
 .sv-controls label { margin-right: .3rem; }
 .sv-message { font-weight: 700; }
 .sv-matching { margin-top: 0; }
+/* The statements in one line each, numbered as on the phones (the full text is there): the answers fit. */
+.sv-matching { display: grid; grid-template-columns: 2.2rem minmax(0, 1fr) auto; column-gap: .5rem;
+               row-gap: .1rem; align-items: baseline; font-size: 1rem; line-height: 1.15; }
+.sv-matching li { display: contents; }
+.sv-matching .sv-text { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.sv-matching .sv-group { display: block; grid-column: 1 / -1; color: var(--green); font-weight: 700;
+                         margin-top: .12rem; }
+/* An ending in at most two lines (its first sentence; the whole text is on the participants' screens). */
+.sv-ending { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; }
+.sv-many-endings .sv-ending { -webkit-line-clamp: 1; }
 .sv-matching li { margin: 0 0 .12rem 0; }
 @media (max-width: 700px) {
   html { font-size: 18px; }
   .sv-code { font-size: 3.2rem; letter-spacing: .08em; }
   .sv-free { columns: 1; }
-  .sv-top { flex-wrap: wrap; }
   .sv-top span:first-child { white-space: normal; }
-  .sv-top span:last-child { flex: 1 1 auto; }
-  .sv-options li, .sv-matching li { grid-template-columns: 1.6rem 1fr; }
+  .sv-options li { grid-template-columns: 1.6rem minmax(0, 1fr); }
+  .sv-matching { grid-template-columns: 1.6rem minmax(0, 1fr); }
+  .sv-matching li > span:nth-child(3) { grid-column: 2; }
+  .sv-matching .sv-text { white-space: normal; }
   .sv-options li > span:nth-child(3) { grid-column: 2; }
   .sv-bar { grid-column: 2; }
   .sv-controls select { max-width: 100%; }
@@ -300,20 +315,24 @@ def _size(text: str) -> str:
 
 
 def _matching_result(it: ItemSummary, kit: Any, session: Session) -> str:
-    """Each statement with its right category and how many placed it right (first answers)."""
+    """The statements under their right category, numbered as on the phones, each with how many placed it
+    right at their first attempt (the statement in one line: its whole text is on the participants' screens)."""
     from samverkan.render.markdown import plain
 
     ex = kit.exercises[it.exercise_id]
-    cats = {c.id: plain(c.label, session.level) for c in ex.categories}
     rows = []
-    for n, (item, opt) in enumerate(zip(ex.items, it.options)):
-        letter = LETTERS[n] if n < len(LETTERS) else str(n + 1)
-        figure = f"{opt.count} av {opt.of} rätt" if opt.of else "inga svar"
-        rows.append(
-            f'<li><span class="sv-letter">{letter}</span><span>{escape(opt.label)} '
-            f'→ <span class="sv-cat">{escape(cats.get(item.category, item.category))}</span></span>'
-            f'<span class="sv-figure">{escape(figure)}</span></li>'
-        )
+    numbered = list(enumerate(zip(ex.items, it.options), start=1))
+    for cat in ex.categories:
+        mine = [(n, opt) for n, (item, opt) in numbered if item.category == cat.id]
+        if not mine:
+            continue
+        rows.append(f'<li class="sv-group">{escape(plain(cat.label, session.level))}</li>')
+        for n, opt in mine:
+            figure = f"{opt.count} av {opt.of} rätt" if opt.of else "inga svar"
+            rows.append(
+                f'<li><span class="sv-letter">{n}</span><span class="sv-text">{escape(opt.label)}</span>'
+                f'<span class="sv-figure">{escape(figure)}</span></li>'
+            )
     return f'<ol class="sv-options sv-matching">{"".join(rows)}</ol>'
 
 
@@ -389,25 +408,36 @@ def _question(
     return html, answered + graded
 
 
+def first_sentence(text: str, limit: int = 150) -> str:
+    """The text's first sentence (an ending in short: the full text is on the participants' screens)."""
+    import re
+
+    match = re.match(r"(.+?[.!?])(\s|$)", text.strip())
+    short = match.group(1) if match else text.strip()
+    if len(short) > limit:
+        short = short[: limit - 1].rsplit(" ", 1)[0] + " …"
+    return short
+
+
 def _endings(e: Endings, revealed: bool) -> tuple[str, str]:
     if not revealed:
         html = (
-            f'<div class="sv-question"><h1>Hur gick det? {escape(e.title)}</h1>'
+            '<div class="sv-question"><h1>Hur slutade scenariot?</h1>'
             f'<p class="sv-status">{e.finished} av {e.started} har nått ett slut.</p>'
             '<p class="sv-note">Sluten visas när du väljer Visa resultat.</p></div>'
         )
         return html, f"{e.finished} av {e.started} har nått ett slut."
     total = max(e.finished, 1)
     rows = "".join(
-        f'<li><span class="sv-letter">{n}</span><span><strong>{escape(end.rating_label)}:</strong> '
-        f'{escape(end.text)}</span><span class="sv-figure">{end.count} ({share} %)</span>'
+        f'<li><span class="sv-letter">{n}</span><span class="sv-ending"><strong>{escape(end.rating_label)}:</strong> '
+        f'{escape(first_sentence(end.text))}</span><span class="sv-figure">{end.count} ({share} %)</span>'
         f'<span class="sv-bar" aria-hidden="true"><span style="width:{share}%"></span></span></li>'
         for n, end, share in ((n, end, round(100 * end.count / total)) for n, end in enumerate(e.endings, start=1))
     )
     unfinished = f" {e.unfinished} har inte nått ett slut än." if e.unfinished else ""
     html = (
-        f'<div class="sv-question"><h1>Så slutade scenariot: {escape(e.title)}</h1>'
-        f'<ol class="sv-options">{rows}</ol>'
+        '<div class="sv-question"><h1>Så slutade scenariot</h1>'
+        f'<ol class="sv-options{" sv-many-endings" if len(e.endings) > 5 else ""}">{rows}</ol>'
         f'<p class="sv-status">Räknat på var och ens första val.{escape(unfinished)}</p></div>'
     )
     return html, f"Så slutade scenariot: {e.title}.{unfinished}"
@@ -517,8 +547,8 @@ def controls(base: str, kit: Any, session: Session, details: Details, show_join:
         )
         + f" {join_link} "
         + '<details><summary>Fler val</summary><div class="sv-more">'
-        f'<form method="post" action="{escape(base)}{PATH}"><input type="hidden" name="pass" value="{escape(code)}">'
-        '<input type="hidden" name="atgard" value="slapp">'
+        f'<form class="sv-release" method="post" action="{escape(base)}{PATH}">'
+        f'<input type="hidden" name="pass" value="{escape(code)}"><input type="hidden" name="atgard" value="slapp">'
         f'<label for="sv-ovning">Släpp övning</label><select id="sv-ovning" name="ovning">{options}</select>'
         '<button type="submit">Släpp</button></form><br>'
         f"Nedräkning: {countdowns}"
