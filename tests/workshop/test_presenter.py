@@ -110,6 +110,11 @@ def test_a_session_s_own_exercises_and_a_plan(store):
     d = store.details(made[0].id)
     assert d.exercises == ("roller-matchning", "principer-scenario", "principer-quiz") and d.led
     assert (d.audience, d.held_on) == ("fortroendevald", "2027-02-10")
+    # Seed 000's conference hour: a mixed room (every question), led, two sessions.
+    room = create_plan_sessions(store, "exercises/planer/regional-konferens.yaml")
+    assert [store.details(r.id).audience for r in room] == [None, None]
+    assert store.details(room[1].id).exercises == ("form-matchning", "form-scenario")
+    assert all(store.details(r.id).led and "Konferenssalen" in store.details(r.id).place for r in room)
 
 
 # -- the stage and the controls ------------------------------------------------------------------
