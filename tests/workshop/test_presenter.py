@@ -332,3 +332,74 @@ def test_unsent_choices_are_warned_about_or_sent_when_the_room_moves_on(store):
     assert quiz.unsaved()
     view.follow(store.set_room(led.code, current="roller-matchning").room())
     assert {r["exercise_id"] for r in store.answers(led.id)} == {"roller-matchning", QUIZ}
+
+
+@pytest.mark.notebooks
+def test_the_presenter_refuses_strangers_and_made_up_cookies(tmp_path):
+    import asyncio
+    import urllib.parse
+
+    from tests import attacks
+    from tests.servers import workshop_server
+
+    db = tmp_path / "rum.sqlite"
+    with workshop_server(db, room_size=1) as (base, key):
+        store = Store(db, create=False)
+        s = store.create_session("Pass", LESSON, exercises=[QUIZ], mode="ledd")
+        body = urllib.parse.urlencode({"pass": s.code, "atgard": "nasta"})
+
+        async def run() -> dict:
+            out = {}
+            out["page"] = await attacks.fetch(f"{base}/handledare/storbild?pass={s.code}")
+            out["state"] = await attacks.fetch(f"{base}/handledare/storbild/lage?pass={s.code}")
+            out["post"] = await attacks.fetch(f"{base}/handledare/storbild", method="POST", body=body)
+            wrong = {"Cookie": "samverkan_handledare=GISSNING12345"}
+            out["wrong"] = await attacks.fetch(f"{base}/handledare/storbild", method="POST", body=body, headers=wrong)
+            # 300 made-up cookies at once: each would cost a key hash; the room's join page stays quick.
+            flood = [
+                attacks.fetch(
+                    f"{base}/handledare/storbild/lage?pass={s.code}",
+                    headers={"Cookie": f"samverkan_handledare=X{n:011d}"},
+                    timeout=60,
+                )
+                for n in range(300)
+            ]
+            t0 = asyncio.get_running_loop().time()
+            join = asyncio.ensure_future(attacks.fetch(f"{base}/delta?kod={s.code}", timeout=30))
+            results = await asyncio.gather(*flood)
+            out["join"] = await join
+            out["join_s"] = asyncio.get_running_loop().time() - t0
+            out["flood"] = {r.code for r in results}
+            # The facilitator, logged in, from another site's form: refused.
+            for _ in range(60):  # the flood used this address's share of page requests: wait as a person would
+                login = await attacks.fetch(
+                    f"{base}/handledare", method="POST", body=urllib.parse.urlencode({"nyckel": key})
+                )
+                if login.code != 429:
+                    break
+                await asyncio.sleep(1)
+            cookie = login.headers["Set-Cookie"].split(";", 1)[0]
+            out["cross"] = await attacks.fetch(
+                f"{base}/handledare/storbild",
+                method="POST",
+                body=body,
+                headers={"Cookie": cookie, "Origin": "http://elak.example"},
+            )
+            hostile = urllib.parse.urlencode({"pass": s.code, "atgard": "slapp", "ovning": "<script>"})
+            out["hostile"] = await attacks.fetch(
+                f"{base}/handledare/storbild", method="POST", body=hostile, headers={"Cookie": cookie}
+            )
+            out["good"] = await attacks.fetch(
+                f"{base}/handledare/storbild", method="POST", body=body, headers={"Cookie": cookie}
+            )
+            return out
+
+        out = asyncio.run(run())
+        assert out["page"].code == 303 and "till=storbild" in out["page"].headers["Location"]
+        assert out["state"].code == 403 and out["post"].code == 403 and out["wrong"].code == 403
+        assert out["flood"] == {403} and out["join"].code == 200 and out["join_s"] < 5  # 13 s without the guard
+        assert out["cross"].code == 403
+        assert out["hostile"].code == 303 and "meddelande=fel" in out["hostile"].headers["Location"]
+        assert out["good"].code == 303 and store.details(s.id).current == QUIZ  # only the good one changed it
+        assert store.details(s.id).version == 1
+        store.close()

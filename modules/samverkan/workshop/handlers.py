@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import tornado.web
 
@@ -153,7 +153,9 @@ class _Facilitator(_Base):
     key's hash takes 60 000 rounds and the presenter page asks once a second)."""
 
     CHECK_SECONDS = 30.0
+    CHECKS_AT_ONCE = 2  # key hashes computed at once: a flood of made-up cookies cannot take the CPU
     _checked: dict[str, float] = {}
+    _checking = 0
 
     def initialize(
         self, store: Store, apps: list, base_url: str, kit: Any = None, public: str = "/", rooms: Any = None
@@ -176,7 +178,18 @@ class _Facilitator(_Base):
         until = self._checked.get(digest, 0.0)
         if until > time.monotonic():
             return True
-        ok = await asyncio.get_running_loop().run_in_executor(None, self.store.check_key, cookie)
+        # An unknown cookie costs a key hash (60 000 rounds): as the login, limited per client, and a
+        # few at a time in all (a script sending made-up cookies gets "no", the room keeps its CPU).
+        limit = self.settings.get("samverkan_pages")
+        if limit is not None and not limit.allow(self.request.remote_ip or ""):
+            return False
+        if _Facilitator._checking >= self.CHECKS_AT_ONCE:
+            return False
+        _Facilitator._checking += 1
+        try:
+            ok = await asyncio.get_running_loop().run_in_executor(None, self.store.check_key, cookie)
+        finally:
+            _Facilitator._checking -= 1
         if ok:
             if len(self._checked) > 100:
                 self._checked.clear()
@@ -218,6 +231,10 @@ class PresenterHandler(_Facilitator):
         the page again (tornado hook). Only the values the controls send are accepted."""
         from samverkan.workshop import presenter
 
+        origin = self.request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc not in (self.request.host, urlsplit(self.public).netloc):
+            # never a form from another site (the cookie is SameSite=Strict as well; a proxy may change Host)
+            return self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
         if not await self.is_facilitator():
             return self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
         session = await self.session_from(self.get_body_argument("pass", ""))
