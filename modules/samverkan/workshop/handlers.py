@@ -148,14 +148,50 @@ class FacilitatorLogin(_Base):
         self.redirect(f"{self.base}voila/render/{DASHBOARD_APP}", status=303)
 
 
-class _Facilitator(_Base):
-    """A page for the facilitator only: the key's cookie is checked (and remembered a while, since the
-    key's hash takes 60 000 rounds and the presenter page asks once a second)."""
+class KeyChecks:
+    """Facilitator keys from cookies, checked and remembered a while (the key's hash takes 60 000 rounds,
+    and the presenter page asks once a second). An unknown key costs a hash only within the client's
+    page budget and at most :data:`AT_ONCE` at a time in all, so a script sending made-up cookies gets
+    "no" and the room keeps its CPU (300 at once kept the join page waiting 13 s before this)."""
 
-    CHECK_SECONDS = 30.0
-    CHECKS_AT_ONCE = 2  # key hashes computed at once: a flood of made-up cookies cannot take the CPU
-    _checked: dict[str, float] = {}
-    _checking = 0
+    REMEMBER_SECONDS = 30.0
+    AT_ONCE = 2
+
+    def __init__(self) -> None:
+        self.checked: dict[str, float] = {}
+        self.running = 0
+
+    async def ok(self, store: Store, key: str, client: str, limit: Any) -> bool:
+        """Whether ``key`` is a valid facilitator key (``limit``: the server's ClientLimits, or None)."""
+        import hashlib
+        import time
+
+        if not key:
+            return False
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        if self.checked.get(digest, 0.0) > time.monotonic():
+            return True
+        if limit is not None and not limit.allow(client):
+            return False
+        if self.running >= self.AT_ONCE:
+            return False
+        self.running += 1
+        try:
+            ok = await asyncio.get_running_loop().run_in_executor(None, store.check_key, key)
+        finally:
+            self.running -= 1
+        if ok:
+            if len(self.checked) > 100:
+                self.checked.clear()
+            self.checked[digest] = time.monotonic() + self.REMEMBER_SECONDS
+        return ok
+
+
+KEY_CHECKS = KeyChecks()  # one per server process
+
+
+class _Facilitator(_Base):
+    """A page for the facilitator only: the key's cookie is checked (see :class:`KeyChecks`)."""
 
     def initialize(
         self, store: Store, apps: list, base_url: str, kit: Any = None, public: str = "/", rooms: Any = None
@@ -168,33 +204,10 @@ class _Facilitator(_Base):
 
     async def is_facilitator(self) -> bool:
         """Whether the request carries a valid facilitator cookie."""
-        import hashlib
-        import time
-
         cookie = self.get_cookie(FACILITATOR_COOKIE, "")[:100]
-        if not cookie:
-            return False
-        digest = hashlib.sha256(cookie.encode()).hexdigest()
-        until = self._checked.get(digest, 0.0)
-        if until > time.monotonic():
-            return True
-        # An unknown cookie costs a key hash (60 000 rounds): as the login, limited per client, and a
-        # few at a time in all (a script sending made-up cookies gets "no", the room keeps its CPU).
-        limit = self.settings.get("samverkan_pages")
-        if limit is not None and not limit.allow(self.request.remote_ip or ""):
-            return False
-        if _Facilitator._checking >= self.CHECKS_AT_ONCE:
-            return False
-        _Facilitator._checking += 1
-        try:
-            ok = await asyncio.get_running_loop().run_in_executor(None, self.store.check_key, cookie)
-        finally:
-            _Facilitator._checking -= 1
-        if ok:
-            if len(self._checked) > 100:
-                self._checked.clear()
-            self._checked[digest] = time.monotonic() + self.CHECK_SECONDS
-        return ok
+        return await KEY_CHECKS.ok(
+            self.store, cookie, self.request.remote_ip or "", self.settings.get("samverkan_pages")
+        )
 
     async def session_from(self, code: str) -> Any:
         """The session with this code, or None (an unknown code shows the list of sessions)."""
@@ -231,9 +244,10 @@ class PresenterHandler(_Facilitator):
         the page again (tornado hook). Only the values the controls send are accepted."""
         from samverkan.workshop import presenter
 
-        origin = self.request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc not in (self.request.host, urlsplit(self.public).netloc):
-            # never a form from another site (the cookie is SameSite=Strict as well; a proxy may change Host)
+        origin = self.request.headers.get("Origin", "null")
+        if origin != "null" and urlsplit(origin).netloc not in (self.request.host, urlsplit(self.public).netloc):
+            # Never a form from another site (the cookie is SameSite=Strict as well; a proxy may change Host).
+            # "null": our pages send no referrer, so the browser's own form posts say Origin: null.
             return self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
         if not await self.is_facilitator():
             return self.write_html(pages.facilitator_login(self.base, message=WRONG_KEY), status=403)
@@ -408,8 +422,7 @@ def guarded_voila_handler(base: Any) -> type:
                 if given:  # the printed link: the key goes into a cookie and out of the address bar
                     return self.redirect(f"{self.base_url}handledare?{urlencode({'nyckel': given})}", status=303)
                 cookie = self.get_cookie(FACILITATOR_COOKIE, "")[:100]
-                loop = asyncio.get_running_loop()
-                if not cookie or not await loop.run_in_executor(None, store.check_key, cookie):
+                if not await KEY_CHECKS.ok(store, cookie, self.request.remote_ip or "", limit):
                     # The login is the server's own page: no kernel for someone without the key.
                     return self.redirect(f"{self.base_url}handledare", status=303)
                 params["nyckel"] = cookie
