@@ -566,6 +566,10 @@ def test_dashboard_with_answers(workshop, browser):
     page.wait_for_selector(".sv-code", timeout=30_000)
     choose_option(page, tab_to(page, labelled("Visa pass:")), " ".join(s.label.split()))
     page.wait_for_function(f"document.querySelector('.sv-code').textContent == '{s.code}'", timeout=30_000)
+    # Only the first exercise's answers are shown at first; the scenario's and the quiz's by their buttons.
+    for n in (2, 3):
+        press_button(page, f"Visa svaren på övning {n}")
+        page.get_by_role("button", name=f"Dölj svaren på övning {n}").wait_for(timeout=30_000)
     page.wait_for_function("document.querySelectorAll('.sv-item img').length >= 3", timeout=30_000)
     settle(page)
     audit(page, "handledarvyn med svar")

@@ -524,7 +524,10 @@ def test_dashboard_needs_the_key_and_counts_answers(tmp_path, monkeypatch):
     db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", HOSTILE)
     assert d.refresh() is True
     assert '<span class="sv-answers">1</span>' in d.stats.value
-    shown = " ".join(w.value for w in d.items.children)
+    reflection = d.panels["principer-reflektion"]  # each exercise's answers are shown by its own button
+    assert not reflection.body.children
+    reflection.toggle.value = True
+    shown = " ".join(w.value for w in reflection.body.children)
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "Bord 9" in shown
     assert d.refresh() is False  # nothing new: nothing redrawn
     d._on_csv()
@@ -629,9 +632,11 @@ def test_dashboard_shows_the_picked_sessions_answers_even_for_the_same_lesson(tm
     db.record(p.token, "principer-reflektion", "principer-reflektion", "free_text", "Bara i eftermiddagspasset")
     d = Dashboard(db)
     d.picker.value = first.id
-    assert "Bara i eftermiddagspasset" not in " ".join(w.value for w in d.items.children)
+    d.panels["principer-reflektion"].toggle.value = True
+    assert "Bara i eftermiddagspasset" not in " ".join(w.value for w in d.panels["principer-reflektion"].body.children)
     d.picker.value = second.id
-    assert "Bara i eftermiddagspasset" in " ".join(w.value for w in d.items.children)
+    d.panels["principer-reflektion"].toggle.value = True
+    assert "Bara i eftermiddagspasset" in " ".join(w.value for w in d.panels["principer-reflektion"].body.children)
 
 
 def test_serve_refuses_a_public_address_it_cannot_use(tmp_path):

@@ -227,6 +227,9 @@ def test_answers_through_two_servers_show_in_one_dashboard(two_servers, browser)
     dash.wait_for_function(f"document.querySelector('.sv-code').textContent == '{code}'", timeout=20_000)
     dash.wait_for_function("document.querySelector('.sv-answers').textContent == '6'", timeout=10_000)
     assert dash.locator(".sv-participants").first.text_content() == "4"
+    # Each exercise's answers are shown by its own button.
+    dash.locator(".sv-panel", has_text="Reflektion:").get_by_role("button", name=re.compile("^Visa svaren")).click()
+    dash.wait_for_selector(".sv-free li", timeout=10_000)
     texts = sorted(t.strip() for t in dash.locator(".sv-free li .sv-text").all_text_contents())
     assert texts == ["Svar genom server A", "Svar genom server B"]
 

@@ -74,6 +74,11 @@ def open_dashboard(page, base: str, key: str, code: str) -> None:
     )
 
 
+def show_exercise(page, title: str) -> None:
+    """Press the button that shows the answers of the exercise whose heading has ``title`` in it."""
+    page.locator(".sv-panel", has_text=title).get_by_role("button", name=re.compile("^Visa svaren")).click()
+
+
 def answers_shown(page) -> int:
     return int(page.locator(".sv-answers").first.text_content())
 
@@ -112,7 +117,8 @@ def test_answer_reaches_dashboard_live_and_reload_keeps_progress(server, browser
     # because a busy CI machine would make a timed assertion fail on a working dashboard.
     dash.wait_for_function("document.querySelector('.sv-answers').textContent == '1'", timeout=30_000)
     assert dash.locator(".sv-participants").first.text_content() == "1"
-    assert dash.locator("img[alt^='Liggande stapeldiagram']").count() >= 1
+    show_exercise(dash, "Quiz:")  # each exercise's answers are shown by its own button
+    dash.wait_for_selector("img[alt^='Liggande stapeldiagram']", timeout=30_000)
 
     url = page.url
     page.reload()
@@ -166,7 +172,8 @@ def test_hostile_free_text_is_inert_in_the_dashboard(server, browser):
     dialogs = []
     dash.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     open_dashboard(dash, base, key, s.code)
-    dash.wait_for_selector(".sv-free li", timeout=5_000)
+    show_exercise(dash, "Reflektion:")
+    dash.wait_for_selector(".sv-free li", timeout=10_000)
     text = dash.locator(".sv-free li .sv-text").first.text_content()
     assert text == HOSTILE  # shown as the text it is
     assert dash.evaluate("window.__pwned === undefined")

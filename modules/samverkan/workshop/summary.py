@@ -263,38 +263,74 @@ def alt_text(it: ItemSummary) -> str:
     return f"Liggande stapeldiagram: {it.prompt} {values}. {it.answered} har svarat."
 
 
+# The charts are drawn at CHART_DPI and shown at their own pixel size (item_html gives the <img> its width
+# and height; max-width:100% only shrinks them on a narrow screen). A label of CHART_FONT_PT points is then
+# CHART_FONT_PT * CHART_DPI / 72 pixels on screen: 11 pt at 100 dpi is 15.3 px, at least 14 px at 1280 px
+# wide, where the dashboard has room for the chart's CHART_WIDTH_IN * CHART_DPI = 820 px.
+CHART_DPI = 100
+CHART_FONT_PT = 11.0
+CHART_WIDTH_IN = 8.2
+
+
 def chart_png(it: ItemSummary) -> bytes:
-    """The item's horizontal bar chart as PNG bytes (right answers marked ✓, hatched and in green)."""
+    """The item's horizontal bar chart as PNG bytes (right answers marked ✓, hatched and in green).
+
+    Every text on it is :data:`CHART_FONT_PT` points at :data:`CHART_DPI`: legible (at least 14 px)
+    at the size :func:`item_html` shows it. The bars count each participant's first answer."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [_wrap(option_label(it, o)) for o in it.options][::-1]
+    labels = [_wrap(option_label(it, o), 34) for o in it.options][::-1]
     values = [o.count for o in it.options][::-1]
     n_lines = sum(label.count("\n") + 1 for label in labels)
-    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.32 * max(n_lines, len(labels))), dpi=100)
+    height = 1.0 + 0.24 * n_lines + 0.16 * len(labels)
+    fig, ax = plt.subplots(figsize=(CHART_WIDTH_IN, height), dpi=CHART_DPI)
     colours = ["#1b5e20" if o.correct else "#1f4e79" for o in it.options][::-1]  # both ≥ 7:1 on white
     hatches = ["//" if o.correct else "" for o in it.options][::-1]
     bars = ax.barh(range(len(values)), values, color=colours, hatch=hatches, edgecolor="white")
-    ax.set_yticks(range(len(values)), labels, fontsize=9.5)
+    ax.set_yticks(range(len(values)), labels, fontsize=CHART_FONT_PT)
+    ax.tick_params(axis="x", labelsize=CHART_FONT_PT)
     if it.kind == "matching":
         texts = [f"{o.count} av {o.of or 0}" for o in it.options][::-1]
-        ax.set_xlabel("antal rätt")
+        ax.set_xlabel("antal rätt vid första försöket", fontsize=CHART_FONT_PT)
     else:
         texts = [str(v) for v in values]
-        ax.set_xlabel("antal svar")
-    ax.bar_label(bars, labels=texts, padding=3, fontsize=10)
+        ax.set_xlabel("antal svar (första svaret)", fontsize=CHART_FONT_PT)
+    ax.bar_label(bars, labels=texts, padding=3, fontsize=CHART_FONT_PT)
     top = max(values + [o.of or 0 for o in it.options] + [1])
     ax.set_xlim(0, top * 1.2 + 0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # a MaxNLocator
     return finish_png(fig, ax)
 
 
-def item_html(it: ItemSummary, *, heading_level: int = 3, chart: bool = True) -> str:
-    """One question's result: heading, counts, chart with alt text and a table; free text as a list."""
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def chart_img(it: ItemSummary) -> str:
+    """The chart as an <img> with its text alternative, shown at its own pixel size (smaller only on a
+    narrow screen), so its labels are as large as :func:`chart_png` drew them."""
+    data = chart_png(it)
+    width, height = png_size(data)
+    image = base64.b64encode(data).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{image}" alt="{escape(alt_text(it))}" width="{width}" '
+        f'height="{height}" style="max-width:100%;height:auto">'
+    )
+
+
+def item_html(it: ItemSummary, *, heading_level: int = 3, chart: bool = True, heading: str | None = None) -> str:
+    """One question's result: heading, counts, chart with alt text and a table; free text as a list.
+
+    ``heading``: the heading's text ("Fråga 2 av 6"); by default the exercise's title. The counts are
+    each participant's first answer, and say so ("rätt vid första försöket")."""
     h = f"h{heading_level}"
-    head = f"<{h}>{escape(it.title)}</{h}><p><strong>{escape(it.prompt)}</strong></p>"
+    head = f"<{h}>{escape(it.title if heading is None else heading)}</{h}><p><strong>{escape(it.prompt)}</strong></p>"
     if it.kind == "free_text":
         if not it.texts:
             return head + "<p>Inga svar än.</p>"
@@ -303,32 +339,57 @@ def item_html(it: ItemSummary, *, heading_level: int = 3, chart: bool = True) ->
             f'<span class="sv-text" style="white-space:pre-wrap">{escape(t)}</span></li>'
             for g, t in it.texts
         )
-        return head + f'<p>{len(it.texts)} svar:</p><ul class="sv-free">{items}</ul>'
+        return head + f'<p>{len(it.texts)} svar (första svaret):</p><ul class="sv-free">{items}</ul>'
     count = f"{it.answered} har svarat"
     if it.share_right is not None:
-        count += f", {it.right} helt rätt ({round(100 * it.share_right)} %)"
+        count += f", {it.right} rätt vid första försöket ({round(100 * it.share_right)} %)"
+    else:
+        count += " (första svaret räknas)"
     body = head + f'<p class="sv-progress">{count}.</p>'
     if not it.answered:
         return body + "<p>Inga svar än.</p>"
     if chart:
-        image = base64.b64encode(chart_png(it)).decode("ascii")
-        body += f'<img src="data:image/png;base64,{image}" alt="{escape(alt_text(it))}" style="max-width:100%">'
+        body += chart_img(it)
     if it.kind == "matching":
         rows = "".join(
             f'<tr><th scope="row">{escape(o.label)}</th><td>{o.count} av {o.of or 0}</td></tr>' for o in it.options
         )
-        head_row = '<tr><th scope="col">Påstående</th><th scope="col">Rätt placerat</th></tr>'
+        head_row = '<tr><th scope="col">Påstående</th><th scope="col">Rätt placerat vid första försöket</th></tr>'
     else:
         rows = "".join(
             f'<tr><th scope="row">{escape(o.label)}</th><td>{o.count}</td><td>{"✓ rätt" if o.correct else ""}</td></tr>'
             for o in it.options
         )
-        head_row = '<tr><th scope="col">Svar</th><th scope="col">Antal</th><th scope="col">Rätt svar</th></tr>'
+        head_row = (
+            '<tr><th scope="col">Svar</th><th scope="col">Antal (första svaret)</th><th scope="col">Rätt svar</th></tr>'
+        )
     body += (
         f"<details><summary>Visa siffrorna som tabell</summary><table><thead>{head_row}</thead>"
         f"<tbody>{rows}</tbody></table></details>"
     )
     return body
+
+
+def endings_html(endings: Endings, *, heading_level: int = 3) -> str:
+    """Where a scenario took the room: each ending with its rating and how many participants' first
+    choices led there, and how many have not reached an ending yet. Text and a table, no chart."""
+    h = f"h{heading_level}"
+    if not endings.started:
+        return f"<{h}>Hur scenariot slutade</{h}><p>Ingen har börjat scenariot än.</p>"
+    lead = (
+        f"{endings.started} har börjat scenariot, {endings.finished} har nått ett slut"
+        + (f" och {endings.unfinished} inte än" if endings.unfinished else "")
+        + ". Vägen följer varje deltagares första val."
+    )
+    rows = "".join(
+        f'<tr><th scope="row">{escape(e.rating_label)}</th><td>{escape(e.text)}</td><td>{e.count}</td></tr>'
+        for e in endings.endings
+    )
+    return (
+        f'<{h}>Hur scenariot slutade</{h}><p class="sv-progress">{lead}</p>'
+        f'<table class="sv-endings"><thead><tr><th scope="col">Bedömning</th><th scope="col">Slutet</th>'
+        f'<th scope="col">Antal</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
 
 
 def discussion_points(items: list[ItemSummary], limit: int = 3) -> list[ItemSummary]:
