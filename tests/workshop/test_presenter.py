@@ -281,10 +281,26 @@ def test_a_led_room_in_chromium(tmp_path, browser):
         (row,) = [r for r in store.answers(s.id) if r["participant"] == 1 and r["item_id"] == q.id]
         assert row["correct"] is False and row["revisions"] == 1 and row["latest"] == right
         assert len(store.answers(s.id, "all")) == 5  # five answers given, the change kept as a revision
+        import csv
+        import io
+
+        from samverkan.workshop.summary import export_csv
+
+        rows = list(csv.DictReader(io.StringIO(export_csv(store, s, KIT)), delimiter=";"))
+        mine = [(r["försök"], r["rätt"], r["räknas"]) for r in rows if r["deltagare"] == "1"]
+        assert mine == [("1", "nej", "ja"), ("2", "ja", "nej")]  # counted wrong, the change kept
+        from samverkan.workshop.dashboard import Dashboard
+
+        dash = Dashboard(store)
+        dash.picker.value = s.id
+        dash.refresh(force=True)
+        overview = dash.overview.value
+        assert "4" in overview and "75 %" in overview, overview[:2000]
         from samverkan.workshop.report import build_report
 
         out = build_report(s.code, str(db), tmp_path / "rapport.html", progress=False)
-        assert "Regionkonferensen" in out.read_text(encoding="utf-8")
+        report = out.read_text(encoding="utf-8")
+        assert "Regionkonferensen" in report and "3 av 4 rätt vid första försöket" in report
         store.close()
         # The server console through a whole led room: Swedish only, no key, no address, no token.
         console = server_console(base)
