@@ -13,8 +13,10 @@ asks for the page; :func:`app` then waits for the request and builds the page.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from typing import Any
 
 import ipywidgets as widgets
@@ -77,7 +79,6 @@ def wait_for_request(attempt_timeout: float = 30.0) -> str:
     """
     if os.environ.get("VOILA_PREHEAT", "False") == "True":
         import json
-        import time
 
         from websockets.exceptions import WebSocketException
         from websockets.sync.client import connect  # imported by prepare() already, while preheating
@@ -233,13 +234,10 @@ class ParticipantView:
         _inbound.register_host(self.widget, self.notice)
         self.follower = Follower(session.code, session.id, store)
         self.follower.version = room["version"]
-        self.task = None
         try:
-            import asyncio
-
             # In a kernel the cell runs on the kernel's event loop: follow the room from there
             # (widgets updated from a background thread break in ipykernel 7).
-            self.task = asyncio.get_running_loop().create_task(self._follow_loop())
+            self.task: asyncio.Task | None = asyncio.get_running_loop().create_task(self._follow_loop())
         except RuntimeError:  # no running loop (plain Python, tests): follow() by hand
             self.task = None
 
@@ -294,9 +292,8 @@ class ParticipantView:
                     log.exception("sending unsent choices failed")
         self.room = room
         self.led = room.get("mode") == "ledd"
-        hidden = {"display": "none"} if self.led else {"display": None}
         for w in (self.picker, self.nav):
-            w.layout.display = hidden["display"]
+            w.layout.display = "none" if self.led else None
         if not self.led:
             self.room_line.value = ""
             if was_led or not self.body.children or self.body.children[0] is self.waiting:
@@ -316,8 +313,6 @@ class ParticipantView:
             lines.append("<strong>Resultatet visas nu på storbilden.</strong>")
         deadline = room.get("deadline")
         if isinstance(deadline, (int, float)):
-            import time
-
             left = int(deadline - time.time())
             if left > 0:
                 lines.append(f"Svara inom {left} sekunder.")
@@ -329,8 +324,6 @@ class ParticipantView:
         if not 0 <= index < len(self.ids) or self.ids[index] in self.built:
             return
         try:
-            import asyncio
-
             asyncio.get_running_loop().call_later(0.2, self._build_quietly, index)
         except RuntimeError:
             self._build_quietly(index)
@@ -342,8 +335,6 @@ class ParticipantView:
             log.exception("building the next exercise failed")
 
     async def _follow_loop(self) -> None:
-        import asyncio
-
         while True:
             await asyncio.sleep(self.follower.interval)
             try:
