@@ -25,6 +25,7 @@ import asyncio
 import atexit
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
@@ -296,7 +297,7 @@ def serve(
     """Start the workshop server; returns when it stops."""
     from traitlets.config import Config
 
-    from samverkan.content import loader, paths
+    from samverkan.content import cache, loader, paths
 
     if not 0 <= room_size <= 400:
         raise ParameterError("--room-size ska vara mellan 0 och 400 deltagare.")
@@ -305,6 +306,7 @@ def serve(
     if not 0 < port < 65536:
         raise ParameterError("--port ska vara ett tal mellan 1 och 65535.")
     root = paths.kit_root()
+    stamp = cache.fingerprint(root)  # before loading: a file changed meanwhile makes the kernels' cache stale
     kit = loader.load_kit(root)
     if kit.problems:
         for problem in kit.problems:
@@ -331,6 +333,12 @@ def serve(
     state = Path(tempfile.mkdtemp(prefix="samverkan-serve-"))
     atexit.register(shutil.rmtree, state, ignore_errors=True)
     write_kernelspec(state / "jupyter")
+    kit_cache = str(state / "kit.pickle")  # every participant kernel reads the kit from here (content/cache.py)
+    try:
+        cache.write(kit, root, Path(kit_cache), stamp)
+    except (OSError, ValueError, pickle.PicklingError) as exc:  # the kernels load the YAML instead
+        print(f"Obs! Kitet kunde inte sparas för deltagarnas kärnor ({exc}); de läser YAML-filerna i stället.")
+        kit_cache = ""
     public_host = lan_address() if host in ("0.0.0.0", "", "::") else host
     public = f"http://{public_host}:{port}/"
     # Behind a reverse proxy the room uses the proxy's address, not this process's (docs/driftsattning.md).
@@ -353,6 +361,7 @@ def serve(
             "MPLBACKEND": "Agg",
             "SAMVERKAN_ROOM_SIZE": str(room_size),  # the default number of places in a new session
             ROOMS_ENV: str(state / "rum.json"),  # the room's state, for participants' pages (workshop/room.py)
+            cache.CACHE_ENV: kit_cache,
             # The preheated kernel asks the server for its request on this address:
             "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "", "::") else host,
         }
