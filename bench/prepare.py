@@ -10,8 +10,9 @@ place ready). Reported:
 
 * **ready**: seconds from starting the server process until all N places are ready;
 * **server CPU**: the server process's own CPU seconds (user + system, from ``/proc``) at that moment,
-  its start-up included;
-* **kernel CPU**: the CPU seconds of all its participant kernels together, and per kernel;
+  its start-up included, and apart those of its helper processes (the kernels' fork server);
+* **kernel CPU**: the CPU seconds of all its participant kernels together (every ``ipykernel_launcher``
+  process below the server), and the median per kernel;
 * **memory per kernel**: RSS and PSS (``/proc/PID/smaps_rollup``), median over the server's kernels.
 
 With ``--compare``, every run alternates between this checkout and the other one (its ``modules/``
@@ -66,21 +67,30 @@ def server_pid(port: int) -> int | None:
     return None
 
 
-def kernels_of(pid: int) -> list[int]:
-    """The ipykernel processes the server started (its children)."""
-    out = []
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (a forked participant kernel is a child of the server's fork server)."""
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[1]) != pid:
-                continue
-            if b"ipykernel_launcher" in Path(f"/proc/{entry}/cmdline").read_bytes():
-                out.append(int(entry))
+            ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
     return out
+
+
+def is_kernel(pid: int) -> bool:
+    try:
+        return b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def memory(pid: int) -> tuple[float, float] | None:
@@ -125,8 +135,10 @@ def one_run(n: int, checkout: Path) -> dict[str, Any]:
                 if pid is None:
                     raise RuntimeError("hittade inte serverprocessen")
                 server_cpu = cpu_seconds(pid)
-                kernels = kernels_of(pid)
+                below = descendants(pid)
+                kernels = [k for k in below if is_kernel(k)]
                 kernel_cpu = [cpu_seconds(k) for k in kernels]
+                helper_cpu = sum(cpu_seconds(k) for k in below if k not in kernels)  # the fork server
                 mem = [m for m in (memory(k) for k in kernels) if m is not None]
         finally:
             stop.set()
@@ -136,6 +148,7 @@ def one_run(n: int, checkout: Path) -> dict[str, Any]:
         "places": n,
         "ready_s": round(ready, 2),
         "server_cpu_s": round(server_cpu, 2),
+        "helper_cpu_s": round(helper_cpu, 2),
         "kernels": len(kernels),
         "kernel_cpu_s": round(sum(kernel_cpu), 2),
         "kernel_cpu_s_median": round(statistics.median(kernel_cpu), 3) if kernel_cpu else None,
@@ -163,14 +176,15 @@ def main() -> int:
                 print(json.dumps({k: v for k, v in row.items() if k != "timeline"}, ensure_ascii=False), flush=True)
 
     print(
-        "\n| kod | platser | klart efter | serverns CPU | kärnornas CPU (per kärna) | RSS / PSS per kärna |\n"
-        "|---|---|---|---|---|---|"
+        "\n| kod | platser | klart efter | serverns CPU (+ hjälpprocess) | kärnornas CPU (median per kärna) "
+        "| RSS / PSS per kärna (median) |\n|---|---|---|---|---|---|"
     )
     for r in results:
+        cpu = f"{r['kernel_cpu_s']:.1f} s ({r['kernel_cpu_s_median']:.2f} s)" if r["kernels"] else "–"
+        mem = f"{r['kernel_rss_mb_median']:.0f} / {r['kernel_pss_mb_median']:.0f} MB" if r["kernels"] else "–"
         print(
-            f"| {Path(r['checkout']).name} | {r['places']} | {r['ready_s']:.1f} s | {r['server_cpu_s']:.1f} s | "
-            f"{r['kernel_cpu_s']:.1f} s ({r['kernel_cpu_s_median']:.2f} s) | "
-            f"{r['kernel_rss_mb_median']:.0f} / {r['kernel_pss_mb_median']:.0f} MB |"
+            f"| {Path(r['checkout']).name} | {r['places']} | {r['ready_s']:.1f} s | {r['server_cpu_s']:.1f} s "
+            f"(+ {r['helper_cpu_s']:.1f} s) | {cpu} | {mem} |"
         )
     suffix = f"-{args.label}" if args.label else ""
     out = ROOT / "bench" / "results" / f"prepare-{dt.date.today().isoformat()}{suffix}.json"
