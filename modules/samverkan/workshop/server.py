@@ -298,6 +298,7 @@ def serve(
     from traitlets.config import Config
 
     from samverkan.content import cache, loader, paths
+    from samverkan.workshop import kernelfork
 
     if not 0 <= room_size <= 400:
         raise ParameterError("--room-size ska vara mellan 0 och 400 deltagare.")
@@ -392,10 +393,18 @@ def serve(
     c.MappingKernelManager.cull_idle_timeout = CULL_IDLE_SECONDS
     c.MappingKernelManager.cull_interval = 60
     c.KernelManager.transport = "ipc"
+    # The preheated participant kernels are forked from a prepared process (kernelfork.py); in this
+    # server only: the kernelspec stays plain, so anything else that starts a python3 kernel is unaffected.
+    c.KernelProvisionerFactory.default_provisioner_name = kernelfork.PROVISIONER
 
     install_fast_dates()
     install_template_cache()
     limit_warning = raise_file_limit(room_size + (readers or 0))
+    # After the environment and the file limit are set: the forked kernels inherit them.
+    if room_size:
+        kernelfork.install(cwd=apps_dir)
+    else:
+        kernelfork.register()
     cls = _voila_class()
     cls.store = store
     cls.kit = kit
