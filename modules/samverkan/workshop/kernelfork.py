@@ -161,15 +161,15 @@ class ForkServer:
 _SERVER: ForkServer | None = None
 
 
-def install(cwd: Path | str | None = None) -> bool:
-    """Start the fork server and make :class:`ForkingProvisioner` known to jupyter_client.
+def install(cwd: Path | str | None = None, start: bool = True) -> bool:
+    """Make :class:`ForkingProvisioner` known to jupyter_client and, with ``start``, start the fork server.
 
-    Returns whether kernels will be forked (False: not available here, or it did not start); the
-    kernelspec names the provisioner either way, and it starts kernels as usual without a fork server.
+    Returns whether the pool's kernels will be forked (False: not asked to, not available here, or the
+    fork server did not start); without a fork server the provisioner starts kernels as jupyter_client does.
     """
     global _SERVER
     register()
-    if not available():
+    if not start or not available():
         return False
     server = ForkServer()
     try:
