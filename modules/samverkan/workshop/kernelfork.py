@@ -19,7 +19,9 @@ What stays as it was:
 
 A forked kernel's parent is the fork server, which reaps it; the fork server ends when the server
 does (its socket closes), and the kernels follow it (ipykernel's parent poller), as kernels follow
-the server otherwise. The server does not learn a forked kernel's exit status.
+the server otherwise. The server does not learn a forked kernel's exit status, and
+``/proc/PID/environ`` shows the fork server's start-up environment (the kernel's own ``os.environ``
+is the one it was given).
 
 Measured on 2 cores (``bench/prepare.py``, 2026-12-06, alternating with the code before): 150 places
 ready in 16 s instead of 76-78 s, 0.13 s of CPU per kernel instead of 0.9 s, and 65 / 33 MB RSS / PSS
