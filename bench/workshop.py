@@ -51,6 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.attacks import server_pid
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, workshop_server
 
 from samverkan.content import (
@@ -227,10 +228,14 @@ class Participant:
 
 
 def kernel_memory(server_pid: int | None = None) -> list[tuple[float, float]]:
-    """(RSS MB, PSS MB) of every ipykernel process on the machine started by a samverkan server."""
+    """(RSS MB, PSS MB) of every ipykernel process started by the samverkan server with pid ``server_pid``
+    (its own and its fork server's children), or without it, by any samverkan server on the machine."""
+    from tests.attacks import server_kernels
+
     out = []
+    mine = {str(pid) for pid in server_kernels(server_pid)} if server_pid else None
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or (mine is not None and pid not in mine):
             continue
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
@@ -384,7 +389,7 @@ def main() -> int:
                 session = store.create_session(f"Bänk {n}", LESSON, cap=n + 20)  # + the dashboard probe's joins
                 probe: dict = {}
                 room = asyncio.run(run_room(base, session.code, n, labels, quiz_index, store, session.id))
-                mem = kernel_memory()
+                mem = kernel_memory(server_pid(base))
                 if not args.no_browser:
                     # After the burst, with the room's kernels still running: a real browser on this
                     # machine would take the CPU the server needs during the burst (on 2 cores, rendering

@@ -216,17 +216,24 @@ async def status(base: str) -> dict:
 
 
 def server_kernels(server_pid: int) -> list[int]:
-    """The ipykernel processes started by the server with pid ``server_pid`` (its children)."""
-    out = []
+    """The ipykernel processes started by the server with pid ``server_pid``: its children, and the
+    children of its fork server (the preheated participant kernels, see samverkan.workshop.kernelfork)."""
+    parents: dict[int, int] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == server_pid and "ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
-                out.append(int(pid))
+            parents[int(pid)] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
+            continue
+    out = []
+    for pid, ppid in parents.items():
+        if ppid != server_pid and parents.get(ppid) != server_pid:
+            continue
+        try:
+            if "ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                out.append(pid)
+        except OSError:
             continue
     return out
 

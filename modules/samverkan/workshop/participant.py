@@ -41,8 +41,11 @@ NOT_RUNNING = (
 
 
 def prepare() -> None:
-    """Load the exercises and open the store; runs while the kernel is preheated."""
-    from samverkan.content import loader, paths
+    """Load the exercises and open the store; runs while the kernel is preheated.
+
+    The kit comes from the server's cache when it has one (:mod:`samverkan.content.cache`), else from YAML.
+    """
+    from samverkan.content import cache, paths
 
     if "kit" not in _STATE:
         root = paths.kit_root()
@@ -51,7 +54,7 @@ def prepare() -> None:
             + sorted(root.glob("exercises/*/lektion.yaml"))
             + [root / "data" / "kallor.yaml"]
         )
-        _STATE["kit"] = loader.load_kit(root, files)
+        _STATE["kit"] = cache.load_kit(root, files)
         from samverkan.render.markdown import to_html
 
         to_html("**Förberedd** | [länk](#)")  # imports mistune and builds its parser now, not at arrival
