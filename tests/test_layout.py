@@ -192,6 +192,11 @@ class Measurer:
         self.page.set_viewport_size({"width": 390, "height": HEIGHT})
 
 
+def where_warned(index: int) -> str:
+    """The screenshot's name for the warning shown when leaving the exercise before ``index``."""
+    return f"{index}-osparat"
+
+
 def _click(page, name: str) -> None:
     # not exact: the accessible name starts with the icon's glyph
     page.locator(".sv-participant").get_by_role("button", name=name).first.click()
@@ -240,7 +245,17 @@ def test_the_join_page_and_every_exercise_fit_a_phone(server, browser, shots):
     for index, exercise_id in enumerate(ids):
         exercise = KIT.exercises[exercise_id]
         page.get_by_label("Övning:").select_option(index=index)
-        page.wait_for_selector(f"text=Övning {index + 1} av {len(ids)}", timeout=15_000)
+        here = f"Övning {index + 1} av {len(ids)}"
+        page.wait_for_function(
+            "([here, warned]) => document.body.innerText.includes(here) || document.body.innerText.includes(warned)",
+            arg=[here, "inte är skickade"],
+            timeout=15_000,
+        )
+        if here not in page.inner_text("body"):
+            # The matching's choices were made, not sent: the page warns once, and the same choice goes on.
+            measure(f"{where_warned(index)}-varning", shot=True)
+            page.get_by_label("Övning:").select_option(index=index)
+            page.wait_for_selector(f"text={here}", timeout=15_000)
         ex = page.locator(".sv-participant .sv-exercise").first
         where = f"{index + 1}-{exercise_id}"
         if exercise.kind == "quiz":
