@@ -8,7 +8,9 @@ limits of :mod:`samverkan.workshop.guard` in front of Voila's page handler.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -163,9 +165,6 @@ class KeyChecks:
 
     async def ok(self, store: Store, key: str, client: str, limit: Any) -> bool:
         """Whether ``key`` is a valid facilitator key (``limit``: the server's ClientLimits, or None)."""
-        import hashlib
-        import time
-
         if not key:
             return False
         digest = hashlib.sha256(key.encode()).hexdigest()
@@ -274,8 +273,6 @@ class PresenterState(_Facilitator):
 
     async def get(self) -> None:
         """Send {version, html, status, revealed, deadline, now} (tornado hook)."""
-        import time
-
         from samverkan.workshop import presenter
 
         if not await self.is_facilitator():

@@ -26,6 +26,7 @@ a second and swaps it when it changed; without script the page still works by it
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,8 @@ from urllib.parse import quote, urlencode
 from markupsafe import Markup
 
 from samverkan.content.schema import AUDIENCE_LABELS
-from samverkan.render.markdown import escape
+from samverkan.errors import StoreError
+from samverkan.render.markdown import escape, plain
 from samverkan.render.page import page as render_page
 from samverkan.workshop.room import session_exercises
 from samverkan.workshop.store import MODES, Details, Session, Store
@@ -157,8 +159,7 @@ def join_url(public: str, code: str) -> str:
 
 def address_text(public: str) -> str:
     """The address to type, as short as it can be said: no ``http://``, no trailing slash."""
-    text = public.split("://", 1)[-1].rstrip("/")
-    return text
+    return public.split("://", 1)[-1].rstrip("/")
 
 
 def qr_svg(data: str, title: str) -> Markup:
@@ -230,8 +231,6 @@ def act(store: Store, kit: Any, session: Session, action: str, values: dict[str,
 
     Anything but the values the controls send is refused with a StoreError (and changes nothing).
     """
-    from samverkan.errors import StoreError
-
     details = store.details(session.id)
     code = session.code
     if action in ("nasta", "foregaende"):
@@ -275,8 +274,6 @@ def act(store: Store, kit: Any, session: Session, action: str, values: dict[str,
 
 def _top(session: Session, details: Details, kit: Any, where: str = "") -> str:
     lesson = kit.lessons.get(session.lesson)
-    from samverkan.render.markdown import plain
-
     title = plain(lesson.title, session.level) if lesson else session.lesson
     mode = MODES.get(details.mode, details.mode)
     return (
@@ -317,8 +314,6 @@ def _size(text: str) -> str:
 def _matching_result(it: ItemSummary, kit: Any, session: Session) -> str:
     """The statements under their right category, numbered as on the phones, each with how many placed it
     right at their first attempt (the statement in one line: its whole text is on the participants' screens)."""
-    from samverkan.render.markdown import plain
-
     ex = kit.exercises[it.exercise_id]
     rows = []
     numbered = list(enumerate(zip(ex.items, it.options), start=1))
@@ -377,8 +372,6 @@ def _question(
             body = '<p class="sv-note">Svaren visas när du väljer Visa resultat.</p>'
     elif it.kind == "matching":
         ex = kit.exercises[it.exercise_id]
-        from samverkan.render.markdown import plain
-
         cats = ", ".join(plain(c.label, session.level) for c in ex.categories)
         if revealed:  # the statements take the room: the prompt gives way to the right answers
             html = (
@@ -410,8 +403,6 @@ def _question(
 
 def first_sentence(text: str, limit: int = 150) -> str:
     """The text's first sentence (an ending in short: the full text is on the participants' screens)."""
-    import re
-
     match = re.match(r"(.+?[.!?])(\s|$)", text.strip())
     short = match.group(1) if match else text.strip()
     if len(short) > limit:
@@ -470,8 +461,6 @@ def stage(store: Store, kit: Any, session: Session, public: str, show_join: bool
         if len(steps) > 1:
             where += f", del {step + 1} av {len(steps)}"
         title = kit.exercises[details.current].title
-        from samverkan.render.markdown import plain
-
         head = _top(session, details, kit, where) + f'<p class="sv-where">{escape(plain(title, session.level))}</p>'
         if not steps:
             html, status = head + "<p>Övningen har inga frågor att visa.</p>", ""
@@ -500,8 +489,6 @@ def _button(
 
 def controls(base: str, kit: Any, session: Session, details: Details, show_join: bool, message: str = "") -> str:
     """The facilitator's controls: Föregående, Nästa, Visa/Dölj resultat, a countdown, and "Fler val"."""
-    from samverkan.render.markdown import plain
-
     code = session.code
     # One button; the script keeps its label and value right when another server changed the state.
     reveal = _button(
