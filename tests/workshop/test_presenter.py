@@ -331,6 +331,11 @@ def test_unsent_choices_are_warned_about_or_sent_when_the_room_moves_on(store):
     assert view.current == 0 and "inte är skickade" in view.notice.value
     view._step(+1)  # the same step again: on without saving
     assert view.current == 1 and store.stats(s.id).answers == 0
+    view.exercise(1).choices.index = 0  # a quiz choice on screen, not checked
+    view.picker.value = 0  # leaving by the list: the list goes back, and the warning stays on screen
+    assert view.current == 1 and view.picker.value == 1 and "inte är skickade" in view.notice.value
+    view.picker.value = 0  # the same choice again: on
+    assert view.current == 0 and view.notice.value == ""
     view.picker.value = 0
     matching.check_button.click()
     assert not matching.unsaved() and store.stats(s.id).answers == 1

@@ -368,13 +368,12 @@ class ParticipantView:
     def _on_pick(self, change: Any) -> None:
         try:
             new = change.get("new")
-            if not isinstance(new, int):
-                return
+            if not isinstance(new, int) or new == self.current:
+                return  # also the picker put back below: showing it again would clear the warning
             if self.led:  # nobody runs ahead: the picker is hidden, and a crafted change is undone
-                if new != self.current:
-                    self.picker.value = self.current
+                self.picker.value = self.current
                 return
-            if new != self.current and self._stop_unsaved(new):
+            if self._stop_unsaved(new):
                 self.picker.value = self.current
                 return
             self.show(new)
