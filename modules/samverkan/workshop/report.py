@@ -37,6 +37,7 @@ from markupsafe import Markup
 
 from samverkan.build.kernels import ipc_kernel_manager
 from samverkan.errors import ParameterError, SamverkanError
+from samverkan.logic.agenda import MONTHS
 from samverkan.render.markdown import escape, plain
 from samverkan.render.page import page as render_page
 from samverkan.workshop.store import MAX_CONCLUSIONS_CHARS, Store
@@ -57,20 +58,6 @@ PROGRESS = {  # papermill's tqdm bar, in Swedish
     "unit": "cell",
     "bar_format": "{desc}: {percentage:3.0f} %|{bar}| {n_fmt} av {total_fmt} celler [{elapsed}]",
 }
-MONTHS = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 # How an ending's rating reads after a number: (one, several).
 RATING_PHRASES = {
     "bra": ("bra utfall", "bra utfall"),
@@ -225,7 +212,7 @@ def swedish_date(iso: str) -> str:
         day = dt.date.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"  # the agenda's month names
 
 
 def paragraphs(text: str) -> str:
