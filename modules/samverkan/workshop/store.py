@@ -149,19 +149,27 @@ readings = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+
+def _answer_columns() -> list[sa.Column]:
+    """The columns of an answer, the same in ``answers`` (the latest) and ``answer_log`` (every one)."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("exercise_id", sa.String(80), nullable=False),
+        sa.Column("item_id", sa.String(80), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),  # JSON
+        sa.Column("correct", sa.Boolean),
+        sa.Column("extra", sa.Text, nullable=False, default="{}"),  # JSON
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
 answers = sa.Table(
     "answers",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("exercise_id", sa.String(80), nullable=False),
-    sa.Column("item_id", sa.String(80), nullable=False),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("value", sa.Text, nullable=False),  # JSON
-    sa.Column("correct", sa.Boolean),
-    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # JSON
-    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    *_answer_columns(),
     sa.UniqueConstraint("participant_id", "exercise_id", "item_id", name="one_answer_per_item"),
     sa.Index("answers_by_session", "session_id", "answered_at"),
 )
@@ -171,16 +179,7 @@ answers = sa.Table(
 answer_log = sa.Table(
     "answer_log",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("exercise_id", sa.String(80), nullable=False),
-    sa.Column("item_id", sa.String(80), nullable=False),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("value", sa.Text, nullable=False),  # JSON
-    sa.Column("correct", sa.Boolean),
-    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # JSON
-    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    *_answer_columns(),
     sa.Index("answer_log_by_item", "participant_id", "exercise_id", "item_id"),
     sa.Index("answer_log_by_session", "session_id", "id"),
 )
