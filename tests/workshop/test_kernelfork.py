@@ -16,21 +16,14 @@ from pathlib import Path
 import pytest
 
 from samverkan.workshop import kernelfork
+from samverkan.workshop.server import kernel_argv
 from samverkan.workshop.store import Store
 
 from ..attacks import server_pid
 from ..servers import post_join, workshop_server
 
 LESSON = "03-principer"
-ARGV = [
-    sys.executable,
-    "-m",
-    "ipykernel_launcher",
-    "-f",
-    "{connection_file}",
-    "--HistoryManager.enabled=False",
-    "--HistoryManager.hist_file=:memory:",
-]  # as the server's kernelspec (other tests look for kernels by it)
+ARGV = kernel_argv()  # as the server's kernelspec (other tests look for kernels by it)
 
 
 def run(coro, timeout: float = 120):

@@ -236,6 +236,20 @@ def _voila_class():
     return SamverkanVoila
 
 
+def kernel_argv() -> list[str]:
+    """The command line of this server's kernels (``ipykernel_launcher`` without history; benchmarks and
+    tests find the server's kernels by it)."""
+    return [
+        sys.executable,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        "{connection_file}",
+        "--HistoryManager.enabled=False",
+        "--HistoryManager.hist_file=:memory:",
+    ]
+
+
 def write_kernelspec(folder: Path) -> None:
     """A ``python3`` kernelspec that shadows the default one for this server's kernels only."""
     spec = folder / "kernels" / "python3"
@@ -243,15 +257,7 @@ def write_kernelspec(folder: Path) -> None:
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [
-                    sys.executable,
-                    "-m",
-                    "ipykernel_launcher",
-                    "-f",
-                    "{connection_file}",
-                    "--HistoryManager.enabled=False",
-                    "--HistoryManager.hist_file=:memory:",
-                ],
+                "argv": kernel_argv(),
                 "display_name": "Python 3 (Samverkansverkstaden)",
                 "language": "python",
                 "metadata": {"debugger": False},

@@ -1038,6 +1038,17 @@ class Store:
                     answers.c.item_id == item_id,
                 )
             ).scalar()
+            given = {  # one answer, as the log keeps it and as the latest answer
+                "session_id": row.session_id,
+                "participant_id": row.id,
+                "exercise_id": exercise_id,
+                "item_id": item_id,
+                "kind": kind,
+                "value": value_json,
+                "correct": correct,
+                "extra": extra_json,
+                "answered_at": stamp,
+            }
             if latest != value_json:  # a retried click with the same answer is not a revision
                 kept = c.execute(
                     sa.select(sa.func.count()).where(
@@ -1047,30 +1058,8 @@ class Store:
                     )
                 ).scalar_one()
                 if kept < MAX_REVISIONS:
-                    c.execute(
-                        answer_log.insert().values(
-                            session_id=row.session_id,
-                            participant_id=row.id,
-                            exercise_id=exercise_id,
-                            item_id=item_id,
-                            kind=kind,
-                            value=value_json,
-                            correct=correct,
-                            extra=extra_json,
-                            answered_at=stamp,
-                        )
-                    )
-            stmt = self._insert(answers).values(
-                session_id=row.session_id,
-                participant_id=row.id,
-                exercise_id=exercise_id,
-                item_id=item_id,
-                kind=kind,
-                value=value_json,
-                correct=correct,
-                extra=extra_json,
-                answered_at=stamp,
-            )
+                    c.execute(answer_log.insert().values(**given))
+            stmt = self._insert(answers).values(**given)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["participant_id", "exercise_id", "item_id"],
                 set_={"kind": kind, "value": value_json, "correct": correct, "extra": extra_json, "answered_at": stamp},
